@@ -1,0 +1,1 @@
+"""Pure computations of the billing: volumes, common-house shares, penalties, balances."""

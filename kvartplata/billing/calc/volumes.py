@@ -1,0 +1,222 @@
+"""Volumes of metered services by ПП РФ № 354: meter consumption, averages, norms and the choice."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from kvartplata.lib.money import format_volume, round_money
+
+VOLUME_QUANT = Decimal("0.000001")
+
+# ПП 354 пп. 59, 60: the average stands in for at most 3 periods, then the norm does.
+AVERAGE_MAX_PERIODS = 3
+AVERAGE_MONTHS = 6
+AVERAGE_MIN_MONTHS_NEWER_METER = 3
+INCREASING_COEFFICIENT = Decimal("1.5")
+
+
+class ReadingDecreased(ValueError):
+    """The current reading is below the previous one and the meter cannot have rolled over."""
+
+
+class VolumeMethod(StrEnum):
+    METER = "meter"
+    AVERAGE = "average"
+    NORM = "norm"
+    NORM_COEFFICIENT = "norm_coefficient"
+
+
+@dataclass(frozen=True)
+class VolumeResult:
+    """The volume of one service for one month and what it was computed from."""
+
+    volume: Decimal
+    method: VolumeMethod
+    norm: Decimal | None
+    coefficient: Decimal | None
+    explanation: str
+
+
+def round_volume(value: Decimal) -> Decimal:
+    """Round a volume half-up to 6 places, the precision volumes are stored with."""
+    return value.quantize(VOLUME_QUANT, rounding=ROUND_HALF_UP)
+
+
+def meter_consumption(
+    previous: Decimal, current: Decimal, *, capacity_digits: int | None = None
+) -> Decimal:
+    """Consumption between two readings; passes the counter's maximum when its capacity is known.
+
+    `capacity_digits` is the number of whole digits on the counter: a 5-digit counter goes from
+    99999,999 to 00000,000. Whether a large rollover is plausible is for the caller to judge.
+    """
+    if previous < 0 or current < 0:
+        raise ValueError("Показание прибора учёта не может быть отрицательным.")
+    if current >= previous:
+        return current - previous
+    if capacity_digits is not None:
+        capacity = Decimal(10) ** capacity_digits
+        if previous >= capacity:
+            raise ValueError(
+                f"Показание {format_volume(previous)} больше разрядности счётчика "
+                f"({capacity_digits} знаков)."
+            )
+        return capacity - previous + current
+    raise ReadingDecreased(
+        f"Текущее показание {format_volume(current)} меньше предыдущего "
+        f"{format_volume(previous)}."
+    )
+
+
+def replaced_meter_consumption(
+    old_previous: Decimal, old_final: Decimal, new_initial: Decimal, new_current: Decimal
+) -> Decimal:
+    """Consumption of a month in which the meter was replaced: the sum over both meters."""
+    return meter_consumption(old_previous, old_final) + meter_consumption(new_initial, new_current)
+
+
+def average_monthly(consumptions: list[Decimal], *, newer_meter: bool) -> Decimal | None:
+    """Average monthly consumption over the last 6 months with readings (ПП 354 п. 59).
+
+    `consumptions` are the monthly volumes of the months with readings, oldest first. A meter
+    that has worked less than 6 months (`newer_meter`) may be averaged over 3 to 5 months.
+    None when there are too few months: the norm applies instead.
+    """
+    needed = AVERAGE_MIN_MONTHS_NEWER_METER if newer_meter else AVERAGE_MONTHS
+    if len(consumptions) < needed:
+        return None
+    last = consumptions[-AVERAGE_MONTHS:]
+    return round_volume(sum(last, Decimal(0)) / len(last))
+
+
+def norm_volume(
+    norm: Decimal,
+    *,
+    residents: int | None = None,
+    area: Decimal | None = None,
+    coefficient: Decimal = Decimal(1),
+) -> Decimal:
+    """Volume by the norm: per resident, or per m² (heating); exactly one base is given."""
+    return round_volume(norm * _norm_base(residents, area) * coefficient)
+
+
+def tko_by_area(area: Decimal, norm_per_year: Decimal, tariff: Decimal) -> Decimal:
+    """Monthly waste collection charge by area (ПП 354 formula 9(2)): P = S × N / 12 × T."""
+    return round_money(area * norm_per_year * tariff / 12)
+
+
+def choose_volume(
+    *,
+    reading_volume: Decimal | None,
+    months_without_readings: int,
+    average: Decimal | None,
+    norm: Decimal,
+    residents: int | None = None,
+    area: Decimal | None = None,
+    meter_exists: bool = True,
+    meter_valid: bool = True,
+    coefficient: Decimal = INCREASING_COEFFICIENT,
+    average_months: int | None = None,
+    readings: tuple[Decimal, Decimal] | None = None,
+    unit: str = "м³",
+) -> VolumeResult:
+    """Volume of one meter-billed service for one month, by the rules of ПП 354 пп. 42, 59, 60.
+
+    * `reading_volume`: consumption from the accepted readings of the month, or None.
+    * `months_without_readings`: how many periods in a row right before this one were billed
+      without readings (by average, or by norm when there was no average). Periods 0–2 of such
+      a run are billed by average; from the 4th period (value 3) the norm applies.
+    * `meter_valid`: False for a broken meter or one past its verification date. The caller
+      passes True for an electricity meter past verification, whose readings are still used.
+    * `coefficient`: the increasing coefficient for an invalid meter after the average ran out
+      and for a missing meter that could be installed; pass 1 to disable it.
+    * `average_months`, `readings` (previous, current) and `unit` only enrich the explanation.
+    """
+    if not meter_exists:
+        return _by_norm(norm, residents, area, coefficient, unit)
+    if meter_valid and reading_volume is not None:
+        return VolumeResult(
+            volume=reading_volume,
+            method=VolumeMethod.METER,
+            norm=None,
+            coefficient=None,
+            explanation=_meter_explanation(reading_volume, readings, unit),
+        )
+    if months_without_readings < AVERAGE_MAX_PERIODS:
+        if average is not None:
+            return VolumeResult(
+                volume=average,
+                method=VolumeMethod.AVERAGE,
+                norm=None,
+                coefficient=None,
+                explanation=_average_explanation(average, average_months, unit),
+            )
+        # No history to average (п. 59(1)): the plain norm; the coefficient of п. 60 applies
+        # only once the periods allowed for the average have run out.
+        return _by_norm(norm, residents, area, Decimal(1), unit)
+    if meter_valid:
+        # A working meter whose owner stopped sending readings: the plain norm (п. 60).
+        return _by_norm(norm, residents, area, Decimal(1), unit)
+    return _by_norm(norm, residents, area, coefficient, unit)
+
+
+def _by_norm(
+    norm: Decimal, residents: int | None, area: Decimal | None, coefficient: Decimal, unit: str
+) -> VolumeResult:
+    volume = norm_volume(norm, residents=residents, area=area, coefficient=coefficient)
+    if residents is not None:
+        base = f"{residents} чел."
+    else:
+        base = f"{_format_number(area, 2)} м²"
+    if coefficient == 1:
+        return VolumeResult(
+            volume=volume,
+            method=VolumeMethod.NORM,
+            norm=norm,
+            coefficient=None,
+            explanation=(
+                f"по нормативу: {base} × {_format_number(norm, 3)} {unit} = "
+                f"{_format_number(volume, 3)} {unit}"
+            ),
+        )
+    factor = _format_number(coefficient, 1)
+    return VolumeResult(
+        volume=volume,
+        method=VolumeMethod.NORM_COEFFICIENT,
+        norm=norm,
+        coefficient=coefficient,
+        explanation=(
+            f"по нормативу с повышающим коэффициентом {factor}: {base} × "
+            f"{_format_number(norm, 3)} {unit} × {factor} = {_format_number(volume, 3)} {unit}"
+        ),
+    )
+
+
+def _norm_base(residents: int | None, area: Decimal | None) -> Decimal:
+    if (residents is None) == (area is None):
+        raise ValueError("Для расчёта по нормативу укажите либо число проживающих, либо площадь.")
+    return Decimal(residents) if residents is not None else area
+
+
+def _meter_explanation(
+    volume: Decimal, readings: tuple[Decimal, Decimal] | None, unit: str
+) -> str:
+    if readings is not None and readings[1] >= readings[0]:
+        previous, current = readings
+        return (
+            f"по показаниям: {format_volume(current)} − {format_volume(previous)} = "
+            f"{_format_number(volume, 3)} {unit}"
+        )
+    return f"по показаниям: {_format_number(volume, 3)} {unit}"
+
+
+def _average_explanation(volume: Decimal, months: int | None, unit: str) -> str:
+    period = f"за {months} мес." if months else "за прошлые месяцы"
+    return f"по среднему {period}: {_format_number(volume, 3)} {unit}"
+
+
+def _format_number(value: Decimal, min_places: int) -> str:
+    # Norms have 3–4 places and shares up to 6: show what is there, but not fewer than usual.
+    exponent = value.normalize().as_tuple().exponent
+    places = max(min_places, min(6, -exponent if isinstance(exponent, int) else 0))
+    return format_volume(value, places)

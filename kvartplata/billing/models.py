@@ -1,0 +1,460 @@
+"""Billing: services, tariffs, norms, periods, billing runs, charges, recalculations and the ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kvartplata.registry.models import Building, Organization, PersonalAccount, Provider
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+VOLUME = {"max_digits": 18, "decimal_places": 6}
+PRICE = {"max_digits": 12, "decimal_places": 4}
+
+
+class Resource(models.TextChoices):
+    """What a meter measures and what a metered service bills."""
+
+    NONE = "", _("—")
+    COLD_WATER = "cold_water", _("холодная вода")
+    HOT_WATER = "hot_water", _("горячая вода")
+    ELECTRICITY = "electricity", _("электроэнергия")
+    GAS = "gas", _("газ")
+    HEAT = "heat", _("тепловая энергия")
+
+
+class Unit(models.TextChoices):
+    M3 = "m3", "м³"
+    KWH = "kwh", "кВт·ч"
+    GCAL = "gcal", "Гкал"
+    M2 = "m2", "м²"
+    PERSON = "person", "чел."
+
+
+class Zone(models.IntegerChoices):
+    """Tariff zone of a meter reading or a tariff; 0 is the single-rate tariff."""
+
+    SINGLE = 0, _("круглосуточно")
+    DAY = 1, _("день (T1)")
+    NIGHT = 2, _("ночь (T2)")
+    PEAK = 3, _("пик (T3)")
+
+
+class Service(models.Model):
+    """A periodic service («услуга») of an organization and how its volume is determined."""
+
+    class Method(models.TextChoices):
+        METER = "meter", _("по прибору учёта")
+        AREA = "area", _("по площади")
+        PERSON = "person", _("по числу проживающих")
+        HEATING = "heating", _("отопление по нормативу на площадь")
+        WASTEWATER = "wastewater", _("водоотведение: сумма ХВС и ГВС")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="services", verbose_name=_("организация")
+    )
+    provider = models.ForeignKey(
+        Provider, on_delete=models.PROTECT, related_name="services", verbose_name=_("поставщик")
+    )
+    code = models.SlugField(_("код"), max_length=30)
+    name = models.CharField(_("название"), max_length=120)
+    unit = models.CharField(_("единица"), max_length=10, choices=Unit.choices)
+    method = models.CharField(_("способ расчёта"), max_length=20, choices=Method.choices)
+    resource = models.CharField(
+        _("ресурс"), max_length=20, choices=Resource.choices, blank=True, default=""
+    )
+    zones = models.PositiveSmallIntegerField(_("тарифных зон"), default=1)
+    has_common_house = models.BooleanField(
+        _("начислять ОДН"), default=False, help_text=_("Коммунальный ресурс на общедомовые нужды.")
+    )
+    meter_installable = models.BooleanField(
+        _("прибор учёта может быть установлен"),
+        default=True,
+        help_text=_("Без прибора начисление по нормативу с повышающим коэффициентом."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("порядок"), default=100)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("услуга")
+        verbose_name_plural = _("услуги")
+        ordering = ["organization", "sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "code"], name="service_unique_code"),
+            models.CheckConstraint(condition=Q(zones__gte=1, zones__lte=3), name="service_zones_1_3"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Tariff(models.Model):
+    """Price of a service per unit («тариф») from a date; the latest one not after a day applies."""
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="tariffs", verbose_name=_("услуга")
+    )
+    zone = models.PositiveSmallIntegerField(_("зона"), choices=Zone.choices, default=Zone.SINGLE)
+    valid_from = models.DateField(_("действует с"))
+    valid_to = models.DateField(_("действует по"), null=True, blank=True)
+    price = models.DecimalField(_("тариф, ₽"), **PRICE)
+    basis = models.CharField(_("основание"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("тариф")
+        verbose_name_plural = _("тарифы")
+        ordering = ["service", "zone", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "zone", "valid_from"], name="tariff_unique_start"
+            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="tariff_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                name="tariff_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.price} с {self.valid_from:%d.%m.%Y}"
+
+
+class Norm(models.Model):
+    """Consumption norm («норматив») of a service, per building type, from a date."""
+
+    class Kind(models.TextChoices):
+        PER_PERSON = "per_person", _("на человека в месяц")
+        PER_AREA = "per_area", _("на м² площади в месяц")
+        COMMON_AREA = "common_area", _("ОДН на м² общего имущества в месяц")
+        PER_AREA_YEAR = "per_area_year", _("на м² площади в год")
+
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="norms", verbose_name=_("услуга")
+    )
+    kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices)
+    building_type = models.CharField(
+        _("тип дома"), max_length=10, choices=Building.Type.choices, blank=True, default=""
+    )
+    valid_from = models.DateField(_("действует с"))
+    value = models.DecimalField(_("норматив"), **VOLUME)
+
+    class Meta:
+        verbose_name = _("норматив")
+        verbose_name_plural = _("нормативы")
+        ordering = ["service", "kind", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "kind", "building_type", "valid_from"], name="norm_unique_start"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="norm_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.service}: {self.value} ({self.get_kind_display()})"
+
+
+class Period(models.Model):
+    """A billing month of an organization: open → billed → closed. A closed one never changes."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("открыт")
+        BILLED = "billed", _("начислен")
+        CLOSED = "closed", _("закрыт")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="periods", verbose_name=_("организация")
+    )
+    month = models.DateField(_("месяц"), help_text=_("Первое число месяца."))
+    state = models.CharField(_("состояние"), max_length=10, choices=State.choices, default=State.OPEN)
+    due_date = models.DateField(_("срок оплаты"))
+    opened_at = models.DateTimeField(_("открыт"), auto_now_add=True)
+    billed_at = models.DateTimeField(_("начислен"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("расчётный период")
+        verbose_name_plural = _("расчётные периоды")
+        ordering = ["organization", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="period_unique_month"),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=~Q(state="closed"),
+                name="period_one_open_per_organization",
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="period_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%m.%Y}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+
+class BillingRun(models.Model):
+    """One run of the billing engine over an organization's open period (progress and report)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("в очереди")
+        RUNNING = "running", _("выполняется")
+        DONE = "done", _("завершён")
+        FAILED = "failed", _("ошибка")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="runs", verbose_name=_("организация")
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="runs", verbose_name=_("период")
+    )
+    status = models.CharField(
+        _("статус"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    accounts_total = models.PositiveIntegerField(_("счетов всего"), default=0)
+    accounts_done = models.PositiveIntegerField(_("счетов обработано"), default=0)
+    lines = models.PositiveIntegerField(_("строк начислений"), default=0)
+    report = models.JSONField(_("что не начислено и почему"), default=list, blank=True)
+    error = models.TextField(_("ошибка"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("запустил"),
+    )
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+    started_at = models.DateTimeField(_("начат"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("запуск начисления")
+        verbose_name_plural = _("запуски начисления")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status__in=["queued", "running"]),
+                name="billing_run_one_active_per_organization",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period} — {self.get_status_display()}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.accounts_total:
+            return 0
+        return int(100 * self.accounts_done / self.accounts_total)
+
+
+class Charge(models.Model):
+    """A charge line («начисление») of an account, service, month and kind, with what it came from."""
+
+    class Kind(models.TextChoices):
+        INDIVIDUAL = "individual", _("индивидуальное потребление")
+        COMMON_HOUSE = "common_house", _("общедомовые нужды")
+
+    class Method(models.TextChoices):
+        METER = "meter", _("по показаниям")
+        AVERAGE = "average", _("по среднему")
+        NORM = "norm", _("по нормативу")
+        NORM_COEFFICIENT = "norm_coefficient", _("по нормативу с коэффициентом")
+        AREA = "area", _("по площади")
+        PERSON = "person", _("по числу проживающих")
+        COMMON_HOUSE_METER = "common_house_meter", _("ОДН по общедомовому прибору")
+        COMMON_HOUSE_NORM = "common_house_norm", _("ОДН по нормативу")
+        IMPORTED = "imported", _("загружено из внешней системы")
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="charges", verbose_name=_("ЛС")
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="charges", verbose_name=_("период")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="charges", verbose_name=_("услуга")
+    )
+    kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
+    zone = models.PositiveSmallIntegerField(_("зона"), choices=Zone.choices, default=Zone.SINGLE)
+    method = models.CharField(_("способ"), max_length=20, choices=Method.choices)
+    volume = models.DecimalField(_("объём"), **VOLUME)
+    tariff = models.DecimalField(_("тариф"), **PRICE)
+    norm = models.DecimalField(_("норматив"), null=True, blank=True, **VOLUME)
+    coefficient = models.DecimalField(
+        _("коэффициент"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    amount = models.DecimalField(_("начислено, ₽"), **MONEY)
+    details = models.JSONField(_("как рассчитано"), default=dict, blank=True)
+    run = models.ForeignKey(
+        BillingRun, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("запуск")
+    )
+
+    class Meta:
+        verbose_name = _("начисление")
+        verbose_name_plural = _("начисления")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period", "service", "kind", "zone"],
+                name="charge_one_line_per_account_service_period_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["period", "service"], name="charge_period_service_idx")]
+
+    def __str__(self):
+        return f"{self.account} {self.period} {self.service}: {self.amount}"
+
+
+class Recalculation(models.Model):
+    """A correction («перерасчёт») booked in an open month for the month it concerns, with a reason."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("оператор")
+        LATE_READINGS = "late_readings", _("поздние показания")
+        IMPORT = "import", _("загрузка")
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="recalculations", verbose_name=_("ЛС")
+    )
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.PROTECT,
+        related_name="recalculations",
+        verbose_name=_("проведён в периоде"),
+    )
+    concerns_month = models.DateField(_("за месяц"))
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("услуга")
+    )
+    volume = models.DecimalField(_("объём"), null=True, blank=True, **VOLUME)
+    amount = models.DecimalField(_("сумма, ₽"), **MONEY)
+    reason = models.CharField(_("основание"), max_length=255)
+    source = models.CharField(_("источник"), max_length=20, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("оператор"),
+    )
+    created_at = models.DateTimeField(_("создан"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("перерасчёт")
+        verbose_name_plural = _("перерасчёты")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["account", "period"], name="recalc_account_period_idx")]
+
+    def __str__(self):
+        return f"{self.account} {self.concerns_month:%m.%Y}: {self.amount}"
+
+
+class LedgerEntry(models.Model):
+    """An append-only money entry of an account: + increases the debt, − reduces it."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", _("начисление")
+        RECALCULATION = "recalculation", _("перерасчёт")
+        PENALTY = "penalty", _("пени")
+        PAYMENT = "payment", _("оплата")
+        CORRECTION = "correction", _("корректировка")
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("ЛС")
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("период")
+    )
+    concerns_month = models.DateField(_("за месяц"), null=True, blank=True)
+    kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(_("сумма, ₽"), **MONEY)
+    entry_date = models.DateField(_("дата"))
+    source_id = models.BigIntegerField(_("источник"), null=True, blank=True)
+    note = models.CharField(_("примечание"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("создана"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("проводка")
+        verbose_name_plural = _("журнал проводок")
+        indexes = [
+            models.Index(fields=["account", "period"], name="ledger_account_period_idx"),
+            models.Index(fields=["period", "kind"], name="ledger_period_kind_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.get_kind_display()} {self.amount}"
+
+
+class AccountBalance(models.Model):
+    """Materialized money movement of an account in a month; always equal to the journal."""
+
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.PROTECT, related_name="balances", verbose_name=_("ЛС")
+    )
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="balances", verbose_name=_("период")
+    )
+    month = models.DateField(_("месяц"))
+    opening = models.DecimalField(_("на начало"), **MONEY)
+    charges = models.DecimalField(_("начислено"), **MONEY)
+    recalculations = models.DecimalField(_("перерасчёты"), **MONEY)
+    penalties = models.DecimalField(_("пени"), **MONEY)
+    payments = models.DecimalField(_("оплачено"), **MONEY)
+    closing = models.DecimalField(_("на конец"), **MONEY)
+
+    class Meta:
+        verbose_name = _("сальдо")
+        verbose_name_plural = _("сальдо")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period"], name="balance_one_per_month"),
+            models.CheckConstraint(
+                condition=Q(
+                    closing=models.F("opening")
+                    + models.F("charges")
+                    + models.F("recalculations")
+                    + models.F("penalties")
+                    - models.F("payments")
+                ),
+                name="balance_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "month"], name="balance_account_month_idx")]
+
+    def __str__(self):
+        return f"{self.account} {self.month:%m.%Y}: {self.closing}"
+
+
+class KeyRate(models.Model):
+    """Refinancing/key rate of the Bank of Russia used for penalties, from a date."""
+
+    valid_from = models.DateField(_("действует с"), unique=True)
+    rate = models.DecimalField(_("ставка, %"), max_digits=6, decimal_places=3)
+    basis = models.CharField(_("основание"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ставка для пеней")
+        verbose_name_plural = _("ставки для пеней")
+        ordering = ["-valid_from"]
+
+    def __str__(self):
+        return f"{self.rate} % с {self.valid_from:%d.%m.%Y}"
+
+
+class Moratorium(models.Model):
+    """A span of days when no penalty accrues (мораторий)."""
+
+    start = models.DateField(_("с"))
+    end = models.DateField(_("по"), help_text=_("Последний день моратория включительно."))
+    basis = models.CharField(_("основание"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("мораторий на пени")
+        verbose_name_plural = _("моратории на пени")
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="moratorium_ordered")
+        ]
+
+    def __str__(self):
+        return f"{self.start:%d.%m.%Y} – {self.end:%d.%m.%Y}"
