@@ -1,6 +1,7 @@
 """Settings of Kvartplata, all taken from the environment (one module for every deployment)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "huey.contrib.djhuey",
+    "allauth",
+    "allauth.account",
+    "axes",
     "kvartplata.users",
     "kvartplata.registry",
     "kvartplata.billing",
@@ -58,8 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kvartplata.users.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Last, so that it sees the outcome of the sign-in views (django-axes requirement).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kvartplata.urls"
@@ -102,6 +110,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {
+        "NAME": "kvartplata.users.validators.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
 ]
 
 LANGUAGE_CODE = "ru"
@@ -117,9 +129,54 @@ STATICFILES_DIRS = [BASE_DIR / "kvartplata" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 WHITENOISE_USE_FINDERS = DEBUG
 
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "cabinet:home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+
+# Identity: django-allauth (sign-up, activation, reset, e-mail change) and django-axes (throttling).
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out login+address is refused before any password check.
+    "kvartplata.users.backends.AxesBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "kvartplata.users.adapters.AccountAdapter"
+ACCOUNT_FORMS = {
+    "login": "kvartplata.users.forms.LoginForm",
+    "signup": "kvartplata.users.forms.SignupForm",
+    "reset_password": "kvartplata.users.forms.ResetPasswordForm",
+    "add_email": "kvartplata.users.forms.AddEmailForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# The seed wants a taken login or e-mail refused at sign-up with a clear message; the reset form
+# keeps the same answer for unknown addresses on its own (users.forms.ResetPasswordForm).
+ACCOUNT_PREVENT_ENUMERATION = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Квартплата: "
+ACCOUNT_USERNAME_MIN_LENGTH = 3
+ACCOUNT_USERNAME_BLACKLIST = ["admin", "administrator", "root", "office", "support"]
+# Failed sign-ins are throttled per login and address by django-axes, not by allauth's per-login
+# limit (which would lock the real user out from everywhere).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", str(3600)))
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kvartplata.users.views.lockout"
+# Session timeouts (ASVS V3.3): idle and absolute, enforced by users.middleware.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+CONSENT_VERSION = "2025-01"
 
 # E-mail: standard SMTP settings; without EMAIL_HOST the messages go to the console and a folder.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

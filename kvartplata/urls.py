@@ -1,14 +1,18 @@
 """URL map: the resident's cabinet at the root, the staff back office under /office/."""
 
+from allauth.account import views as account_views
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import TemplateView
 
 urlpatterns = [
     path("office/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The old names "login"/"logout" stay resolvable; allauth's own are account_login/_logout.
+    path("accounts/login/", account_views.login, name="login"),
+    path("accounts/logout/", account_views.logout, name="logout"),
+    path("accounts/", include("kvartplata.users.urls")),
+    path("accounts/", include("allauth.urls")),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("meters/", include("kvartplata.meters.site_urls")),
     path("", include("kvartplata.cabinet.urls")),
 ]

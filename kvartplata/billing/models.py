@@ -1,8 +1,12 @@
 """Billing: services, tariffs, norms, periods, billing runs, charges, recalculations and the ledger."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Provider
@@ -408,13 +412,18 @@ class AccountBalance(models.Model):
         verbose_name_plural = _("сальдо")
         constraints = [
             models.UniqueConstraint(fields=["account", "period"], name="balance_one_per_month"),
+            # A tolerance, not equality: SQLite keeps decimals as binary floats.
             models.CheckConstraint(
-                condition=Q(
-                    closing=models.F("opening")
-                    + models.F("charges")
-                    + models.F("recalculations")
-                    + models.F("penalties")
-                    - models.F("payments")
+                condition=LessThan(
+                    Abs(
+                        models.F("opening")
+                        + models.F("charges")
+                        + models.F("recalculations")
+                        + models.F("penalties")
+                        - models.F("payments")
+                        - models.F("closing")
+                    ),
+                    Value(Decimal("0.001")),
                 ),
                 name="balance_adds_up",
             ),
@@ -446,6 +455,9 @@ class Moratorium(models.Model):
 
     start = models.DateField(_("с"))
     end = models.DateField(_("по"), help_text=_("Последний день моратория включительно."))
+    debts_due_before = models.DateField(
+        _("только для долгов со сроком до"), null=True, blank=True
+    )
     basis = models.CharField(_("основание"), max_length=200, blank=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 """URLs of the resident's cabinet."""
 
-from django.urls import path
+from django.urls import include, path
 
 from kvartplata.cabinet import views
 
@@ -8,4 +8,5 @@ app_name = "cabinet"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("accounts/<int:account_id>/meters/", include("kvartplata.meters.urls")),
 ]

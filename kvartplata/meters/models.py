@@ -171,3 +171,25 @@ class ReminderLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "month"], name="reminder_once")
         ]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.month:%m.%Y}"
+
+
+class ReminderOptOut(models.Model):
+    """A user who unsubscribed from reminder e-mails (readings window, verification due)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reminder_opt_out",
+        verbose_name=_("пользователь"),
+    )
+    created_at = models.DateTimeField(_("отписался"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("отказ от напоминаний")
+        verbose_name_plural = _("отказы от напоминаний")
+
+    def __str__(self):
+        return str(self.user)

@@ -23,7 +23,9 @@ class User(AbstractUser):
         related_name="staff",
         verbose_name=_("организация сотрудника"),
     )
-    consent_version = models.CharField(_("версия согласия на обработку ПДн"), max_length=20, blank=True)
+    consent_version = models.CharField(
+        _("версия согласия на обработку ПДн"), max_length=20, blank=True
+    )
     consent_at = models.DateTimeField(_("согласие дано"), null=True, blank=True)
 
     objects = UserManager()
@@ -80,3 +82,6 @@ class LinkAttempt(models.Model):
     class Meta:
         verbose_name = _("неудачная попытка привязки")
         verbose_name_plural = _("неудачные попытки привязки")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.number}"

@@ -63,8 +63,7 @@ def meter_consumption(
             )
         return capacity - previous + current
     raise ReadingDecreased(
-        f"Текущее показание {format_volume(current)} меньше предыдущего "
-        f"{format_volume(previous)}."
+        f"Текущее показание {format_volume(current)} меньше предыдущего {format_volume(previous)}."
     )
 
 
@@ -124,8 +123,8 @@ def choose_volume(
 
     * `reading_volume`: consumption from the accepted readings of the month, or None.
     * `months_without_readings`: how many periods in a row right before this one were billed
-      without readings (by average, or by norm when there was no average). Periods 0–2 of such
-      a run are billed by average; from the 4th period (value 3) the norm applies.
+      without readings (by average, or by norm when there was no average). With 0, 1 or 2 the
+      average is used; with 3 or more (the 4th period on) the norm.
     * `meter_valid`: False for a broken meter or one past its verification date. The caller
       passes True for an electricity meter past verification, whose readings are still used.
     * `coefficient`: the increasing coefficient for an invalid meter after the average ran out
@@ -164,10 +163,7 @@ def _by_norm(
     norm: Decimal, residents: int | None, area: Decimal | None, coefficient: Decimal, unit: str
 ) -> VolumeResult:
     volume = norm_volume(norm, residents=residents, area=area, coefficient=coefficient)
-    if residents is not None:
-        base = f"{residents} чел."
-    else:
-        base = f"{_format_number(area, 2)} м²"
+    base = f"{residents} чел." if residents is not None else f"{_format_number(area, 2)} м²"
     if coefficient == 1:
         return VolumeResult(
             volume=volume,
@@ -198,9 +194,7 @@ def _norm_base(residents: int | None, area: Decimal | None) -> Decimal:
     return Decimal(residents) if residents is not None else area
 
 
-def _meter_explanation(
-    volume: Decimal, readings: tuple[Decimal, Decimal] | None, unit: str
-) -> str:
+def _meter_explanation(volume: Decimal, readings: tuple[Decimal, Decimal] | None, unit: str) -> str:
     if readings is not None and readings[1] >= readings[0]:
         previous, current = readings
         return (

@@ -1,0 +1,27 @@
+"""The back office site itself: titles in Russian and the journal of staff actions."""
+
+from django.contrib import admin
+from django.contrib.admin.models import LogEntry
+from django.utils.translation import gettext_lazy as _
+
+from kvartplata.backoffice.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
+
+admin.site.site_header = _("Квартплата — бэк-офис")
+admin.site.site_title = _("Квартплата — бэк-офис")
+admin.site.index_title = _("Учёт, начисления и платежи")
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
+    """Who changed what and when in the back office (staff of the same organization)."""
+
+    organization_path = "user__organization"
+    list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "message")
+    list_select_related = ("user", "content_type")
+    list_filter = ("action_flag", "content_type")
+    search_fields = ("object_repr", "user__username", "object_id")
+    date_hierarchy = "action_time"
+
+    @admin.display(description=_("изменения"))
+    def message(self, obj):
+        return obj.get_change_message()

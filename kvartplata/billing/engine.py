@@ -1,0 +1,821 @@
+"""The billing run: set-based computation of a month's charges for every account of an organization.
+
+Work is done in batches of accounts, with a fixed number of queries per batch and rows written
+with COPY (PostgreSQL) or executemany (SQLite). Each metered line carries a «cursor» in its
+details — the reading it was computed to, the recent monthly volumes and the months billed by an
+estimate since — so that the next month needs only this month's lines, not the history.
+"""
+
+import calendar
+import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q
+
+from kvartplata.billing.calc.common_house import area_share, cap_by_norm
+from kvartplata.billing.calc.volumes import (
+    AVERAGE_MAX_PERIODS,
+    AVERAGE_MIN_MONTHS_NEWER_METER,
+    AVERAGE_MONTHS,
+    INCREASING_COEFFICIENT,
+    ReadingDecreased,
+    meter_consumption,
+    round_volume,
+)
+from kvartplata.billing.models import (
+    Charge,
+    Norm,
+    Period,
+    Recalculation,
+    Resource,
+    Service,
+    Tariff,
+)
+from kvartplata.lib.db import bulk_insert
+from kvartplata.lib.money import format_rub, format_volume, round_money
+from kvartplata.lib.periods import add_months, period_label
+from kvartplata.meters.models import Meter, Reading
+from kvartplata.registry.models import Building, PersonalAccount
+
+ZERO = Decimal(0)
+BATCH = 2000
+METHOD_RANK = {"meter": 0, "average": 1, "norm": 2, "norm_coefficient": 3}
+UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
+CHARGE_COLUMNS = [
+    "account_id",
+    "period_id",
+    "service_id",
+    "kind",
+    "zone",
+    "method",
+    "volume",
+    "tariff",
+    "norm",
+    "coefficient",
+    "amount",
+    "details",
+    "run_id",
+]
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def num(value: Decimal, places: int = 3) -> str:
+    return format_volume(value, places)
+
+
+@dataclass
+class AccountRow:
+    id: int
+    area: Decimal
+    residents: int
+    building_id: int
+    non_residential: bool
+
+
+@dataclass
+class MeterRow:
+    id: int
+    account_id: int
+    resource: str
+    zones: int
+    digits: int
+    installed_on: datetime.date
+    next_verification_on: datetime.date
+    archived_on: datetime.date | None
+    serial: str
+    initial: list[Decimal]
+
+
+@dataclass
+class Line:
+    """One charge line before it is written."""
+
+    account_id: int
+    service: Service
+    kind: str
+    zone: int
+    method: str
+    volume: Decimal
+    tariff: Decimal
+    amount: Decimal
+    norm: Decimal | None = None
+    coefficient: Decimal | None = None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    lines: int = 0
+    accounts: int = 0
+    problems: list = field(default_factory=list)
+    recalculations: list = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+
+
+class Context:
+    """Everything about the month that does not depend on the account: tariffs, norms, buildings."""
+
+    def __init__(self, period: Period):
+        self.period = period
+        self.organization = period.organization
+        self.month = period.month
+        self.end = month_end(period.month)
+        self.prev_month = add_months(period.month, -1)
+        self.coefficient = self.organization.no_meter_coefficient or INCREASING_COEFFICIENT
+        self.services = list(
+            Service.objects.filter(organization=self.organization, is_active=True).order_by(
+                "sort_order", "id"
+            )
+        )
+        self.tariffs: dict[tuple[int, int], tuple[Decimal, datetime.date]] = {}
+        for t in Tariff.objects.filter(
+            service__in=self.services, valid_from__lte=self.month
+        ).order_by("valid_from"):
+            if t.valid_to is None or t.valid_to >= self.month:
+                self.tariffs[(t.service_id, t.zone)] = (t.price, t.valid_from)
+        self.norms: dict[tuple[int, str, str], Decimal] = {}
+        for n in Norm.objects.filter(service__in=self.services, valid_from__lte=self.month).order_by(
+            "valid_from"
+        ):
+            self.norms[(n.service_id, n.kind, n.building_type)] = n.value
+        self.buildings = {
+            b.id: b
+            for b in Building.objects.filter(organization=self.organization).only(
+                "id", "total_area", "common_area", "building_type"
+            )
+        }
+        self.building_volumes = self._building_volumes()
+
+    def tariff(self, service: Service, zone: int) -> Decimal | None:
+        found = self.tariffs.get((service.id, zone))
+        if found is None and zone == 0 and service.zones > 1:
+            found = self.tariffs.get((service.id, 1))
+        return found[0] if found else None
+
+    def norm(self, service: Service, kind: str, building_id: int) -> Decimal | None:
+        building_type = self.buildings[building_id].building_type
+        value = self.norms.get((service.id, kind, building_type))
+        return value if value is not None else self.norms.get((service.id, kind, ""))
+
+    def _building_volumes(self) -> dict[tuple[int, str], Decimal]:
+        """Consumption of each building meter in the month, from accepted readings."""
+        meters = {
+            m.id: m
+            for m in Meter.objects.filter(
+                scope=Meter.Scope.BUILDING, building__organization=self.organization
+            ).filter(Q(archived_on__isnull=True) | Q(archived_on__gte=self.month))
+        }
+        volumes: dict[tuple[int, str], Decimal] = {}
+        if not meters:
+            return volumes
+        current = {
+            r.meter_id: r
+            for r in Reading.objects.filter(meter_id__in=meters, month=self.month, is_accepted=True)
+        }
+        previous: dict[int, Reading] = {}
+        for r in Reading.objects.filter(
+            meter_id__in=current, month__lt=self.month, is_accepted=True
+        ).order_by("meter_id", "-month"):
+            previous.setdefault(r.meter_id, r)
+        for meter_id, reading in current.items():
+            meter = meters[meter_id]
+            before = previous.get(meter_id)
+            start = before.value1 if before else meter.initial_value1
+            try:
+                volume = meter_consumption(start, reading.value1, capacity_digits=meter.digits)
+            except (ReadingDecreased, ValueError):
+                continue
+            key = (meter.building_id, meter.resource)
+            volumes[key] = volumes.get(key, ZERO) + volume
+        return volumes
+
+
+def _accounts(context: Context) -> list[AccountRow]:
+    rows = (
+        PersonalAccount.objects.filter(organization=context.organization, opened_on__lte=context.end)
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=context.month))
+        .order_by("id")
+        .values_list(
+            "id", "premises__total_area", "share", "residents", "premises__building_id", "premises__kind"
+        )
+    )
+    return [
+        AccountRow(
+            id=i,
+            area=(area * share).quantize(Decimal("0.01")),
+            residents=residents,
+            building_id=building_id,
+            non_residential=kind == "non_residential",
+        )
+        for i, area, share, residents, building_id, kind in rows
+    ]
+
+
+class Biller:
+    """Computes the lines of one batch of accounts."""
+
+    def __init__(self, context: Context, result: RunResult):
+        self.c = context
+        self.result = result
+        self.metered = [s for s in context.services if s.method == Service.Method.METER]
+        self.metered_ids = [s.id for s in self.metered]
+        # Σ individual volume per (building, service) for the common-house formulas.
+        self.building_individual: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+        self.reported: set = set()
+
+    def problem(self, account_id, service, text):
+        key = (service.id if service else None, text) if account_id is None else None
+        if key is not None:
+            if key in self.reported:
+                return
+            self.reported.add(key)
+        self.result.problems.append(
+            {"account": account_id, "service": service.name if service else "", "problem": text}
+        )
+
+    # --- data of a batch -------------------------------------------------------------------
+
+    def load(self, accounts: list[AccountRow]):
+        ids = [a.id for a in accounts]
+        c = self.c
+        meters = list(
+            Meter.objects.filter(
+                account_id__in=ids, scope=Meter.Scope.FLAT, installed_on__lte=c.end
+            )
+            .filter(Q(archived_on__isnull=True) | Q(archived_on__gte=c.month))
+            .values_list(
+                "id",
+                "account_id",
+                "resource",
+                "zones",
+                "digits",
+                "installed_on",
+                "next_verification_on",
+                "archived_on",
+                "serial_number",
+                "initial_value1",
+                "initial_value2",
+                "initial_value3",
+            )
+        )
+        self.meters: dict[tuple[int, str], list[MeterRow]] = defaultdict(list)
+        meter_ids = []
+        for row in meters:
+            m = MeterRow(*row[:9], initial=[v or ZERO for v in row[9 : 9 + row[3]]])
+            self.meters[(m.account_id, m.resource)].append(m)
+            meter_ids.append(m.id)
+        self.readings: dict[int, list[Decimal]] = {}
+        for meter_id, v1, v2, v3, zones in Reading.objects.filter(
+            meter_id__in=meter_ids, month=c.month, is_accepted=True
+        ).values_list("meter_id", "value1", "value2", "value3", "meter__zones"):
+            self.readings[meter_id] = [v or ZERO for v in (v1, v2, v3)[:zones]]
+        self.cursors: dict[int, dict] = {}
+        for details in Charge.objects.filter(
+            account_id__in=ids,
+            period__organization=c.organization,
+            period__month=c.prev_month,
+            kind=Charge.Kind.INDIVIDUAL,
+            service_id__in=self.metered_ids,
+        ).values_list("details", flat=True):
+            for meter_id, cursor in (details or {}).get("cursors", {}).items():
+                self.cursors[int(meter_id)] = cursor
+        missing = [i for i in meter_ids if i not in self.cursors]
+        self.history: dict[int, list[tuple[datetime.date, list[Decimal]]]] = defaultdict(list)
+        if missing:
+            for meter_id, month, v1, v2, v3 in (
+                Reading.objects.filter(meter_id__in=missing, month__lt=c.month, is_accepted=True)
+                .filter(month__gte=add_months(c.month, -(AVERAGE_MONTHS + 1)))
+                .order_by("meter_id", "month")
+                .values_list("meter_id", "month", "value1", "value2", "value3")
+            ):
+                self.history[meter_id].append((month, [v or ZERO for v in (v1, v2, v3)]))
+
+    def initial_cursor(self, meter: MeterRow) -> dict:
+        """A cursor for a meter billed here for the first time: its last reading and history."""
+        history = self.history.get(meter.id, [])
+        if not history:
+            return {"v": [str(v) for v in meter.initial], "h": [], "g": []}
+        hist = []
+        for (m1, a), (m2, b) in zip(history, history[1:], strict=False):
+            if add_months(m1, 1) == m2:
+                try:
+                    hist.append(
+                        [
+                            str(meter_consumption(a[z], b[z], capacity_digits=meter.digits))
+                            for z in range(meter.zones)
+                        ]
+                    )
+                except (ReadingDecreased, ValueError):
+                    hist = []
+        last = history[-1][1][: meter.zones]
+        return {"v": [str(v) for v in last], "h": hist[-AVERAGE_MONTHS:], "g": []}
+
+    # --- lines -------------------------------------------------------------------------------
+
+    def bill(self, accounts: list[AccountRow]) -> list[Line]:
+        self.load(accounts)
+        lines: list[Line] = []
+        for account in accounts:
+            water: dict[str, tuple[Decimal, str]] = {}
+            for service in self.c.services:
+                method = service.method
+                if method == Service.Method.METER:
+                    got = self.metered_lines(account, service)
+                    lines.extend(got)
+                    if service.resource in (Resource.COLD_WATER, Resource.HOT_WATER) and got:
+                        volume = sum((line.volume for line in got), ZERO)
+                        worst = max((line.method for line in got), key=METHOD_RANK.get)
+                        water[service.resource] = (volume, worst)
+                elif method == Service.Method.WASTEWATER:
+                    line = self.wastewater_line(account, service, water)
+                    if line:
+                        lines.append(line)
+                else:
+                    line = self.simple_line(account, service)
+                    if line:
+                        lines.append(line)
+        for line in lines:
+            account_building = self._building_of[line.account_id]
+            if line.service.has_common_house:
+                self.building_individual[(account_building, line.service.id)] += line.volume
+        return lines
+
+    def simple_line(self, account: AccountRow, service: Service) -> Line | None:
+        tariff = self.c.tariff(service, 0)
+        if tariff is None:
+            self.problem(None, service, "нет тарифа на период")
+            return None
+        unit = UNIT_LABEL.get(service.unit, service.unit)
+        if service.method == Service.Method.AREA:
+            volume, method = account.area, Charge.Method.AREA
+            text = f"по площади: {num(volume, 2)} м² × {num(tariff, 2)} ₽"
+        elif service.method == Service.Method.PERSON:
+            volume, method = Decimal(account.residents), Charge.Method.PERSON
+            text = f"по числу проживающих: {account.residents} чел. × {num(tariff, 2)} ₽"
+        else:  # heating by the norm per m²
+            norm = self.c.norm(service, Norm.Kind.PER_AREA, account.building_id)
+            if norm is None:
+                self.problem(account.id, service, "нет норматива отопления")
+                return None
+            volume = round_volume(norm * account.area)
+            amount = round_money(volume * tariff)
+            return Line(
+                account.id,
+                service,
+                Charge.Kind.INDIVIDUAL,
+                0,
+                Charge.Method.NORM,
+                volume,
+                tariff,
+                amount,
+                norm=norm,
+                details={
+                    "explanation": f"по нормативу: {num(account.area, 2)} м² × {num(norm, 4)} "
+                    f"{unit}/м² = {num(volume, 4)} {unit} × {num(tariff, 2)} ₽ = "
+                    f"{format_rub(amount)}"
+                },
+            )
+        amount = round_money(volume * tariff)
+        return Line(
+            account.id,
+            service,
+            Charge.Kind.INDIVIDUAL,
+            0,
+            method,
+            volume,
+            tariff,
+            amount,
+            details={"explanation": f"{text} = {format_rub(amount)}"},
+        )
+
+    def wastewater_line(self, account, service, water) -> Line | None:
+        tariff = self.c.tariff(service, 0)
+        if tariff is None:
+            self.problem(None, service, "нет тарифа на период")
+            return None
+        if not water:
+            return None
+        volume = sum((v for v, _ in water.values()), ZERO)
+        method = max((m for _, m in water.values()), key=METHOD_RANK.get)
+        amount = round_money(volume * tariff)
+        parts = " + ".join(f"{num(v)}" for v, _ in water.values())
+        return Line(
+            account.id,
+            service,
+            Charge.Kind.INDIVIDUAL,
+            0,
+            method,
+            volume,
+            tariff,
+            amount,
+            details={
+                "explanation": f"ХВС + ГВС: {parts} = {num(volume)} м³ × {num(tariff, 2)} ₽ = "
+                f"{format_rub(amount)}"
+            },
+        )
+
+    def norm_volume(self, account: AccountRow, service: Service) -> tuple[Decimal, Decimal] | None:
+        norm = self.c.norm(service, Norm.Kind.PER_PERSON, account.building_id)
+        if norm is None:
+            return None
+        # Nobody registered: the norm is applied to one person (ПП 354 п. 56(2) counts owners).
+        return norm, round_volume(norm * max(account.residents, 1))
+
+    def metered_lines(self, account: AccountRow, service: Service) -> list[Line]:
+        c = self.c
+        unit = UNIT_LABEL.get(service.unit, service.unit)
+        tariffs = [c.tariff(service, z) for z in self.zone_list(service)]
+        if any(t is None for t in tariffs):
+            self.problem(None, service, "нет тарифа на период")
+            return []
+        meters = self.meters.get((account.id, service.resource), [])
+        if not meters:
+            return self.norm_lines(account, service, installable=service.meter_installable)
+        per_meter = []
+        need_norm = False
+        for meter in meters:
+            cursor = self.cursors.get(meter.id) or self.initial_cursor(meter)
+            outcome = self.meter_outcome(account, service, meter, cursor)
+            if outcome is None:
+                need_norm = True
+                per_meter.append((meter, cursor, None))
+            else:
+                per_meter.append((meter, cursor, outcome))
+        if need_norm:
+            invalid = any(not self.meter_valid(m) for m in meters)
+            lines = self.norm_lines(account, service, installable=invalid, meters=per_meter)
+            return lines
+        zones = self.zone_list(service)
+        volumes = {z: ZERO for z in zones}
+        method = "meter"
+        texts, cursors = [], {}
+        for meter, _cursor, (kind, zone_volumes, new_cursor, text) in per_meter:
+            for i, v in enumerate(zone_volumes):
+                z = zones[i] if i < len(zones) else zones[-1]
+                volumes[z] += v
+            if METHOD_RANK[kind] > METHOD_RANK[method]:
+                method = kind
+            texts.append(text)
+            cursors[str(meter.id)] = new_cursor
+        lines = []
+        for i, z in enumerate(zones):
+            tariff = tariffs[i]
+            amount = round_money(volumes[z] * tariff)
+            details = {
+                "explanation": "; ".join(texts)
+                + f"; {num(volumes[z])} {unit} × {num(tariff, 2)} ₽ = {format_rub(amount)}"
+            }
+            if i == 0:
+                details["cursors"] = cursors
+            lines.append(
+                Line(
+                    account.id,
+                    service,
+                    Charge.Kind.INDIVIDUAL,
+                    z,
+                    method,
+                    volumes[z],
+                    tariff,
+                    amount,
+                    details=details,
+                )
+            )
+        # Gap months billed by an estimate are billed only now that the amounts are known.
+        self.late_recalculations(account, service, per_meter, zones)
+        return lines
+
+    def zone_list(self, service: Service) -> list[int]:
+        return [0] if service.zones == 1 else list(range(1, service.zones + 1))
+
+    def meter_valid(self, meter: MeterRow) -> bool:
+        if meter.resource == Resource.ELECTRICITY:
+            return True  # readings of an electricity meter past verification are still used
+        return meter.next_verification_on >= self.c.month
+
+    def meter_outcome(self, account, service, meter: MeterRow, cursor: dict):
+        """By readings or by average for one meter; None when the norm must be used."""
+        c = self.c
+        previous = [Decimal(v) for v in cursor["v"]]
+        reading = self.readings.get(meter.id)
+        hist = [[Decimal(v) for v in h] for h in cursor.get("h", [])]
+        gap = cursor.get("g", [])
+        if reading is not None and self.meter_valid(meter):
+            try:
+                totals = [
+                    meter_consumption(previous[z], reading[z], capacity_digits=meter.digits)
+                    for z in range(meter.zones)
+                ]
+            except (ReadingDecreased, ValueError) as exc:
+                self.problem(account.id, service, str(exc))
+                return None
+            n = len(gap) + 1
+            share = [round_volume(t / n) for t in totals]
+            current = [t - s * len(gap) for t, s in zip(totals, share, strict=True)]
+            new_hist = (hist + [share] * len(gap) + [current])[-AVERAGE_MONTHS:]
+            text = "по показаниям прибора № {}: {} ".format(
+                meter.serial,
+                ", ".join(
+                    f"{num(reading[z])} − {num(previous[z])} = {num(totals[z])}"
+                    for z in range(meter.zones)
+                ),
+            )
+            if gap:
+                text += f"(расход за {n} мес., из них за этот месяц {num(sum(current))})"
+            cursor_out = {
+                "v": [str(v) for v in reading],
+                "h": [[str(v) for v in h] for h in new_hist],
+                "g": [],
+                "late": {"gap": gap, "share": [str(s) for s in share]} if gap else None,
+            }
+            return ("meter", current, cursor_out, text.strip())
+        newer = (c.month - meter.installed_on).days < 183
+        needed = AVERAGE_MIN_MONTHS_NEWER_METER if newer else AVERAGE_MONTHS
+        if len(gap) < AVERAGE_MAX_PERIODS and len(hist) >= needed:
+            recent = hist[-AVERAGE_MONTHS:]
+            avg = [
+                round_volume(sum((h[z] for h in recent), ZERO) / len(recent))
+                for z in range(meter.zones)
+            ]
+            text = f"по среднему за {len(recent)} мес. (прибор № {meter.serial}): " + ", ".join(
+                num(v) for v in avg
+            )
+            cursor_out = {
+                "v": cursor["v"],
+                "h": cursor.get("h", []),
+                "g": gap + [{"m": c.month.isoformat(), "vol": [str(v) for v in avg]}],
+            }
+            return ("average", avg, cursor_out, text)
+        return None
+
+    def norm_lines(self, account, service, *, installable: bool, meters=None) -> list[Line]:
+        got = self.norm_volume(account, service)
+        if got is None:
+            self.problem(account.id, service, "нет норматива потребления")
+            return []
+        norm, volume = got
+        coefficient = self.c.coefficient if installable else Decimal(1)
+        unit = UNIT_LABEL.get(service.unit, service.unit)
+        residents = max(account.residents, 1)
+        text = f"по нормативу: {residents} чел. × {num(norm, 3)} {unit}"
+        method = Charge.Method.NORM
+        if coefficient != 1:
+            volume = round_volume(volume * coefficient)
+            text += f" × {num(coefficient, 1)}"
+            method = Charge.Method.NORM_COEFFICIENT
+        tariff = self.c.tariff(service, 0)
+        amount = round_money(volume * tariff)
+        details = {
+            "explanation": f"{text} = {num(volume)} {unit} × {num(tariff, 2)} ₽ = "
+            f"{format_rub(amount)}"
+        }
+        if meters:
+            share = round_volume(volume / len(meters))
+            details["cursors"] = {
+                str(meter.id): {
+                    "v": cursor["v"],
+                    "h": cursor.get("h", []),
+                    "g": cursor.get("g", [])
+                    + [
+                        {
+                            "m": self.c.month.isoformat(),
+                            "vol": [str(round_volume(share / meter.zones))] * meter.zones,
+                        }
+                    ],
+                }
+                for meter, cursor, _ in meters
+            }
+        return [
+            Line(
+                account.id,
+                service,
+                Charge.Kind.INDIVIDUAL,
+                0,
+                method,
+                volume,
+                tariff,
+                amount,
+                norm=norm,
+                coefficient=coefficient if coefficient != 1 else None,
+                details=details,
+            )
+        ]
+
+    def late_recalculations(self, account, service, per_meter, zones):
+        """Months billed by an estimate are recalculated by the readings that arrived now.
+
+        The consumption since the last reading used is spread evenly over the months it covers
+        (ПП 354 п. 61); each estimated month gets the difference at its own tariff.
+        """
+        by_month: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for _meter, _cursor, outcome in per_meter:
+            late = outcome[2].get("late") if outcome else None
+            if not late:
+                continue
+            share = [Decimal(s) for s in late["share"]]
+            for gap in late["gap"]:
+                month = datetime.date.fromisoformat(gap["m"])
+                billed = [Decimal(v) for v in gap["vol"]]
+                for i, z in enumerate(zones[: len(share)]):
+                    tariff = self.gap_tariff(service, z, month)
+                    by_month[gap["m"]] += (share[i] - billed[i] if i < len(billed) else share[i]) * (
+                        tariff
+                    )
+        for month_iso, delta in sorted(by_month.items()):
+            amount = round_money(delta)
+            if amount == 0:
+                continue
+            month = datetime.date.fromisoformat(month_iso)
+            self.result.recalculations.append(
+                {
+                    "account_id": account.id,
+                    "service_id": service.id,
+                    "concerns_month": month,
+                    "amount": amount,
+                    "reason": f"{service.name}: поступили показания, перерасчёт начисления "
+                    f"по среднему/нормативу за {period_label(month)}",
+                }
+            )
+
+    def gap_tariff(self, service, zone, month) -> Decimal:
+        key = (service.id, zone, month)
+        cache = self.__dict__.setdefault("_gap_tariffs", {})
+        if key not in cache:
+            t = (
+                Tariff.objects.filter(service=service, zone=zone, valid_from__lte=month)
+                .order_by("-valid_from")
+                .first()
+            )
+            if t is None and zone == 0:
+                t = (
+                    Tariff.objects.filter(service=service, zone=1, valid_from__lte=month)
+                    .order_by("-valid_from")
+                    .first()
+                )
+            cache[key] = t.price if t else ZERO
+        return cache[key]
+
+    # --- common-house needs ------------------------------------------------------------------
+
+    def common_house_lines(self, accounts: list[AccountRow]) -> list[Line]:
+        c = self.c
+        lines = []
+        services = [s for s in c.services if s.has_common_house]
+        for service in services:
+            tariff = c.tariff(service, 0)
+            if tariff is None:
+                continue
+            unit = UNIT_LABEL.get(service.unit, service.unit)
+            for account in accounts:
+                building = c.buildings[account.building_id]
+                common_norm = c.norm(service, Norm.Kind.COMMON_AREA, account.building_id)
+                by_norm = None
+                if common_norm is not None:
+                    by_norm = area_share(
+                        common_norm * building.common_area,
+                        flat_area=account.area,
+                        total_area=building.total_area,
+                    )
+                building_volume = c.building_volumes.get((account.building_id, service.resource))
+                if building_volume is not None:
+                    individual = self.building_individual[(account.building_id, service.id)]
+                    common = max(building_volume - individual, ZERO)
+                    volume = area_share(common, flat_area=account.area, total_area=building.total_area)
+                    method = Charge.Method.COMMON_HOUSE_METER
+                    text = (
+                        f"ОДПУ {num(building_volume)} {unit} − индивидуальное {num(individual)} "
+                        f"{unit} = {num(common)} {unit}; × {num(account.area, 2)} м² / "
+                        f"{num(building.total_area, 2)} м² = {num(volume, 6)} {unit}"
+                    )
+                    if c.organization.cap_common_house_by_norm and by_norm is not None:
+                        capped = cap_by_norm(volume, by_norm)
+                        if capped < volume:
+                            text += f"; ограничено нормативом: {num(capped, 6)} {unit}"
+                            volume = capped
+                    details = {
+                        "building_volume": str(building_volume),
+                        "individual_volume": str(individual),
+                        "share": str(volume),
+                    }
+                elif by_norm is not None:
+                    volume = by_norm
+                    method = Charge.Method.COMMON_HOUSE_NORM
+                    text = (
+                        f"по нормативу ОДН: {num(common_norm, 4)} {unit}/м² × "
+                        f"{num(building.common_area, 2)} м² × {num(account.area, 2)} м² / "
+                        f"{num(building.total_area, 2)} м² = {num(volume, 6)} {unit}"
+                    )
+                    details = {"share": str(volume)}
+                else:
+                    continue
+                amount = round_money(volume * tariff)
+                details["explanation"] = f"{text} × {num(tariff, 2)} ₽ = {format_rub(amount)}"
+                lines.append(
+                    Line(
+                        account.id,
+                        service,
+                        Charge.Kind.COMMON_HOUSE,
+                        0,
+                        method,
+                        volume,
+                        tariff,
+                        amount,
+                        norm=common_norm,
+                        details=details,
+                    )
+                )
+        return lines
+
+
+def compute_charges(
+    period: Period,
+    *,
+    run_id: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    batch_size: int = BATCH,
+) -> RunResult:
+    """Delete and recompute the charge lines of an open period; returns the result and report.
+
+    The caller holds the transaction; the ledger is posted by `kvartplata.billing.ledger`.
+    """
+    context = Context(period)
+    result = RunResult()
+    accounts = _accounts(context)
+    result.accounts = len(accounts)
+    biller = Biller(context, result)
+    biller._building_of = {a.id: a.building_id for a in accounts}
+    Charge.objects.filter(period=period).delete()
+    total = len(accounts)
+    done = 0
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+
+    def write(lines: list[Line]):
+        rows = []
+        for line in lines:
+            totals[line.account_id] += line.amount
+            rows.append(
+                (
+                    line.account_id,
+                    period.id,
+                    line.service.id,
+                    line.kind,
+                    line.zone,
+                    line.method,
+                    line.volume,
+                    line.tariff,
+                    line.norm,
+                    line.coefficient,
+                    line.amount,
+                    line.details,
+                    run_id,
+                )
+            )
+        result.lines += bulk_insert("billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"])
+
+    for start in range(0, total, batch_size):
+        batch = accounts[start : start + batch_size]
+        write(biller.bill(batch))
+        done += len(batch)
+        if progress:
+            progress(done, total * 2 if biller_has_common(context) else total)
+    if biller_has_common(context):
+        for start in range(0, total, batch_size):
+            batch = accounts[start : start + batch_size]
+            write(biller.common_house_lines(batch))
+            done += len(batch)
+            if progress:
+                progress(done, total * 2)
+    result.totals = dict(totals)
+    return result
+
+
+def biller_has_common(context: Context) -> bool:
+    return any(s.has_common_house for s in context.services)
+
+
+def save_late_recalculations(period: Period, result: RunResult, run_id: int | None) -> list:
+    """Write the automatic recalculations of the run (few rows: the ORM is fine here)."""
+    Recalculation.objects.filter(period=period, source=Recalculation.Source.LATE_READINGS).delete()
+    objs = [
+        Recalculation(
+            account_id=r["account_id"],
+            period=period,
+            service_id=r["service_id"],
+            concerns_month=r["concerns_month"],
+            amount=r["amount"],
+            reason=r["reason"][:255],
+            source=Recalculation.Source.LATE_READINGS,
+        )
+        for r in result.recalculations
+    ]
+    return Recalculation.objects.bulk_create(objs, batch_size=1000)
+
+
+def vendor() -> str:
+    return connection.vendor

@@ -1,0 +1,203 @@
+"""The monthly cycle: open a period, run the billing, add recalculations, close the period."""
+
+import datetime
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from kvartplata.billing import engine, ledger
+from kvartplata.billing.models import BillingRun, Period, Recalculation, Service
+from kvartplata.lib.money import round_money
+from kvartplata.lib.periods import add_months, period_label
+from kvartplata.registry.models import Organization, PersonalAccount
+
+log = logging.getLogger("kvartplata.billing")
+
+
+class BillingError(Exception):
+    """A request the cycle refuses; the message is for people (Russian)."""
+
+
+def current_period(organization: Organization) -> Period | None:
+    """The organization's period that is not closed yet (at most one exists)."""
+    return Period.objects.filter(organization=organization).exclude(state="closed").first()
+
+
+@transaction.atomic
+def period_open(*, organization: Organization, month: datetime.date) -> Period:
+    """Open a month for billing; refused while another month is still open."""
+    if month.day != 1:
+        raise BillingError("Период задаётся первым числом месяца.")
+    if current_period(organization) is not None:
+        raise BillingError("Уже есть открытый период: сначала закройте его.")
+    if Period.objects.filter(organization=organization, month=month).exists():
+        raise BillingError(f"Период {period_label(month)} уже был.")
+    return Period.objects.create(
+        organization=organization, month=month, due_date=ledger.due_date(organization, month)
+    )
+
+
+def billing_run_start(
+    *, organization: Organization, user=None, enqueue: bool = True
+) -> BillingRun:
+    """Queue a billing run of the open period; one run at a time per organization."""
+    period = current_period(organization)
+    if period is None:
+        raise BillingError("Нет открытого периода для начисления.")
+    try:
+        with transaction.atomic():
+            run = BillingRun.objects.create(organization=organization, period=period, created_by=user)
+    except IntegrityError as exc:
+        raise BillingError("Начисление уже выполняется: дождитесь его окончания.") from exc
+    if enqueue:
+        from kvartplata.billing.tasks import run_billing
+
+        transaction.on_commit(lambda: run_billing(run.id))
+    return run
+
+
+def billing_run_execute(
+    *, run_id: int, progress: Callable[[int, int], None] | None = None
+) -> BillingRun:
+    """Compute the open period: charges, automatic recalculations, penalties, balances.
+
+    Idempotent: everything the run wrote before is replaced, so a second run gives the same.
+    """
+    claimed = BillingRun.objects.filter(id=run_id, status=BillingRun.Status.QUEUED).update(
+        status=BillingRun.Status.RUNNING, started_at=timezone.now()
+    )
+    run = BillingRun.objects.select_related("period__organization").get(id=run_id)
+    if not claimed:
+        return run
+    last_saved = [0]
+
+    def report(done: int, total: int):
+        # Progress is written at most every few percent: it is a separate, cheap UPDATE.
+        if total and (done - last_saved[0] >= max(total // 50, 1) or done == total):
+            last_saved[0] = done
+            BillingRun.objects.filter(id=run_id).update(accounts_done=done, accounts_total=total)
+        if progress:
+            progress(done, total)
+
+    try:
+        with transaction.atomic():
+            period = Period.objects.select_for_update().get(id=run.period_id)
+            if period.state == Period.State.CLOSED:
+                raise BillingError("Период закрыт: начисление невозможно.")
+            ledger.unpost_auto_recalculations(period)
+            result = engine.compute_charges(period, run_id=run.id, progress=report)
+            recalcs = engine.save_late_recalculations(period, result, run.id)
+            ledger.post_recalculations(period, recalcs)
+            ledger.post_charges(period, result.totals, run.id)
+            account_ids = [a for a in result.totals] or list(
+                PersonalAccount.objects.filter(organization=period.organization).values_list(
+                    "id", flat=True
+                )
+            )
+            ledger.post_penalties(period, sorted(set(account_ids)))
+            ledger.refresh_balances(period)
+            period.state = Period.State.BILLED
+            period.billed_at = timezone.now()
+            period.save(update_fields=["state", "billed_at"])
+        BillingRun.objects.filter(id=run_id).update(
+            status=BillingRun.Status.DONE,
+            finished_at=timezone.now(),
+            lines=result.lines,
+            report=result.problems[:1000],
+        )
+    except Exception as exc:
+        log.exception("billing run %s failed", run_id)
+        BillingRun.objects.filter(id=run_id).update(
+            status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        )
+        if isinstance(exc, BillingError):
+            raise
+        raise BillingError(f"Начисление не выполнено: {exc}") from exc
+    run.refresh_from_db()
+    return run
+
+
+def billing_run(*, organization: Organization, user=None, progress=None) -> BillingRun:
+    """Start and execute a run in this process (management command, demo, tests)."""
+    run = billing_run_start(organization=organization, user=user, enqueue=False)
+    return billing_run_execute(run_id=run.id, progress=progress)
+
+
+@transaction.atomic
+def recalculation_add(
+    *,
+    account: PersonalAccount,
+    concerns_month: datetime.date,
+    amount: Decimal,
+    reason: str,
+    service: Service | None = None,
+    user=None,
+) -> Recalculation:
+    """A staff recalculation booked in the open period for the month it corrects."""
+    period = current_period(account.organization)
+    if period is None:
+        raise BillingError("Нет открытого периода: перерасчёт некуда провести.")
+    if concerns_month.day != 1 or concerns_month > period.month:
+        raise BillingError("Перерасчёт можно сделать за текущий или прошедший месяц.")
+    if not reason.strip():
+        raise BillingError("Укажите основание перерасчёта.")
+    amount = round_money(amount)
+    if amount == 0:
+        raise BillingError("Сумма перерасчёта не может быть нулевой.")
+    recalculation = Recalculation.objects.create(
+        account=account,
+        period=period,
+        concerns_month=concerns_month,
+        service=service,
+        amount=amount,
+        reason=reason.strip()[:255],
+        source=Recalculation.Source.STAFF,
+        created_by=user,
+    )
+    ledger.post_recalculations(period, [recalculation])
+    if period.state == Period.State.BILLED:
+        ledger.refresh_balances(period, [account.id])
+    return recalculation
+
+
+@transaction.atomic
+def period_close(
+    *, organization: Organization, user=None, open_next: bool = True, issue_receipts: bool = True
+) -> Period:
+    """Close the billed period: balances final, receipts issued; the next month opens."""
+    period = (
+        Period.objects.select_for_update().filter(organization=organization).exclude(state="closed")
+    ).first()
+    if period is None:
+        raise BillingError("Нет открытого периода.")
+    if period.state != Period.State.BILLED:
+        raise BillingError("Сначала выполните начисление за период.")
+    if BillingRun.objects.filter(
+        organization=organization, status__in=["queued", "running"]
+    ).exists():
+        raise BillingError("Идёт начисление: дождитесь его окончания.")
+    ledger.refresh_balances(period)
+    issue = _receipt_issuer() if issue_receipts else None
+    if issue is not None:
+        issue(period=period)
+    Period.objects.filter(id=period.id).update(
+        state=Period.State.CLOSED, closed_at=timezone.now()
+    )
+    period.refresh_from_db()
+    if open_next:
+        period_open(organization=organization, month=add_months(period.month, 1))
+    log.info("period %s of %s closed by %s", period, organization, user)
+    return period
+
+
+def _receipt_issuer():
+    """Receipts are issued at close when the receipts app provides an issuer."""
+    try:
+        from kvartplata.receipts.services import receipts_issue
+    except ImportError:
+        return None
+    return receipts_issue
+

@@ -1,0 +1,46 @@
+"""Build the demo world: `python manage.py demo [--accounts N] [--months M] [--if-empty]`."""
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from kvartplata.demo import world as demo_world
+from kvartplata.registry.models import Organization
+
+
+class Command(BaseCommand):
+    help = "Строит демонстрационный мир: организацию, дома, лицевые счета и историю за 24 месяца."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--accounts", type=int, default=300)
+        parser.add_argument("--months", type=int, default=24)
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--if-empty", action="store_true", help="ничего не делать, если база уже заполнена"
+        )
+
+    def handle(self, *args, accounts, months, seed, if_empty, **options):
+        if Organization.objects.exists():
+            if if_empty:
+                self.stdout.write("База уже заполнена: демо-данные не создаются.")
+                self._print_logins()
+                return
+            raise CommandError("База уже заполнена. Удалите её или запустите с --if-empty.")
+        if accounts < 20 or months < 1:
+            raise CommandError("Нужно не меньше 20 счетов и 1 месяца.")
+        started = time.monotonic()
+        world = demo_world.build(
+            accounts=accounts, months=months, seed=seed, log=lambda s: self.stdout.write(s)
+        )
+        elapsed = time.monotonic() - started
+        self.stdout.write(self.style.SUCCESS(f"Готово за {elapsed:.1f} с."))
+        self.stdout.write(
+            f"Второй лицевой счёт для привязки: № {world.spare_account.number}, "
+            f"код с квитанции {world.spare_account.link_code}"
+        )
+        self._print_logins()
+
+    def _print_logins(self):
+        self.stdout.write("Житель:   логин demo,     пароль " + settings.DEMO_RESIDENT_PASSWORD)
+        self.stdout.write("Оператор: логин operator, пароль " + settings.DEMO_STAFF_PASSWORD)

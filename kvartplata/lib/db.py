@@ -1,0 +1,65 @@
+"""Set-based database helpers: fast bulk inserts and exact money sums on every backend."""
+
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.db import connection
+
+KOPECK = Decimal("0.01")
+
+
+def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence], *, json_columns=()):
+    """Insert plain rows: COPY on PostgreSQL, executemany on SQLite. Returns the row count.
+
+    Django's bulk_create builds a model instance per row and runs at ~40 000 rows/s here; the
+    billing run and the imports need several times that.
+    """
+    json_idx = [columns.index(c) for c in json_columns]
+    count = 0
+    if connection.vendor == "postgresql":
+        cols = ", ".join(columns)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608
+                for row in rows:
+                    if json_idx:
+                        row = list(row)
+                        for i in json_idx:
+                            row[i] = json.dumps(row[i], ensure_ascii=False)
+                    copy.write_row(row)
+                    count += 1
+        return count
+    placeholders = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+
+    def prepared():
+        nonlocal count
+        for row in rows:
+            row = list(row)
+            for i, value in enumerate(row):
+                if isinstance(value, Decimal):
+                    row[i] = str(value)
+            for i in json_idx:
+                row[i] = json.dumps(row[i], ensure_ascii=False)
+            count += 1
+            yield row
+
+    connection.ensure_connection()
+    connection.connection.executemany(sql, prepared())
+    return count
+
+
+def kopecks_sum(column: str) -> str:
+    """SQL for an exact sum of a money column in kopecks (SQLite sums decimals as floats)."""
+    return f"SUM(ROUND({column} * 100))"
+
+
+def from_kopecks(value) -> Decimal:
+    """Turn a kopecks sum from `kopecks_sum` back into roubles."""
+    if value is None:
+        return Decimal("0.00")
+    return (Decimal(int(round(value))) * KOPECK).quantize(KOPECK)
+
+
+def now_sql() -> str:
+    return "CURRENT_TIMESTAMP"

@@ -1,0 +1,342 @@
+"""Pages of meters: the resident's list, history and submission; staff tools; unsubscribe."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from kvartplata.lib.periods import add_months, month_start, parse_period, period_label
+from kvartplata.meters import selectors, services
+from kvartplata.meters.forms import (
+    ExportForm,
+    ImportForm,
+    ReadingsForm,
+    ReplaceForm,
+    StaffReadingForm,
+)
+from kvartplata.meters.imports import readings_export, readings_import
+from kvartplata.meters.models import Meter
+from kvartplata.meters.tasks import UNSUBSCRIBE_SALT
+from kvartplata.meters.validation import reading_month
+from kvartplata.registry.models import Organization, PersonalAccount
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _linked_account(request, account_id: int) -> PersonalAccount:
+    """The account if it is linked to the signed-in user; any other account is a 404."""
+    return get_object_or_404(
+        PersonalAccount.objects.select_related("organization", "premises__building__organization"),
+        pk=account_id,
+        links__user=request.user,
+    )
+
+
+def _window(account: PersonalAccount, today: date):
+    building = account.premises.building
+    return building.readings_window(), reading_month(
+        today=today,
+        window=building.readings_window(),
+        outside=account.organization.readings_outside_window,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meter_list(request, account_id: int):
+    account = _linked_account(request, account_id)
+    today = timezone.localdate()
+    rows = selectors.account_meters(account=account, today=today, with_history=False)
+    working = [r for r in rows if not r.meter.is_archived]
+    form_meters = [(r.meter, r.zones) for r in working]
+    (day_from, day_to), decision = _window(account, today)
+
+    if request.method == "POST":
+        form = ReadingsForm(request.POST, meters=form_meters)
+        if form.is_valid():
+            result = services.reading_submit(
+                account=account, entries=form.entries(), user=request.user, today=today
+            )
+            if result.ok:
+                messages.success(
+                    request,
+                    f"Показания за {period_label(result.month)} приняты: "
+                    f"{len(result.readings)} шт. {result.notice}".strip(),
+                )
+                return redirect(request.path)
+            form.add_submission_errors(result)
+    else:
+        form = ReadingsForm(meters=form_meters)
+
+    submitted = (
+        selectors.account_month_readings(account=account, month=decision.month)
+        if decision.month
+        else {}
+    )
+    cards = [
+        {
+            "row": r,
+            "fields": form.value_fields(r.meter.pk),
+            "confirm": form.confirm_field(r.meter.pk),
+            "show_confirm": bool(form[f"confirm_{r.meter.pk}"].errors)
+            or bool(form.data.get(f"confirm_{r.meter.pk}")),
+            "submitted": submitted.get(r.meter.pk),
+        }
+        for r in working
+    ]
+    return render(
+        request,
+        "meters/meter_list.html",
+        {
+            "account": account,
+            "cards": cards,
+            "archived": [r for r in rows if r.meter.is_archived],
+            "form": form,
+            "decision": decision,
+            "day_from": day_from,
+            "day_to": day_to,
+            "month_label": period_label(decision.month) if decision.month else "",
+            "today": today,
+        },
+    )
+
+
+@login_required
+def meter_history(request, account_id: int, meter_id: int):
+    account = _linked_account(request, account_id)
+    row = selectors.meter_of_account(account=account, meter_id=meter_id, today=timezone.localdate())
+    if row is None:
+        raise Http404("Нет такого прибора учёта")
+    return render(request, "meters/meter_history.html", {"account": account, "row": row})
+
+
+# --- unsubscribe from reminders -------------------------------------------------------------
+
+
+def _user_from_token(token: str):
+    try:
+        user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return get_user_model().objects.filter(pk=user_id, is_active=True).first()
+
+
+# The link in an e-mail is the credential; mail clients' one-click unsubscribe (RFC 8058)
+# posts without a CSRF token, and GET only shows the button so that link scanners change nothing.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    user = _user_from_token(token)
+    if user is None:
+        return render(request, "meters/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        services.reminders_opt_out(user=user)
+        return render(request, "meters/unsubscribe.html", {"done": True})
+    return render(request, "meters/unsubscribe.html", {"token": token})
+
+
+# --- staff tools ---------------------------------------------------------------------------
+
+
+def _staff_organization(request) -> Organization:
+    """Staff see their own organization; a superuser without one may pick any."""
+    if request.user.organization_id:
+        return request.user.organization
+    if request.user.is_superuser:
+        wanted = request.GET.get("organization") or request.POST.get("organization")
+        queryset = Organization.objects.order_by("pk")
+        if wanted and wanted.isdigit():
+            return get_object_or_404(queryset, pk=int(wanted))
+        organization = queryset.first()
+        if organization:
+            return organization
+    raise Http404("Сотрудник не привязан к организации")
+
+
+def _staff_meter(request, meter_id: int) -> Meter:
+    organization = _staff_organization(request)
+    meter = get_object_or_404(
+        Meter.objects.select_related("account__organization", "building__organization"),
+        pk=meter_id,
+    )
+    owner = meter.account.organization if meter.account_id else meter.building.organization
+    if owner.pk != organization.pk:
+        raise Http404("Прибор другой организации")
+    return meter
+
+
+def _month_param(request, default: date) -> date:
+    try:
+        return parse_period(request.GET.get("month", ""))
+    except ValueError:
+        return default
+
+
+@staff_member_required
+def office(request):
+    organization = _staff_organization(request)
+    today = timezone.localdate()
+    month = _month_param(request, month_start(today))
+    missing = selectors.accounts_without_readings(organization=organization, month=month)
+    return render(
+        request,
+        "meters/office.html",
+        {
+            "organization": organization,
+            "month": month,
+            "month_label": period_label(month),
+            "month_value": f"{month:%Y-%m}",
+            "previous_month": f"{add_months(month, -1):%Y-%m}",
+            "next_month": f"{add_months(month, 1):%Y-%m}",
+            "missing": missing[:500],
+            "missing_count": missing.count(),
+            "import_form": ImportForm(),
+            "export_form": ExportForm(initial={"month": f"{month:%Y-%m}"}),
+            "building_meters": selectors.building_meters(organization=organization),
+        },
+    )
+
+
+@staff_member_required
+@require_http_methods(["POST"])
+def office_import(request):
+    organization = _staff_organization(request)
+    form = ImportForm(request.POST, request.FILES)
+    report = None
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            form.add_error("file", "Файл больше 20 МБ: разделите его на части.")
+        else:
+            report = readings_import(
+                organization=organization,
+                content=upload.read(),
+                user=request.user,
+                today=timezone.localdate(),
+            )
+    return render(
+        request,
+        "meters/import_report.html",
+        {"organization": organization, "form": form, "report": report},
+        status=200 if report else 400,
+    )
+
+
+@staff_member_required
+def office_export(request):
+    organization = _staff_organization(request)
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, "Укажите месяц в виде ГГГГ-ММ, например 2026-03.")
+        return redirect("meters_site:office")
+    month = form.cleaned_data["month"]
+    body = "\ufeff" + readings_export(organization=organization, month=month)
+    response = HttpResponse(body.encode("utf-8"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="readings-{month:%Y-%m}.csv"'
+    return response
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def office_reading(request, meter_id: int):
+    """Readings entered by an operator (from a paper form, a phone call) or of a building meter."""
+    meter = _staff_meter(request, meter_id)
+    today = timezone.localdate()
+    if request.method == "POST":
+        form = StaffReadingForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            values = [data["value1"], data["value2"], data["value3"]][: meter.zones]
+            if meter.scope == Meter.Scope.BUILDING:
+                result = services.building_readings_submit(
+                    building=meter.building,
+                    entries=[services.ReadingEntry(meter.pk, tuple(values))],
+                    month=data["month"],
+                    user=request.user,
+                    today=today,
+                )
+            else:
+                result = services.reading_enter(
+                    meter=meter,
+                    month=data["month"],
+                    values=values,
+                    user=request.user,
+                    today=today,
+                    confirm_high=data["confirm_high"],
+                )
+            if result.ok:
+                messages.success(
+                    request,
+                    f"Показания прибора № {meter.serial_number} за {period_label(result.month)} "
+                    f"сохранены. {result.notice}".strip(),
+                )
+                return redirect(reverse("meters_site:office_reading", args=[meter.pk]))
+            if result.form_error:
+                form.add_error(None, result.form_error)
+            for (_meter_id, zone), message in result.errors.items():
+                form.add_error(f"value{max(zone, 1)}", message)
+            for message in result.confirmations.values():
+                form.add_error("confirm_high", message)
+    else:
+        form = StaffReadingForm(initial={"month": f"{month_start(today):%Y-%m}"})
+    history = selectors.meter_history_rows(meter=meter)
+    return render(
+        request,
+        "meters/office_reading.html",
+        {"meter": meter, "form": form, "history": history[:24]},
+    )
+
+
+@staff_member_required
+@require_http_methods(["GET", "POST"])
+def office_replace(request, meter_id: int):
+    meter = _staff_meter(request, meter_id)
+    if request.method == "POST":
+        form = ReplaceForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = services.meter_replace(
+                    meter=meter,
+                    replaced_on=data["replaced_on"],
+                    final_values=[data["final1"], data["final2"], data["final3"]][: meter.zones],
+                    serial_number=data["serial_number"],
+                    initial_values=[data["initial1"], data["initial2"], data["initial3"]][
+                        : meter.zones
+                    ],
+                    verified_on=data["verified_on"],
+                    next_verification_on=data["next_verification_on"],
+                    model=data["model"],
+                    seal_number=data["seal_number"],
+                    user=request.user,
+                    today=timezone.localdate(),
+                )
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    target = {
+                        "final_values": "final1",
+                        "initial_values": "initial1",
+                        "meter": None,
+                        "zones": None,
+                    }.get(name, name)
+                    for message in errors:
+                        form.add_error(target if target in form.fields else None, message)
+            else:
+                messages.success(
+                    request,
+                    f"Прибор № {meter.serial_number} заменён на № {new.serial_number}.",
+                )
+                return redirect(reverse("meters_site:office_reading", args=[new.pk]))
+    else:
+        form = ReplaceForm(initial={"replaced_on": timezone.localdate()})
+    return render(request, "meters/office_replace.html", {"meter": meter, "form": form})
