@@ -65,7 +65,7 @@ def _chromium():
 
 
 @pytest.fixture
-def browser_page(_chromium, live_server):
+def browser_page(_test_http, _chromium, live_server):
     """A fresh page (own cookies) at a phone-sized viewport; page.base_url is the live server."""
     context = _chromium.new_context(viewport={"width": 375, "height": 812}, locale="ru-RU")
     context.set_default_timeout(10_000)

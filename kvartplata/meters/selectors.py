@@ -31,8 +31,8 @@ class MeterRow:
     history: list["HistoryRow"] = field(default_factory=list)
 
     @property
-    def is_open_for_readings(self) -> bool:
-        return not self.meter.is_archived
+    def last_values(self) -> list[Decimal]:
+        return list(reading_point(self.last, self.meter).values) if self.last else []
 
 
 @dataclass
@@ -63,7 +63,7 @@ def _history(meter: Meter, readings: list[Reading]) -> list[HistoryRow]:
     rows = [HistoryRow(month=start.month, values=list(start.values), consumption=[], reading=None)]
     previous = start
     for reading in readings:
-        point = reading_point(reading, meter.zones)
+        point = reading_point(reading, meter)
         used = [
             consumption(v, p, digits=meter.digits)
             for v, p in zip(point.values, previous.values, strict=False)

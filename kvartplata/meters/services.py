@@ -18,6 +18,7 @@ from kvartplata.meters.validation import (
     fmt_date,
     open_month,
     parse_value,
+    quantize,
     reading_month,
 )
 from kvartplata.registry.models import Building, Organization, PersonalAccount
@@ -74,26 +75,28 @@ def closed_months(organization: Organization) -> frozenset[date]:
     )
 
 
+def _values(values, precision: int) -> tuple[Decimal, ...]:
+    return tuple(quantize(v if v is not None else Decimal(0), precision) for v in values)
+
+
 def initial_point(meter: Meter) -> Point:
-    values = tuple(v if v is not None else Decimal(0) for v in meter.initial_values())
+    values = _values(meter.initial_values(), meter.precision)
     return Point(month=month_start(meter.installed_on), values=values)
 
 
-def reading_point(reading: Reading, zones: int) -> Point:
-    values = [reading.value1, reading.value2, reading.value3][:zones]
-    return Point(
-        month=reading.month, values=tuple(v if v is not None else Decimal(0) for v in values)
-    )
+def reading_point(reading: Reading, meter: Meter) -> Point:
+    values = [reading.value1, reading.value2, reading.value3][: meter.zones]
+    return Point(month=reading.month, values=_values(values, meter.precision))
 
 
 def _accepted_points(meters: Sequence[Meter]) -> dict[int, list[Point]]:
     by_meter: dict[int, list[Point]] = {m.pk: [] for m in meters}
-    zones = {m.pk: m.zones for m in meters}
+    by_id = {m.pk: m for m in meters}
     rows = Reading.objects.filter(meter__in=[m.pk for m in meters], is_accepted=True).order_by(
         "month"
     )
     for reading in rows:
-        by_meter[reading.meter_id].append(reading_point(reading, zones[reading.meter_id]))
+        by_meter[reading.meter_id].append(reading_point(reading, by_id[reading.meter_id]))
     return by_meter
 
 

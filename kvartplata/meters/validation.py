@@ -81,8 +81,16 @@ class WindowDecision:
 
 
 def fmt(value: Decimal) -> str:
-    """A number as Russians write it: decimal comma, no exponent."""
-    return format(value, "f").replace(".", ",")
+    """A number as Russians write it: decimal comma, no exponent, no trailing zeros."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def quantize(value: Decimal, precision: int) -> Decimal:
+    """A stored value (four places in the database) shown with the meter's precision."""
+    return value.quantize(Decimal(1).scaleb(-precision))
 
 
 def fmt_date(day: date) -> str:
@@ -244,7 +252,8 @@ def check_reading(
     if result.errors:
         return result
 
-    if previous is not None and not confirmed and alert_factor > 0:
+    factor = Decimal(str(alert_factor))
+    if previous is not None and not confirmed and factor > 0:
         gap = max(1, months_apart(previous.month, month))
         points = history_for_average(history, before=month)
         alerts = []
@@ -254,15 +263,15 @@ def check_reading(
             if prev is None or not average:
                 continue
             used = consumption(value, prev, digits=meter.digits)
-            if used > average * alert_factor * gap:
+            if used > average * factor * gap:
                 alerts.append((zone, used, average))
         if alerts:
             zone, used, average = alerts[0]
-            avg = average.quantize(Decimal(1).scaleb(-meter.precision)).normalize()
+            avg = quantize(average, meter.precision)
             result.needs_confirmation = (
-                f"Расход {fmt(used)} {unit} — больше среднего ({fmt(avg)} {unit} в месяц) "
-                f"в {fmt(alert_factor.normalize())} раза и более. Проверьте показания; если они "
-                "верны, отметьте «Подтверждаю показания» и отправьте ещё раз."
+                f"Расход {fmt(used)} {unit} больше среднего ({fmt(avg)} {unit} в месяц) более "
+                f"чем в {fmt(factor)} раза. Проверьте показания; если они верны, отметьте "
+                "«Подтверждаю показания» и отправьте ещё раз."
             )
     result.values = values
     return result

@@ -26,6 +26,7 @@ from kvartplata.meters.forms import (
 )
 from kvartplata.meters.imports import readings_export, readings_import
 from kvartplata.meters.models import Meter
+from kvartplata.meters.services import reading_point
 from kvartplata.meters.tasks import UNSUBSCRIBE_SALT
 from kvartplata.meters.validation import reading_month
 from kvartplata.registry.models import Organization, PersonalAccount
@@ -91,6 +92,11 @@ def meter_list(request, account_id: int):
             "show_confirm": bool(form[f"confirm_{r.meter.pk}"].errors)
             or bool(form.data.get(f"confirm_{r.meter.pk}")),
             "submitted": submitted.get(r.meter.pk),
+            "submitted_values": (
+                reading_point(submitted[r.meter.pk], r.meter).values
+                if r.meter.pk in submitted
+                else ()
+            ),
         }
         for r in working
     ]

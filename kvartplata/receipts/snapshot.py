@@ -36,8 +36,8 @@ Schema (see the TypedDicts below, ``sample_snapshot()`` is a complete example)::
                        charge totals), recalculations, penalties, payments (paid in the period),
                        total_due
     recalculations     [0..6] service, month ("2026-01-01"), amount, reason
-    reference          norms [0..8] {service, unit, individual, common},
-                       building [0..8] {resource, reading, volume, unit}
+    reference          norms [0..6] {service, unit, individual, common},
+                       building [0..6] {resource, reading, volume, unit}
     notice             "" or a free text line for residents (announcements)
 """
 
@@ -54,8 +54,8 @@ LIMITS = {
     "meters": (0, 10),
     "charges": (1, 18),
     "recalculations": (0, 6),
-    "norms": (0, 8),
-    "building": (0, 8),
+    "norms": (0, 6),
+    "building": (0, 6),
 }
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _NUMBER_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?")
@@ -194,7 +194,8 @@ def _fail(path: str, message: str) -> None:
 def _check(td: type, data: Any, path: str) -> None:
     if not isinstance(data, dict):
         _fail(path, "ожидается объект")
-    hints = td.__annotations__
+    # With postponed annotations a TypedDict keeps its field types as ForwardRef strings.
+    hints = {key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()}
     missing = [key for key in hints if key not in data]
     if missing:
         _fail(path, f"нет полей {', '.join(missing)}")

@@ -153,7 +153,9 @@ def test_it_allows_a_rollover_past_the_counters_capacity():
 def test_it_asks_to_confirm_a_consumption_far_above_average():
     result = check(["161"])  # 31 m³ against an average of 10 with the factor 3
     assert not result.ok
-    assert result.needs_confirmation.startswith("Расход 31 м³ — больше среднего (10 м³ в месяц)")
+    assert result.needs_confirmation.startswith(
+        "Расход 31 м³ больше среднего (10 м³ в месяц) более чем в 3 раза."
+    )
     assert "Подтверждаю показания" in result.needs_confirmation
     assert check(["160"]).ok  # exactly 3× is still plausible
     assert check(["161"], confirmed=True).ok

@@ -1,0 +1,474 @@
+"""Read-side queries of billing for the cabinet: balances, services, charges, money movement, charts.
+
+Every function makes a fixed number of queries whatever the length of an account's history, so
+the pages that use them stay bounded. Closed months come from the materialized balances; the
+current month (open or billed) is computed from the journal, so it is always up to date.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Q
+
+from kvartplata.billing import ledger
+from kvartplata.billing.models import (
+    AccountBalance,
+    Charge,
+    LedgerEntry,
+    Period,
+    Recalculation,
+    Service,
+    Tariff,
+    Zone,
+)
+from kvartplata.lib.periods import add_months
+from kvartplata.meters.models import Meter
+from kvartplata.payments.models import Payment
+from kvartplata.registry.models import PersonalAccount
+
+ZERO = Decimal("0.00")
+
+
+# --- periods ----------------------------------------------------------------------------------
+
+
+def organization_periods(organization_id: int) -> list[Period]:
+    """All billing months of an organization, oldest first (one row a month: a short list)."""
+    return list(Period.objects.filter(organization_id=organization_id).order_by("month"))
+
+
+def current_of(periods: list[Period]) -> Period | None:
+    """The month not closed yet (open or billed), if any."""
+    return next((p for p in reversed(periods) if p.state != Period.State.CLOSED), None)
+
+
+def last_billed_of(periods: list[Period]) -> Period | None:
+    """The latest month whose charges are computed (billed or closed)."""
+    return next((p for p in reversed(periods) if p.state != Period.State.OPEN), None)
+
+
+# --- money movement ---------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentLine:
+    """A payment received in a month: one bank operation, whatever months it was allocated to."""
+
+    date: datetime.date
+    amount: Decimal
+    channel: str
+    payment_id: int | None
+
+
+@dataclass
+class MonthMovement:
+    """Money movement of an account in one month («оборотно-сальдовая ведомость» line)."""
+
+    period: Period
+    opening: Decimal = ZERO
+    charges: Decimal = ZERO
+    recalculations: Decimal = ZERO
+    penalties: Decimal = ZERO
+    payments: Decimal = ZERO
+    closing: Decimal = ZERO
+    payment_lines: list[PaymentLine] = field(default_factory=list)
+    live: bool = False
+
+    @property
+    def month(self) -> datetime.date:
+        return self.period.month
+
+
+@dataclass
+class Movement:
+    months: list[MonthMovement]
+    opening: Decimal
+    charges: Decimal
+    recalculations: Decimal
+    penalties: Decimal
+    payments: Decimal
+    closing: Decimal
+
+    @property
+    def adds_up(self) -> bool:
+        return (
+            self.opening + self.charges + self.recalculations + self.penalties - self.payments
+            == self.closing
+        )
+
+
+def _live_month(account_id: int, period: Period, opening: Decimal) -> MonthMovement:
+    """The not-closed month from the journal: previous closing + this month's entries."""
+    sums = ledger.movement(period, [account_id]).get(account_id, {})
+    row = MonthMovement(
+        period=period,
+        opening=opening,
+        charges=sums.get("charge", ZERO) + sums.get("correction", ZERO),
+        recalculations=sums.get("recalculation", ZERO),
+        penalties=sums.get("penalty", ZERO),
+        payments=-sums.get("payment", ZERO),
+        live=True,
+    )
+    row.closing = row.opening + row.charges + row.recalculations + row.penalties - row.payments
+    return row
+
+
+def money_movement(
+    account: PersonalAccount,
+    periods: list[Period],
+    first: datetime.date,
+    last: datetime.date,
+    *,
+    with_payments: bool = True,
+) -> Movement:
+    """Month-by-month movement from `first` to `last` (months), with the payments of each month.
+
+    Queries: balances (1), the journal of the current month (1) and, with payments, the payment
+    entries and their channels (2).
+    """
+    chosen = [p for p in periods if first <= p.month <= last]
+    current = current_of(periods)
+    # The month before the range gives the opening balance of the first month.
+    balances = {
+        b.month: b
+        for b in AccountBalance.objects.filter(
+            account_id=account.id, month__gte=add_months(first, -1), month__lte=last
+        )
+    }
+    months: list[MonthMovement] = []
+    before = balances.get(add_months(first, -1))
+    carried = before.closing if before else ZERO
+    for period in chosen:
+        if current is not None and period.id == current.id:
+            row = _live_month(account.id, period, carried)
+        else:
+            b = balances.get(period.month)
+            if b is None:  # nothing happened on the account that month
+                row = MonthMovement(period=period, opening=carried, closing=carried)
+            else:
+                row = MonthMovement(
+                    period=period,
+                    opening=b.opening,
+                    charges=b.charges,
+                    recalculations=b.recalculations,
+                    penalties=b.penalties,
+                    payments=b.payments,
+                    closing=b.closing,
+                )
+        months.append(row)
+        carried = row.closing
+    if with_payments and months:
+        _attach_payments(account.id, months)
+    opening = months[0].opening if months else carried
+    total = Movement(
+        months=months,
+        opening=opening,
+        charges=sum((m.charges for m in months), ZERO),
+        recalculations=sum((m.recalculations for m in months), ZERO),
+        penalties=sum((m.penalties for m in months), ZERO),
+        payments=sum((m.payments for m in months), ZERO),
+        closing=months[-1].closing if months else carried,
+    )
+    return total
+
+
+def _attach_payments(account_id: int, months: list[MonthMovement]) -> None:
+    period_rows = {m.period.id: m for m in months}
+    grouped: dict[tuple[int, int | None, datetime.date], Decimal] = defaultdict(lambda: ZERO)
+    for period_id, source_id, day, amount in LedgerEntry.objects.filter(
+        account_id=account_id, period_id__in=list(period_rows), kind=LedgerEntry.Kind.PAYMENT
+    ).values_list("period_id", "source_id", "entry_date", "amount"):
+        # One payment split over several months is one line for the resident.
+        grouped[(period_id, source_id, day)] += -amount
+    source_ids = {key[1] for key in grouped if key[1] is not None}
+    channels = dict(
+        Payment.objects.filter(id__in=source_ids, account_id=account_id).values_list(
+            "id", "channel"
+        )
+    )
+    labels = dict(Payment.Channel.choices)
+    for (period_id, source_id, day), amount in sorted(grouped.items(), key=lambda kv: kv[0][2]):
+        channel = channels.get(source_id)
+        period_rows[period_id].payment_lines.append(
+            PaymentLine(
+                date=day,
+                amount=amount,
+                channel=str(labels.get(channel, "—")) if channel else "—",
+                payment_id=source_id,
+            )
+        )
+
+
+# --- account card -----------------------------------------------------------------------------
+
+
+@dataclass
+class AccountState:
+    """The financial state of an account now (R4)."""
+
+    balance: Decimal  # + debt, − overpayment, as of today
+    amount_due: Decimal
+    due_month: datetime.date | None
+    due_date: datetime.date | None
+    last_payment: Payment | None
+    overdue: bool
+
+    @property
+    def is_debt(self) -> bool:
+        return self.balance > 0
+
+    @property
+    def is_overpayment(self) -> bool:
+        return self.balance < 0
+
+    @property
+    def balance_abs(self) -> Decimal:
+        return abs(self.balance)
+
+
+def account_state(
+    account: PersonalAccount, periods: list[Period], *, today: datetime.date
+) -> AccountState:
+    """Debt or overpayment now, what to pay by which date, the last payment.
+
+    The amount due is the current balance (never below zero): the last billed month's total
+    less whatever was paid since. It is due on the organization's day after that month.
+    Queries: 1–2 for the balance, 1 for the last payment.
+    """
+    current = current_of(periods)
+    if current is not None:
+        previous = (
+            AccountBalance.objects.filter(account_id=account.id, month__lt=current.month)
+            .order_by("-month")
+            .values_list("closing", flat=True)
+            .first()
+        )
+        balance = _live_month(account.id, current, previous or ZERO).closing
+    else:
+        last = (
+            AccountBalance.objects.filter(account_id=account.id)
+            .order_by("-month")
+            .values_list("closing", flat=True)
+            .first()
+        )
+        balance = last or ZERO
+    billed = last_billed_of(periods)
+    due_date = ledger.due_date(account.organization, billed.month) if billed else None
+    amount_due = max(balance, ZERO)
+    last_payment = (
+        Payment.objects.filter(account_id=account.id, status=Payment.Status.MATCHED)
+        .order_by("-paid_at", "-id")
+        .first()
+    )
+    return AccountState(
+        balance=balance,
+        amount_due=amount_due,
+        due_month=billed.month if billed else None,
+        due_date=due_date,
+        last_payment=last_payment,
+        overdue=bool(due_date and amount_due > 0 and today > due_date),
+    )
+
+
+# --- services and tariffs ---------------------------------------------------------------------
+
+
+@dataclass
+class TariffLine:
+    zone: int
+    zone_label: str
+    price: Decimal
+    valid_from: datetime.date
+    basis: str
+
+
+@dataclass
+class ServiceRow:
+    service: Service
+    tariffs: list[TariffLine]
+    how: str  # how the volume is determined, for this account
+    common_house: bool
+
+
+def account_services(account: PersonalAccount, *, today: datetime.date) -> list[ServiceRow]:
+    """The periodic services of the account's organization, tariffs in force on `today` (R5).
+
+    Queries: services with providers (1), their tariffs (1), the flat's working meters (1).
+    """
+    services = list(
+        Service.objects.filter(organization_id=account.organization_id, is_active=True)
+        .select_related("provider")
+        .order_by("sort_order", "id")
+    )
+    in_force: dict[tuple[int, int], Tariff] = {}
+    for t in (
+        Tariff.objects.filter(service__in=services, valid_from__lte=today)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .order_by("valid_from")
+    ):
+        in_force[(t.service_id, t.zone)] = t  # the latest start wins
+    metered = set(
+        Meter.objects.filter(account_id=account.id, scope=Meter.Scope.FLAT)
+        .filter(Q(archived_on__isnull=True) | Q(archived_on__gt=today))
+        .values_list("resource", flat=True)
+    )
+    zone_labels = dict(Zone.choices)
+    rows = []
+    for service in services:
+        zones = [0] if service.zones == 1 else list(range(1, service.zones + 1))
+        tariffs = [
+            TariffLine(
+                zone=z,
+                zone_label=str(zone_labels[z]) if service.zones > 1 else "",
+                price=in_force[(service.id, z)].price,
+                valid_from=in_force[(service.id, z)].valid_from,
+                basis=in_force[(service.id, z)].basis,
+            )
+            for z in zones
+            if (service.id, z) in in_force
+        ]
+        rows.append(
+            ServiceRow(
+                service=service,
+                tariffs=tariffs,
+                how=_how(service, metered),
+                common_house=service.has_common_house,
+            )
+        )
+    return rows
+
+
+def _how(service: Service, metered: set[str]) -> str:
+    method = Service.Method
+    if service.method == method.METER:
+        if service.resource in metered:
+            return "по прибору учёта"
+        if service.meter_installable:
+            return "по нормативу с повышающим коэффициентом (прибор учёта не установлен)"
+        return "по нормативу (прибор учёта не установлен)"
+    return {
+        method.AREA: "по площади помещения",
+        method.PERSON: "по числу проживающих",
+        method.HEATING: "по нормативу на площадь",
+        method.WASTEWATER: "сумма объёмов холодной и горячей воды",
+    }.get(service.method, str(service.get_method_display()))
+
+
+# --- charges of a month -----------------------------------------------------------------------
+
+
+@dataclass
+class ServiceCharges:
+    """Everything charged for one service in a month: lines, recalculations, totals (R6)."""
+
+    service: Service | None
+    lines: list[Charge] = field(default_factory=list)
+    common_lines: list[Charge] = field(default_factory=list)
+    recalculations: list[Recalculation] = field(default_factory=list)
+
+    @property
+    def base(self) -> Decimal:
+        return sum((c.amount for c in self.lines + self.common_lines), ZERO)
+
+    @property
+    def recalculated(self) -> Decimal:
+        return sum((r.amount for r in self.recalculations), ZERO)
+
+    @property
+    def adjusted(self) -> Decimal:
+        return self.base + self.recalculated
+
+
+@dataclass
+class MonthCharges:
+    period: Period
+    services: list[ServiceCharges]
+    penalties: Decimal
+
+    @property
+    def base(self) -> Decimal:
+        return sum((s.base for s in self.services), ZERO)
+
+    @property
+    def recalculated(self) -> Decimal:
+        return sum((s.recalculated for s in self.services), ZERO)
+
+    @property
+    def adjusted(self) -> Decimal:
+        return self.base + self.recalculated
+
+    @property
+    def total(self) -> Decimal:
+        return self.adjusted + self.penalties
+
+
+def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
+    """Charge lines of a month by service, with the recalculations booked in it.
+
+    Queries: charges (1), recalculations (1), penalties (1).
+    """
+    charges = list(
+        Charge.objects.filter(account_id=account.id, period_id=period.id)
+        .select_related("service")
+        .order_by("service__sort_order", "service_id", "kind", "zone")
+    )
+    recalculations = list(
+        Recalculation.objects.filter(account_id=account.id, period_id=period.id)
+        .select_related("service")
+        .order_by("concerns_month", "id")
+    )
+    groups: dict[int | None, ServiceCharges] = {}
+    for c in charges:
+        group = groups.setdefault(c.service_id, ServiceCharges(service=c.service))
+        if c.kind == Charge.Kind.COMMON_HOUSE:
+            group.common_lines.append(c)
+        else:
+            group.lines.append(c)
+    for r in recalculations:
+        group = groups.setdefault(r.service_id, ServiceCharges(service=r.service))
+        group.recalculations.append(r)
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (g.service is None, g.service.sort_order if g.service else 0,
+                       g.service.id if g.service else 0),
+    )
+    penalties = sum(
+        LedgerEntry.objects.filter(
+            account_id=account.id, period_id=period.id, kind=LedgerEntry.Kind.PENALTY
+        ).values_list("amount", flat=True),
+        ZERO,
+    )
+    return MonthCharges(period=period, services=ordered, penalties=penalties)
+
+
+# --- charts -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ConsumptionSeries:
+    name: str
+    unit: str
+    values: dict[datetime.date, Decimal]
+
+
+def consumption_by_month(
+    account: PersonalAccount, first: datetime.date, last: datetime.date
+) -> list[ConsumptionSeries]:
+    """Individual volumes of metered resources per month (all zones together). One query."""
+    series: dict[int, ConsumptionSeries] = {}
+    for service_id, name, unit, month, volume in (
+        Charge.objects.filter(
+            account_id=account.id,
+            kind=Charge.Kind.INDIVIDUAL,
+            period__month__gte=first,
+            period__month__lte=last,
+        )
+        .exclude(service__resource="")
+        .order_by("service__sort_order", "service_id")
+        .values_list("service_id", "service__name", "service__unit", "period__month", "volume")
+    ):
+        s = series.setdefault(service_id, ConsumptionSeries(name=name, unit=unit, values={}))
+        s.values[month] = s.values.get(month, Decimal(0)) + volume
+    return list(series.values())

@@ -1,0 +1,184 @@
+"""The billing run on hand-made worlds: each rule with its arithmetic written out."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kvartplata.billing.models import Charge, LedgerEntry, Norm, Recalculation
+from kvartplata.billing.services import billing_run, period_close
+from kvartplata.billing.tests import factories as f
+
+D = Decimal
+MARCH = datetime.date(2026, 3, 1)
+APRIL = datetime.date(2026, 4, 1)
+pytestmark = pytest.mark.django_db
+
+
+def line(acc, service, kind="individual", month=MARCH, zone=0):
+    return Charge.objects.get(
+        account=acc, service=service, kind=kind, period__month=month, zone=zone
+    )
+
+
+def test_it_reproduces_the_worked_common_house_example():
+    # Formula 12: (12000 − 1000 − 4000 − 5000) × 60 / 2400 = 50 m³; × 1,936 ₽ = 96,80 ₽.
+    org = f.organization(cap_common_house_by_norm=False)
+    prov = f.provider(org)
+    bld = f.building(org, total_area="2400")
+    flat = f.account(org, bld, "1", area="60")
+    shop = f.account(org, bld, "2", area="100", kind="non_residential")
+    by_norm = f.account(org, bld, "3", area="2240", residents=1)
+    water = f.service(
+        org, prov, "cold", method="meter", resource="cold_water", price="1.936",
+        has_common_house=True, meter_installable=False,
+    )
+    f.norm(water, Norm.Kind.PER_PERSON, "4000")  # 1 person × 4000 m³: the "flats by norm" term
+    f.open_month(org, MARCH)
+    f.reading(f.meter(account=flat), MARCH, "5000")
+    f.reading(f.meter(account=shop), MARCH, "1000")
+    f.reading(f.meter(building=bld, digits=8), MARCH, "12000")
+
+    billing_run(organization=org)
+
+    assert line(by_norm, water).volume == D("4000")
+    assert line(by_norm, water).method == "norm"
+    common = line(flat, water, kind="common_house")
+    assert common.volume == D("50")
+    assert common.amount == D("96.80")
+    assert common.method == "common_house_meter"
+
+
+def test_it_caps_common_house_by_the_norm_and_uses_formula_15_without_a_meter():
+    org = f.organization(cap_common_house_by_norm=True)
+    prov = f.provider(org)
+    with_meter = f.building(org, total_area="1000", common_area="200", house="1")
+    without_meter = f.building(org, total_area="1000", common_area="200", house="2")
+    a = f.account(org, with_meter, "1", area="50")
+    b = f.account(org, without_meter, "2", area="50")
+    water = f.service(
+        org, prov, "cold", method="meter", resource="cold_water", price="40",
+        has_common_house=True,
+    )
+    f.norm(water, Norm.Kind.COMMON_AREA, "0.03")
+    f.norm(water, Norm.Kind.PER_PERSON, "5")
+    f.open_month(org, MARCH)
+    f.reading(f.meter(account=a), MARCH, "10")
+    f.reading(f.meter(account=b), MARCH, "10")
+    f.reading(f.meter(building=with_meter, digits=8), MARCH, "500")
+
+    billing_run(organization=org)
+
+    # Formula 15 cap: 0,03 × 200 × 50 / 1000 = 0,3 m³. By the meter: (500 − 10) × 50 / 1000
+    # = 24,5 m³, capped to 0,3 m³; × 40 ₽ = 12,00 ₽.
+    capped = line(a, water, kind="common_house")
+    assert capped.volume == D("0.3")
+    assert capped.amount == D("12.00")
+    # No building meter: formula 15 itself, 0,3 m³ × 40 ₽ = 12,00 ₽.
+    by_norm = line(b, water, kind="common_house")
+    assert by_norm.method == "common_house_norm"
+    assert by_norm.amount == D("12.00")
+
+
+def world_with_meter(**service_extra):
+    org = f.organization()
+    prov = f.provider(org)
+    bld = f.building(org, total_area="1000")
+    acc = f.account(org, bld, "1", area="50", residents=3)
+    water = f.service(
+        org, prov, "cold", method="meter", resource="cold_water", price="45.67", **service_extra
+    )
+    f.norm(water, Norm.Kind.PER_PERSON, "4.745")
+    return org, acc, water
+
+
+def test_it_bills_by_meter_then_average_then_norm_and_recalculates_late_readings():
+    org, acc, water = world_with_meter()
+    m = f.meter(account=acc, initial="100")
+    month = datetime.date(2025, 9, 1)
+    f.open_month(org, month)
+    value = D("100")
+    # Six months with readings, 12 m³ a month: 12,000 m³ × 45,67 ₽ = 548,04 ₽.
+    for _ in range(6):
+        value += 12
+        f.reading(m, month, value)
+        billing_run(organization=org)
+        assert line(acc, water, month=month).amount == D("548.04")
+        period_close(organization=org)
+        month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    # Three months without readings: the average of 12 m³ each.
+    gap = []
+    for _ in range(3):
+        billing_run(organization=org)
+        charge = line(acc, water, month=month)
+        assert (charge.method, charge.volume, charge.amount) == ("average", D(12), D("548.04"))
+        gap.append(month)
+        period_close(organization=org)
+        month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    # The 4th month: the norm, 3 persons × 4,745 m³ = 14,235 m³ × 45,67 ₽ = 650,11 ₽.
+    billing_run(organization=org)
+    charge = line(acc, water, month=month)
+    assert (charge.method, charge.volume, charge.amount) == ("norm", D("14.235"), D("650.11"))
+    gap.append(month)
+    period_close(organization=org)
+    month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    # Readings arrive: 50 m³ over 5 months (4 estimated + this one) = 10 m³ a month.
+    f.reading(m, month, value + 50)
+    billing_run(organization=org)
+    charge = line(acc, water, month=month)
+    assert (charge.method, charge.volume, charge.amount) == ("meter", D(10), D("456.70"))
+    recalcs = {r.concerns_month: r.amount for r in Recalculation.objects.filter(account=acc)}
+    # Average months: (10 − 12) × 45,67 = −91,34 ₽ each; the norm month: (10 − 14,235) × 45,67
+    # = −193,41 ₽.
+    assert recalcs == {gap[0]: D("-91.34"), gap[1]: D("-91.34"), gap[2]: D("-91.34"),
+                       gap[3]: D("-193.41")}
+    entries = LedgerEntry.objects.filter(account=acc, kind="recalculation", period__month=month)
+    assert sum(e.amount for e in entries) == D("-467.43")
+
+
+def test_it_applies_the_coefficient_without_a_meter_that_could_be_installed():
+    org, acc, water = world_with_meter(meter_installable=True)
+    f.open_month(org, MARCH)
+    billing_run(organization=org)
+    # 3 × 4,745 × 1,5 = 21,3525 m³ × 45,67 ₽ = 975,168675 → 975,17 ₽.
+    charge = line(acc, water)
+    assert (charge.method, charge.volume, charge.amount) == (
+        "norm_coefficient", D("21.3525"), D("975.17")
+    )
+
+
+def test_it_counts_a_rollover_and_a_replaced_meter():
+    org, acc, water = world_with_meter()
+    old = f.meter(account=acc, initial="99990", digits=5)
+    f.open_month(org, MARCH)
+    f.reading(old, MARCH, "5")  # 99990 → 100000 → 5: 15 m³
+    billing_run(organization=org)
+    assert line(acc, water).volume == D("15")
+    period_close(organization=org)
+    old.archived_on = datetime.date(2026, 4, 10)
+    old.save()
+    new = f.meter(account=acc, initial="0", installed_on=datetime.date(2026, 4, 10), replaces=old)
+    f.reading(old, APRIL, "8")  # final reading of the old meter: 3 m³
+    f.reading(new, APRIL, "4")  # the new one from its initial 0: 4 m³
+    billing_run(organization=org)
+    assert line(acc, water, month=APRIL).volume == D("7")
+
+
+def test_it_is_idempotent_on_an_open_period():
+    org, acc, water = world_with_meter()
+    f.open_month(org, MARCH)
+    f.reading(f.meter(account=acc), MARCH, "12")
+    billing_run(organization=org)
+    first = list(Charge.objects.values_list("account", "service", "volume", "amount"))
+    ledger = list(LedgerEntry.objects.values_list("kind", "amount"))
+    billing_run(organization=org)
+    assert list(Charge.objects.values_list("account", "service", "volume", "amount")) == first
+    assert list(LedgerEntry.objects.values_list("kind", "amount")) == ledger
+
+
+def test_it_reports_what_it_could_not_bill():
+    org, acc, water = world_with_meter()
+    f.service(org, water.provider, "heat", method="heating", price="2000", unit="gcal")
+    f.open_month(org, MARCH)
+    run = billing_run(organization=org)
+    assert {"account": acc.id, "service": "heat", "problem": "нет норматива отопления"} in run.report
