@@ -28,6 +28,16 @@ def _huey_immediate():
     HUEY.immediate = previous
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_session():
+    """The live server builds its middleware once, at start; it must not redirect to HTTPS."""
+    from django.conf import settings
+
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
 @pytest.fixture(autouse=True)
 def _test_http(settings):
     # Production defaults redirect to HTTPS; the test client and live_server speak plain HTTP.

@@ -80,6 +80,11 @@ class MonthMovement:
     def month(self) -> datetime.date:
         return self.period.month
 
+    @property
+    def charged(self) -> Decimal:
+        """Everything that raised the debt this month: charges, recalculations, penalties."""
+        return self.charges + self.recalculations + self.penalties
+
 
 @dataclass
 class Movement:

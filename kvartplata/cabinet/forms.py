@@ -35,7 +35,7 @@ class LinkForm(forms.Form):
 
 class SwitchForm(forms.Form):
     account = forms.TypedChoiceField(label="Лицевой счёт", coerce=int)
-    section = forms.CharField(required=False, max_length=20)
+    section = forms.CharField(required=False, max_length=40)
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -40,6 +40,11 @@ class Bank(models.Model):
     footer_prefix = models.CharField(
         _("признак итоговой строки"), max_length=10, default="=", blank=True
     )
+    header_lines = models.PositiveSmallIntegerField(
+        _("строк заголовка"),
+        default=0,
+        help_text=_("Сколько строк в начале файла пропустить (названия колонок)."),
+    )
 
     class Meta:
         verbose_name = _("банк")

@@ -513,7 +513,9 @@ def _parties(page: _Page, s: dict, y: float) -> float:
                 ly -= 8.4
             ly += 8.4
         else:
-            page.text(left_x + 62, ly, value, 7, label in ("Ф. И. О.", "Лицевой счёт"), width=col - 62)
+            page.text(
+                left_x + 62, ly, value, 7, label in ("Ф. И. О.", "Лицевой счёт"), width=col - 62
+            )
         ly -= 9.0
     y = _heading(page, top, "Исполнитель услуг", right_x, right_w)
     org = s["organization"]
@@ -527,8 +529,12 @@ def _parties(page: _Page, s: dict, y: float) -> float:
         f"Адрес: {org['address']}",
         "Телефоны: " + "; ".join(org["phones"]) if org["phones"] else "",
         "  ·  ".join(
-            p for p in (f"E-mail: {org['email']}" if org["email"] else "",
-                        f"Сайт: {org['website']}" if org["website"] else "") if p
+            p
+            for p in (
+                f"E-mail: {org['email']}" if org["email"] else "",
+                f"Сайт: {org['website']}" if org["website"] else "",
+            )
+            if p
         ),  # fmt: skip
         f"Часы приёма: {org['hours']}" if org["hours"] else "",
         f"Р/с {bank['account']} в {bank['name']}",
@@ -554,8 +560,14 @@ def _meters_and_reference(page: _Page, s: dict, y: float) -> float:
         ("Ед.", 22, "c"),
     )
     rows = [
-        (m["service"], m["serial"], m["zone"] or DASH, _vol(m["previous"]), _vol(m["current"]),
-         m["unit"])  # fmt: skip
+        (
+            m["service"],
+            m["serial"],
+            m["zone"] or DASH,
+            _vol(m["previous"]),
+            _vol(m["current"]),
+            m["unit"],
+        )  # fmt: skip
         for m in s["meters"]
     ]
     if not rows:

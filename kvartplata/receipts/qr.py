@@ -17,7 +17,7 @@ matrices with segno's for the same mask and decode the rendered PDF with zbar.
 
 import operator
 import re
-from functools import lru_cache
+from functools import cache
 
 import segno
 from segno import consts as _segno_consts
@@ -184,7 +184,7 @@ def _capacity(version: int) -> int:
     return sum(ec.num_blocks * ec.num_data for ec in _segno_consts.ECC[version][_ERROR])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rs_table(n: int) -> tuple[int, ...]:
     """For each lead byte, the product of the degree-n generator (sans x^n) as an n-byte int."""
     gen = [1]
@@ -284,7 +284,7 @@ def _function_modules(version: int) -> list[list[bool]]:
     return fn
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(version: int, mask: int) -> tuple[operator.itemgetter, bytes, int, int]:
     """A gather over ``data bits + b"\\0\\1"`` giving the row-major matrix, and the mask bits."""
     size = 17 + 4 * version

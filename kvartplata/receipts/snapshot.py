@@ -195,7 +195,9 @@ def _check(td: type, data: Any, path: str) -> None:
     if not isinstance(data, dict):
         _fail(path, "ожидается объект")
     # With postponed annotations a TypedDict keeps its field types as ForwardRef strings.
-    hints = {key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()}
+    hints = {
+        key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()
+    }
     missing = [key for key in hints if key not in data]
     if missing:
         _fail(path, f"нет полей {', '.join(missing)}")
@@ -284,9 +286,12 @@ def _check_format(path: str, value: str) -> None:
             datetime.fromisoformat(value)
         except ValueError:
             _fail(path, f"дата и время ISO, получено «{value}»")
-    elif name in _DIGIT_FIELDS and parent == "bank":
-        if not (value.isascii() and value.isdigit() and len(value) == _DIGIT_FIELDS[name]):
-            _fail(path, f"нужно {_DIGIT_FIELDS[name]} цифр, получено «{value}»")
+    elif (
+        name in _DIGIT_FIELDS
+        and parent == "bank"
+        and not (value.isascii() and value.isdigit() and len(value) == _DIGIT_FIELDS[name])
+    ):
+        _fail(path, f"нужно {_DIGIT_FIELDS[name]} цифр, получено «{value}»")
     if len(value) > 500:
         _fail(path, "слишком длинный текст (более 500 символов)")
 
@@ -368,17 +373,29 @@ def sample_snapshot(variant: int = 0) -> dict:
     vk = "АО «Горводоканал»"
     es = "ПАО «Энергосбыт»"
     charges = [
-        line("Содержание жилого помещения", uk, "м²", str(area), None, "32.15",
-             method="по площади"),  # fmt: skip
+        line(
+            "Содержание жилого помещения", uk, "м²", str(area), None, "32.15", method="по площади"
+        ),  # fmt: skip
         line("Холодное водоснабжение", vk, "м³", cold, "0.112", "48.67"),
         line("Горячее водоснабжение", uk, "м³", hot, "0.085", "231.40"),
         line("Водоотведение", vk, "м³", cold + hot, None, "39.22"),
-        line("Отопление", uk, "Гкал", "1.254", "0.031", "2650.33", recalc="-312.40",
-             method="по ОДПУ"),  # fmt: skip
+        line(
+            "Отопление", uk, "Гкал", "1.254", "0.031", "2650.33", recalc="-312.40", method="по ОДПУ"
+        ),  # fmt: skip
         line("Электроснабжение (день)", es, "кВт·ч", 120 + v % 90, "4.1", "6.43"),
         line("Электроснабжение (ночь)", es, "кВт·ч", 64 + v % 40, None, "3.21"),
-        line("Обращение с ТКО", uk, "чел.", 2, None, "156.70", coef="0.00", priv="78.35",
-             method="по нормативу", explanation="льгота ветерана труда 50%"),  # fmt: skip
+        line(
+            "Обращение с ТКО",
+            uk,
+            "чел.",
+            2,
+            None,
+            "156.70",
+            coef="0.00",
+            priv="78.35",
+            method="по нормативу",
+            explanation="льгота ветерана труда 50%",
+        ),  # fmt: skip
         line("Капитальный ремонт", uk, "м²", str(area), None, "12.80", method="по площади"),
     ]
     charged_total = sum(Decimal(c["total"]) for c in charges)
@@ -439,15 +456,38 @@ def sample_snapshot(variant: int = 0) -> dict:
         },
         "payees": payees,
         "meters": [
-            {"service": "Холодная вода", "serial": f"ХВ-{40210 + v}", "zone": "",
-             "previous": f"{cold_prev}.000", "current": f"{cold_prev + cold}.000",
-             "unit": "м³"},
-            {"service": "Горячая вода", "serial": f"ГВ-{51877 + v}", "zone": "",
-             "previous": f"{hot_prev}.000", "current": f"{hot_prev + hot}.000", "unit": "м³"},
-            {"service": "Электроэнергия", "serial": f"Э-{7730012 + v}", "zone": "день",
-             "previous": f"{el_day}", "current": f"{el_day + 120 + v % 90}", "unit": "кВт·ч"},
-            {"service": "Электроэнергия", "serial": f"Э-{7730012 + v}", "zone": "ночь",
-             "previous": f"{el_night}", "current": f"{el_night + 64 + v % 40}", "unit": "кВт·ч"},
+            {
+                "service": "Холодная вода",
+                "serial": f"ХВ-{40210 + v}",
+                "zone": "",
+                "previous": f"{cold_prev}.000",
+                "current": f"{cold_prev + cold}.000",
+                "unit": "м³",
+            },
+            {
+                "service": "Горячая вода",
+                "serial": f"ГВ-{51877 + v}",
+                "zone": "",
+                "previous": f"{hot_prev}.000",
+                "current": f"{hot_prev + hot}.000",
+                "unit": "м³",
+            },
+            {
+                "service": "Электроэнергия",
+                "serial": f"Э-{7730012 + v}",
+                "zone": "день",
+                "previous": f"{el_day}",
+                "current": f"{el_day + 120 + v % 90}",
+                "unit": "кВт·ч",
+            },
+            {
+                "service": "Электроэнергия",
+                "serial": f"Э-{7730012 + v}",
+                "zone": "ночь",
+                "previous": f"{el_night}",
+                "current": f"{el_night + 64 + v % 40}",
+                "unit": "кВт·ч",
+            },
         ],  # fmt: skip
         "charges": charges,
         "totals": {
@@ -459,25 +499,53 @@ def sample_snapshot(variant: int = 0) -> dict:
             "total_due": f"{total_due:.2f}",
         },
         "recalculations": [
-            {"service": "Отопление", "month": "2026-01-01", "amount": "-312.40",
-             "reason": "Корректировка по показаниям ОДПУ за январь 2026 г."},
+            {
+                "service": "Отопление",
+                "month": "2026-01-01",
+                "amount": "-312.40",
+                "reason": "Корректировка по показаниям ОДПУ за январь 2026 г.",
+            },
         ],  # fmt: skip
         "reference": {
             "norms": [
-                {"service": "Холодное водоснабжение", "unit": "м³/чел.", "individual": "4.850",
-                 "common": "0.028"},
-                {"service": "Горячее водоснабжение", "unit": "м³/чел.", "individual": "3.600",
-                 "common": "0.021"},
-                {"service": "Электроснабжение", "unit": "кВт·ч/чел.", "individual": "93.000",
-                 "common": "1.220"},
+                {
+                    "service": "Холодное водоснабжение",
+                    "unit": "м³/чел.",
+                    "individual": "4.850",
+                    "common": "0.028",
+                },
+                {
+                    "service": "Горячее водоснабжение",
+                    "unit": "м³/чел.",
+                    "individual": "3.600",
+                    "common": "0.021",
+                },
+                {
+                    "service": "Электроснабжение",
+                    "unit": "кВт·ч/чел.",
+                    "individual": "93.000",
+                    "common": "1.220",
+                },
             ],
             "building": [
-                {"resource": "Холодная вода", "reading": "184523.000", "volume": "1812.400",
-                 "unit": "м³"},
-                {"resource": "Тепловая энергия", "reading": "9631.254", "volume": "412.620",
-                 "unit": "Гкал"},
-                {"resource": "Электроэнергия", "reading": "3352081.000", "volume": "28450.000",
-                 "unit": "кВт·ч"},
+                {
+                    "resource": "Холодная вода",
+                    "reading": "184523.000",
+                    "volume": "1812.400",
+                    "unit": "м³",
+                },
+                {
+                    "resource": "Тепловая энергия",
+                    "reading": "9631.254",
+                    "volume": "412.620",
+                    "unit": "Гкал",
+                },
+                {
+                    "resource": "Электроэнергия",
+                    "reading": "3352081.000",
+                    "volume": "28450.000",
+                    "unit": "кВт·ч",
+                },
             ],
         },  # fmt: skip
         "notice": "Поверка счётчиков горячей воды в подъезде 2 — 20 апреля с 10:00 до 14:00.",

@@ -4,6 +4,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.urls import reverse
 from django.utils import timezone
 
 from kvartplata.users.tasks import email_send_on_commit
@@ -32,6 +33,9 @@ class AccountAdapter(DefaultAccountAdapter):
         user.consent_version = settings.CONSENT_VERSION
         user.consent_at = timezone.now()
         return super().save_user(request, user, form, commit=commit)
+
+    def get_password_change_redirect_url(self, request) -> str:
+        return reverse("users:profile")
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Rendered here, inside the request and the user's language; sent by a worker.

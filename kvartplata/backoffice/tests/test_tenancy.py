@@ -66,8 +66,8 @@ def test_it_refuses_a_premises_of_another_organization(client, world):
             "holder_first_name": "Сидор",
             "residents": "1",
             "opened_on": "01.01.2025",
-            "Meter_account-TOTAL_FORMS": "0",
-            "Meter_account-INITIAL_FORMS": "0",
+            "meters-TOTAL_FORMS": "0",
+            "meters-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 200

@@ -41,3 +41,13 @@ def vol(value, places=3):
     if isinstance(value, str):
         value = Decimal(value)
     return format_volume(value, int(places))
+
+
+@register.filter
+def price(value):
+    """A tariff: kopecks as usual, four places only when the tariff really has them."""
+    if value is None or value == "":
+        return ""
+    value = _checked(value)
+    places = 2 if value == value.quantize(Decimal("0.01")) else 4
+    return f"{format_volume(value, places)}\u00a0₽"

@@ -1,0 +1,90 @@
+"""Staff tools: who has not submitted, CSV import and export, operator entry, replacement."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from kvartplata.meters.models import Meter, Reading
+
+pytestmark = pytest.mark.usefixtures("in_window")
+NOV = date(2026, 11, 1)
+
+
+def test_it_is_for_staff_only(resident_client, world):
+    response = resident_client.get(reverse("meters_site:office"))
+    assert response.status_code == 302
+    assert resident_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code == 302
+
+
+def test_it_lists_accounts_that_have_not_submitted(staff_client, world, django_assert_max_num_queries):
+    Reading.objects.create(meter=world.other_meter, month=NOV, value1=20, source="cabinet", submitted_at="2026-11-20T10:00Z")
+    with django_assert_max_num_queries(12):
+        body = staff_client.get(reverse("meters_site:office") + "?month=2026-11").content.decode()
+    assert "Лицевых счетов: 1." in body
+    assert "1000015" in body and "<td>1000016</td>" not in body
+
+
+def test_it_imports_a_file_and_shows_the_report(staff_client, world):
+    upload = SimpleUploadedFile(
+        "r.csv", "account;serial_number;month;value1\n1000015;CW-1;2026-11;135\n1000015;HW-1;2026-11;1\n".encode()
+    )
+    response = staff_client.post(reverse("meters_site:office_import"), {"file": upload})
+    body = response.content.decode()
+    assert "Принято строк: 1, отклонено: 1." in body
+    assert "Показания меньше предыдущих" in body
+
+
+def test_it_exports_a_month(staff_client, world):
+    response = staff_client.get(reverse("meters_site:office_export") + "?month=2026-10")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "1000015;CW-1;2026-10;130;;;" in response.content.decode("utf-8-sig")
+    assert staff_client.get(reverse("meters_site:office_export") + "?month=oct").status_code == 302
+
+
+def test_it_takes_a_reading_from_an_operator(staff_client, world):
+    url = reverse("meters_site:office_reading", args=[world.power.pk])
+    response = staff_client.post(url, {"month": "2026-11", "value1": "1390", "value2": "1"})
+    assert "Показания меньше предыдущих" in response.content.decode()
+    response = staff_client.post(url, {"month": "2026-11", "value1": "1390", "value2": "680"})
+    assert response.status_code == 302
+    reading = Reading.objects.get(meter=world.power, month=NOV)
+    assert reading.source == Reading.Source.STAFF
+    assert reading.submitted_by == world.staff
+
+
+def test_it_takes_building_meter_readings(staff_client, world):
+    url = reverse("meters_site:office_reading", args=[world.building_meter.pk])
+    assert staff_client.post(url, {"month": "2026-11", "value1": "14000"}).status_code == 302
+    assert Reading.objects.get(meter=world.building_meter, month=NOV).source == Reading.Source.BUILDING
+
+
+def test_it_replaces_a_meter(staff_client, world):
+    url = reverse("meters_site:office_replace", args=[world.cold.pk])
+    data = {
+        "replaced_on": "2026-11-10",
+        "final1": "134",
+        "serial_number": "CW-NEW",
+        "initial1": "0",
+        "verified_on": "2026-10-01",
+        "next_verification_on": "2032-10-01",
+    }
+    bad = staff_client.post(url, data | {"final1": "1"})
+    assert "Показания меньше предыдущих" in bad.content.decode()
+    response = staff_client.post(url, data)
+    assert response.status_code == 302
+    new = Meter.objects.get(serial_number="CW-NEW")
+    assert new.replaces_id == world.cold.pk
+    assert new.initial_value1 == Decimal(0)
+
+
+def test_it_is_404_for_a_meter_of_another_organization(staff_client, world):
+    from kvartplata.registry.models import Organization
+
+    from .conftest import BANK
+
+    world.staff.organization = Organization.objects.create(name="Другая", short_name="Д", address="-", **BANK)
+    world.staff.save()
+    assert staff_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code == 404

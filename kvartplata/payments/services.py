@@ -1,0 +1,330 @@
+"""Payments workflows: upload and import of a bank's registry, manual matching and return."""
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from kvartplata.billing import ledger
+from kvartplata.billing.models import Period
+from kvartplata.billing.services import current_period
+from kvartplata.payments import bulk
+from kvartplata.payments.models import Bank, Payment, PaymentFile
+from kvartplata.payments.parsing import (
+    Layout,
+    RegistryError,
+    Summary,
+    check_totals,
+    iter_batches,
+    money_text,
+)
+from kvartplata.registry.models import Organization, PersonalAccount
+
+log = logging.getLogger("kvartplata.payments")
+
+DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
+BATCH = 50_000
+PROGRESS_KEY = "payments-file-progress-{}"
+
+
+class PaymentError(Exception):
+    """A request the payments workflows refuse; the message is for people (Russian)."""
+
+
+def max_file_bytes() -> int:
+    return int(getattr(settings, "PAYMENTS_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES))
+
+
+def size_refusal(size: int) -> str | None:
+    """The reason to refuse a file of this size without reading it, or None."""
+    limit = max_file_bytes()
+    if size > limit:
+        return (
+            f"Файл слишком большой: {size / 1024 / 1024:.1f} МБ, допускается не больше "
+            f"{limit / 1024 / 1024:.0f} МБ. Разделите реестр на несколько файлов."
+        )
+    if size == 0:
+        return "Файл пустой: в нём нет ни одной строки."
+    return None
+
+
+def stored_path(payment_file: PaymentFile) -> Path:
+    """Where an uploaded registry is kept (the original bytes, for the record)."""
+    return Path(settings.MEDIA_ROOT) / "payments" / f"{payment_file.pk}.txt"
+
+
+def layout_of(bank: Bank) -> Layout:
+    return Layout(
+        columns=dict(bank.columns or {}),
+        encoding=bank.encoding,
+        delimiter=bank.delimiter,
+        date_format=bank.date_format,
+        footer_prefix=bank.footer_prefix,
+        header_lines=bank.header_lines,
+        timezone=settings.TIME_ZONE,
+    )
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+def _progress_store():
+    from huey.contrib.djhuey import HUEY
+
+    return HUEY
+
+
+def progress_set(file_id: int, **values) -> None:
+    """Progress lives in the task queue's store: the import's own transaction hides the row."""
+    try:
+        _progress_store().put(PROGRESS_KEY.format(file_id), values)
+    except Exception:  # progress is a courtesy; never fail an import because of it
+        log.warning("Could not store progress of payment file %s", file_id, exc_info=True)
+
+
+def progress_get(file_id: int) -> dict | None:
+    try:
+        return _progress_store().get(PROGRESS_KEY.format(file_id), peek=True)
+    except Exception:
+        return None
+
+
+# --- upload -----------------------------------------------------------------------------------
+
+
+def payment_file_upload(
+    *, bank: Bank, name: str, chunks, size: int, user=None, enqueue: bool = True
+) -> PaymentFile:
+    """Keep an uploaded registry and queue its import; a too large file is refused unread."""
+    reason = size_refusal(size)
+    if reason:
+        raise PaymentError(reason)
+    with transaction.atomic():
+        payment_file = PaymentFile.objects.create(
+            bank=bank, name=name[:255], sha256="", size=size, uploaded_by=user
+        )
+        path = stored_path(payment_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with open(path, "wb") as out:
+            for chunk in chunks:
+                digest.update(chunk)
+                out.write(chunk)
+        payment_file.sha256 = digest.hexdigest()
+        payment_file.save(update_fields=["sha256"])
+        if enqueue:
+            from kvartplata.payments.tasks import import_payment_file
+
+            file_id = payment_file.pk
+            transaction.on_commit(lambda: import_payment_file(file_id))
+    return payment_file
+
+
+# --- import -----------------------------------------------------------------------------------
+
+
+class _Hashing:
+    """A binary stream that hashes and counts what is read through it."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.digest = hashlib.sha256()
+        self.read_bytes = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.digest.update(data)
+        self.read_bytes += len(data)
+        return data
+
+
+def payment_file_import(
+    *,
+    payment_file_id: int,
+    path: str | os.PathLike | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PaymentFile:
+    """Import a queued registry file whole or not at all; each natural key is counted once.
+
+    `progress(bytes_done, bytes_total)` is called after every batch. A refused file keeps the
+    reason (and the line errors) in `error`; nothing of it is written anywhere else.
+    """
+    claimed = PaymentFile.objects.filter(
+        pk=payment_file_id, status=PaymentFile.Status.QUEUED
+    ).update(status=PaymentFile.Status.PROCESSING)
+    payment_file = PaymentFile.objects.select_related("bank__organization").get(
+        pk=payment_file_id
+    )
+    if not claimed:
+        return payment_file  # another worker has it, or it is done
+    path = Path(path) if path is not None else stored_path(payment_file)
+    started = time.monotonic()
+    try:
+        size = path.stat().st_size
+        reason = size_refusal(size)
+        if reason:
+            raise RegistryError(reason)
+        with open(path, "rb") as raw:
+            stream = _Hashing(raw)
+            outcome = _import_stream(payment_file, stream, size, progress)
+        outcome["sha256"] = stream.digest.hexdigest()
+        outcome["status"] = PaymentFile.Status.IMPORTED
+        outcome["error"] = ""
+    except RegistryError as exc:
+        outcome = {"status": PaymentFile.Status.REFUSED, "error": exc.report()}
+    except PaymentError as exc:
+        outcome = {"status": PaymentFile.Status.REFUSED, "error": str(exc)}
+    except FileNotFoundError:
+        outcome = {"status": PaymentFile.Status.REFUSED, "error": "Файл реестра не найден."}
+    except Exception:
+        log.exception("Import of payment file %s failed", payment_file_id)
+        outcome = {
+            "status": PaymentFile.Status.REFUSED,
+            "error": "Внутренняя ошибка при загрузке: ничего не загружено, попробуйте ещё раз "
+            "или сообщите администратору.",
+        }
+    outcome["finished_at"] = timezone.now()
+    if outcome["status"] == PaymentFile.Status.IMPORTED:
+        log.info(
+            "Payment file %s imported: %s lines in %.1f s",
+            payment_file_id,
+            outcome.get("lines_total"),
+            time.monotonic() - started,
+        )
+    PaymentFile.objects.filter(pk=payment_file_id).update(**outcome)
+    progress_set(payment_file_id, done=1, total=1, finished=True)
+    payment_file.refresh_from_db()
+    return payment_file
+
+
+def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> dict:
+    bank = payment_file.bank
+    organization = bank.organization
+    layout = layout_of(bank)
+    summary = Summary()
+    inserted = unmatched = 0
+    touched: set[int] = set()
+    with transaction.atomic():
+        period = _locked_period(organization)
+        bulk.stage_open()
+        for batch in iter_batches(stream, layout, batch_size=BATCH, summary=summary):
+            if summary.error_count:
+                continue  # the file is refused anyway; go on parsing to list every bad line
+            rows = {}
+            for row in batch:
+                rows.setdefault(row.natural_key, row)  # a repeat inside the batch counts once
+            new = bulk.insert_new(
+                list(rows.values()),
+                organization_id=organization.pk,
+                bank_id=bank.pk,
+                file_id=payment_file.pk,
+                period_id=period.pk,
+            )
+            inserted += len(new)
+            posts = []
+            for payment_id, key, account_id in new:
+                if account_id is None:
+                    unmatched += 1
+                    continue
+                row = rows[key]
+                posts.append(
+                    {
+                        "id": payment_id,
+                        "account_id": account_id,
+                        "amount": Decimal(money_text(row.amount_kopecks)),
+                        "paid_on": row.paid_on,
+                        "for_month": row.for_month,
+                    }
+                )
+                touched.add(account_id)
+            ledger.post_payments(period, posts)
+            done = min(stream.read_bytes, size)
+            progress_set(payment_file.pk, done=done, total=size, lines=summary.lines)
+            if progress:
+                progress(done, size)
+        check_totals(summary, layout)
+        if period.state == Period.State.BILLED and touched:
+            ledger.refresh_balances(period, sorted(touched))
+        bulk.stage_close()
+    if progress:
+        progress(size, size)
+    return {
+        "lines_total": summary.lines,
+        "lines_imported": inserted,
+        "lines_duplicate": summary.lines - inserted,
+        "lines_unmatched": unmatched,
+        "amount_total": Decimal(money_text(summary.amount_kopecks)),
+    }
+
+
+def _locked_period(organization: Organization) -> Period:
+    """The booking period, locked so that it cannot be closed under a posting (PostgreSQL)."""
+    period = current_period(organization)
+    if period is None:
+        raise PaymentError(
+            "Нет открытого расчётного периода: откройте период, чтобы принять платежи."
+        )
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.state == Period.State.CLOSED:
+        raise PaymentError("Период закрылся во время загрузки: загрузите файл ещё раз.")
+    return period
+
+
+# --- matching by hand -------------------------------------------------------------------------
+
+
+def payment_match(
+    *, organization: Organization, payment_id: int, account: PersonalAccount, user=None
+) -> Payment:
+    """Staff name the account of an unmatched payment; it is posted to the ledger then, once."""
+    if account.organization_id != organization.pk:
+        raise PaymentError("Лицевой счёт принадлежит другой организации.")
+    with transaction.atomic():
+        period = _locked_period(organization)
+        now = timezone.now()
+        claimed = Payment.objects.filter(
+            pk=payment_id, organization=organization, status=Payment.Status.UNMATCHED
+        ).update(
+            status=Payment.Status.MATCHED,
+            account=account,
+            period=period,
+            matched_by=user,
+            matched_at=now,
+        )
+        if not claimed:
+            raise PaymentError("Платёж уже сопоставлен или возвращён другим сотрудником.")
+        payment = Payment.objects.get(pk=payment_id)
+        ledger.post_payments(
+            period,
+            [
+                {
+                    "id": payment.pk,
+                    "account_id": account.pk,
+                    "amount": payment.amount,
+                    "paid_on": timezone.localtime(payment.paid_at).date(),
+                    "for_month": payment.for_month,
+                }
+            ],
+        )
+        if period.state == Period.State.BILLED:
+            ledger.refresh_balances(period, [account.pk])
+    return payment
+
+
+def payment_return(*, organization: Organization, payment_id: int, user=None) -> Payment:
+    """Mark an unmatched payment as returned to the payer; it never reaches the ledger."""
+    with transaction.atomic():
+        claimed = Payment.objects.filter(
+            pk=payment_id, organization=organization, status=Payment.Status.UNMATCHED
+        ).update(status=Payment.Status.RETURNED, matched_by=user, matched_at=timezone.now())
+        if not claimed:
+            raise PaymentError("Платёж уже сопоставлен или возвращён другим сотрудником.")
+        return Payment.objects.get(pk=payment_id)

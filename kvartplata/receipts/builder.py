@@ -1,0 +1,369 @@
+"""Builds receipt snapshots (see snapshot.py) from a closed month's billing data, in batches."""
+
+import datetime
+from collections import defaultdict
+from decimal import Decimal
+
+from kvartplata.billing.models import AccountBalance, Charge, Norm, Period, Recalculation, Service
+from kvartplata.lib.periods import add_months, period_label
+from kvartplata.meters.models import Meter, Reading
+from kvartplata.receipts.snapshot import SCHEMA_VERSION
+from kvartplata.registry.models import PersonalAccount
+
+ZERO = Decimal("0.00")
+UNITS = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
+ZONE_NAMES = {0: "", 1: "день", 2: "ночь", 3: "пик"}
+RESOURCE_NAMES = {
+    "cold_water": "Холодная вода",
+    "hot_water": "Горячая вода",
+    "electricity": "Электроэнергия",
+    "gas": "Газ",
+    "heat": "Тепловая энергия",
+}
+METHOD_NAMES = dict(Charge.Method.choices)
+
+
+def money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def number(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.normalize():f}"
+
+
+def bank(obj) -> dict:
+    return {
+        "name": obj.bank_name,
+        "bic": obj.bic,
+        "corr": obj.correspondent_account,
+        "account": obj.settlement_account,
+    }
+
+
+class SnapshotBuilder:
+    """Everything common to the month is loaded once; accounts come in batches."""
+
+    def __init__(self, period: Period):
+        self.period = period
+        self.org = org = period.organization
+        self.services = {
+            s.id: s
+            for s in Service.objects.filter(organization=org).select_related("provider")
+        }
+        self.organization = {
+            "name": org.name,
+            "inn": org.inn,
+            "kpp": org.kpp,
+            "ogrn": org.ogrn,
+            "address": org.address,
+            "phones": [p.strip() for p in org.phones.split(",") if p.strip()][:3],
+            "email": org.email,
+            "website": org.website,
+            "hours": org.hours,
+            "bank": bank(org),
+        }
+        norms: dict[int, dict] = defaultdict(dict)
+        for n in Norm.objects.filter(service__organization=org, valid_from__lte=period.month):
+            norms[n.service_id][n.kind] = n.value
+        self.norms = [
+            {
+                "service": self.services[sid].name,
+                "unit": f"{UNITS.get(self.services[sid].unit, '')}/чел.",
+                "individual": number(kinds.get(Norm.Kind.PER_PERSON)),
+                "common": number(kinds.get(Norm.Kind.COMMON_AREA)),
+            }
+            for sid, kinds in sorted(norms.items(), key=lambda kv: self.services[kv[0]].sort_order)
+            if Norm.Kind.PER_PERSON in kinds or Norm.Kind.COMMON_AREA in kinds
+        ][:6]
+        self.buildings = self._building_reference()
+
+    def _building_reference(self) -> dict[int, list]:
+        found: dict[int, list] = defaultdict(list)
+        meters = Meter.objects.filter(
+            scope=Meter.Scope.BUILDING, building__organization=self.org
+        ).values_list("id", "building_id", "resource", "initial_value1")
+        meters = {m[0]: m for m in meters}
+        readings: dict[int, list] = defaultdict(list)
+        for meter_id, month, value in (
+            Reading.objects.filter(
+                meter_id__in=meters,
+                is_accepted=True,
+                month__lte=self.period.month,
+                month__gte=add_months(self.period.month, -1),
+            )
+            .order_by("meter_id", "-month")
+            .values_list("meter_id", "month", "value1")
+        ):
+            readings[meter_id].append((month, value))
+        for meter_id, (_, building_id, resource, initial) in meters.items():
+            got = readings.get(meter_id, [])
+            if not got or got[0][0] != self.period.month:
+                continue
+            previous = got[1][1] if len(got) > 1 else initial
+            found[building_id].append(
+                {
+                    "resource": RESOURCE_NAMES.get(resource, resource),
+                    "reading": number(got[0][1]),
+                    "volume": number(got[0][1] - previous),
+                    "unit": "кВт·ч" if resource == "electricity" else "м³",
+                }
+            )
+        return found
+
+    def build(self, account_ids: list[int], numbers: dict[int, int], issued_at: datetime.datetime):
+        """Snapshots of the given accounts, keyed by account id (a few queries for the batch)."""
+        period = self.period
+        accounts = {
+            a.id: a
+            for a in PersonalAccount.objects.filter(id__in=account_ids).select_related(
+                "premises__building"
+            )
+        }
+        balances = {
+            b.account_id: b
+            for b in AccountBalance.objects.filter(period=period, account_id__in=account_ids)
+        }
+        charges: dict[int, list[Charge]] = defaultdict(list)
+        for c in Charge.objects.filter(period=period, account_id__in=account_ids).order_by(
+            "service__sort_order", "zone"
+        ):
+            charges[c.account_id].append(c)
+        recalcs: dict[int, list[Recalculation]] = defaultdict(list)
+        for r in Recalculation.objects.filter(period=period, account_id__in=account_ids).order_by(
+            "concerns_month", "id"
+        ):
+            recalcs[r.account_id].append(r)
+        meters = self._meters(account_ids)
+        snapshots = {}
+        for account_id in account_ids:
+            account = accounts[account_id]
+            balance = balances.get(account_id)
+            if balance is None:
+                continue
+            snapshots[account_id] = self._snapshot(
+                account,
+                balance,
+                charges[account_id],
+                recalcs[account_id],
+                meters.get(account_id, []),
+                numbers[account_id],
+                issued_at,
+            )
+        return snapshots
+
+    def _meters(self, account_ids) -> dict[int, list]:
+        month = self.period.month
+        rows = list(
+            Meter.objects.filter(account_id__in=account_ids, installed_on__lte=add_months(month, 1))
+            .exclude(archived_on__lt=month)
+            .values_list("id", "account_id", "resource", "serial_number", "zones", "initial_value1",
+                         "initial_value2", "initial_value3")
+        )
+        readings: dict[int, list] = defaultdict(list)
+        for meter_id, m, v1, v2, v3 in (
+            Reading.objects.filter(
+                meter_id__in=[r[0] for r in rows],
+                is_accepted=True,
+                month__lte=month,
+                month__gte=add_months(month, -12),
+            )
+            .order_by("meter_id", "-month")
+            .values_list("meter_id", "month", "value1", "value2", "value3")
+        ):
+            if len(readings[meter_id]) < 2:
+                readings[meter_id].append((m, (v1, v2, v3)))
+        found: dict[int, list] = defaultdict(list)
+        for meter_id, account_id, resource, serial, zones, *initial in rows:
+            got = readings.get(meter_id, [])
+            current = got[0][1] if got and got[0][0] == month else None
+            before = got[1][1] if current is not None and len(got) > 1 else (
+                got[0][1] if got and current is None else tuple(initial)
+            )
+            for z in range(zones):
+                found[account_id].append(
+                    {
+                        "service": RESOURCE_NAMES.get(resource, resource),
+                        "serial": serial,
+                        "zone": ZONE_NAMES[z + 1] if zones > 1 else "",
+                        "previous": number(before[z]) if before[z] is not None else None,
+                        "current": number(current[z]) if current else None,
+                        "unit": "кВт·ч" if resource == "electricity" else "м³",
+                    }
+                )
+        return {k: v[:10] for k, v in found.items()}
+
+    def _snapshot(self, account, balance, charges, recalcs, meters, receipt_number, issued_at):
+        period = self.period
+        lines: dict[tuple[int, int], dict] = {}
+        recalc_by_service: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+        for r in recalcs:
+            recalc_by_service[r.service_id] += r.amount
+        # Individual lines first, so that the common-house part can join its service's line.
+        for c in sorted(charges, key=lambda c: c.kind != Charge.Kind.INDIVIDUAL):
+            service = self.services[c.service_id]
+            zone = c.zone if c.kind == Charge.Kind.INDIVIDUAL else 0
+            key = (service.id, zone)
+            if key not in lines and c.kind == Charge.Kind.COMMON_HOUSE:
+                # The common-house part joins the first line of its service.
+                key = next((k for k in lines if k[0] == service.id), key)
+            line = lines.setdefault(
+                key,
+                {
+                    "service": service.name
+                    + (f" ({ZONE_NAMES[zone]})" if zone and service.zones > 1 else ""),
+                    "provider": service.provider.short_name or service.provider.name,
+                    "unit": UNITS.get(service.unit, ""),
+                    "volume": None,
+                    "common_volume": None,
+                    "tariff": number(c.tariff),
+                    "_charged": ZERO,
+                    "_coef": ZERO,
+                    "_recalc": ZERO,
+                    "method": "",
+                    "explanation": "",
+                    "_provider_id": service.provider_id,
+                },
+            )
+            if c.kind == Charge.Kind.COMMON_HOUSE:
+                line["common_volume"] = number(c.volume)
+            else:
+                line["volume"] = number(c.volume)
+                line["method"] = str(METHOD_NAMES.get(c.method, ""))
+                if c.coefficient:
+                    base = c.volume / c.coefficient
+                    line["_coef"] += (c.amount - (base * c.tariff)).quantize(Decimal("0.01"))
+            line["_charged"] += c.amount
+        for service_id, amount in recalc_by_service.items():
+            key = next((k for k in lines if k[0] == service_id), None)
+            if key is None:
+                service = self.services.get(service_id)
+                key = (service_id or 0, 99)
+                lines[key] = {
+                    "service": service.name if service else "Перерасчёт",
+                    "provider": (service.provider.short_name if service else self.org.short_name),
+                    "unit": "",
+                    "volume": None,
+                    "common_volume": None,
+                    "tariff": None,
+                    "_charged": ZERO,
+                    "_coef": ZERO,
+                    "_recalc": ZERO,
+                    "method": "",
+                    "explanation": "",
+                    "_provider_id": service.provider_id if service else None,
+                }
+            lines[key]["_recalc"] += amount
+        charge_rows, by_provider = [], defaultdict(lambda: ZERO)
+        for line in lines.values():
+            total = line["_charged"] + line["_recalc"]
+            by_provider[line.pop("_provider_id")] += total
+            charge_rows.append(
+                {
+                    **{k: v for k, v in line.items() if not k.startswith("_")},
+                    "charged": money(line["_charged"] - line["_coef"]),
+                    "coefficient_amount": money(line["_coef"]),
+                    "recalculations": money(line["_recalc"]),
+                    "privileges": "0.00",
+                    "total": money(total),
+                }
+            )
+        if not charge_rows:
+            charge_rows.append(
+                {
+                    "service": "Начислений нет",
+                    "provider": self.org.short_name,
+                    "unit": "",
+                    "volume": None,
+                    "common_volume": None,
+                    "tariff": None,
+                    "charged": "0.00",
+                    "coefficient_amount": "0.00",
+                    "recalculations": "0.00",
+                    "privileges": "0.00",
+                    "total": "0.00",
+                    "method": "",
+                    "explanation": "",
+                }
+            )
+        charges_total = sum((Decimal(r["total"]) for r in charge_rows), ZERO)
+        total_due = balance.closing
+        premises = account.premises
+        building = premises.building
+        address = f"{building.address}, кв. {premises.number}"
+        return {
+            "version": SCHEMA_VERSION,
+            "number": receipt_number,
+            "issued_at": issued_at.isoformat(),
+            "period": period.month.isoformat(),
+            "due_date": period.due_date.isoformat(),
+            "organization": self.organization,
+            "account": {
+                "number": account.number,
+                "holder": {
+                    "last": account.holder_last_name,
+                    "first": account.holder_first_name,
+                    "middle": account.holder_middle_name,
+                },
+                "address": address,
+                "area": f"{account.area:.2f}",
+                "living_area": f"{premises.living_area:.2f}" if premises.living_area else None,
+                "residents": account.residents,
+            },
+            "payees": self._payees(account, by_provider, total_due),
+            "meters": meters,
+            "charges": charge_rows[:18],
+            "totals": {
+                "opening": money(balance.opening),
+                "charges": money(charges_total),
+                "recalculations": money(balance.recalculations),
+                "penalties": money(balance.penalties),
+                "payments": money(balance.payments),
+                "total_due": money(total_due),
+            },
+            "recalculations": [
+                {
+                    "service": self.services[r.service_id].name if r.service_id else "",
+                    "month": r.concerns_month.isoformat(),
+                    "amount": money(r.amount),
+                    "reason": r.reason,
+                }
+                for r in recalcs[:6]
+            ],
+            "reference": {"norms": self.norms, "building": self.buildings.get(building.id, [])},
+            "notice": "",
+        }
+
+    def _payees(self, account, by_provider, total_due) -> list[dict]:
+        """One payee per provider with this month's share; the executor also gets the rest
+        (debt, penalties, advance), so the payees add up to the total due."""
+        providers = {}
+        for s in self.services.values():
+            providers[s.provider_id] = s.provider
+        executor_id = next(
+            (pid for pid, p in providers.items() if p.inn == self.org.inn), None
+        ) or next(iter(providers))
+        order = [executor_id] + sorted(pid for pid in by_provider if pid and pid != executor_id)
+        left = max(total_due, ZERO)
+        amounts = {}
+        for pid in order[1:]:
+            amounts[pid] = min(max(by_provider[pid], ZERO), left)
+            left -= amounts[pid]
+        amounts[executor_id] = left
+        month = period_label(self.period.month)
+        result = []
+        for pid in order[:3]:
+            provider = providers[pid]
+            result.append(
+                {
+                    "name": provider.name,
+                    "inn": provider.inn,
+                    "kpp": provider.kpp,
+                    "bank": bank(provider),
+                    "amount": money(amounts[pid]),
+                    "purpose": f"Оплата ЖКУ за {month}, ЛС {account.number}",
+                    "services": [
+                        s.name for s in self.services.values() if s.provider_id == pid
+                    ][:8],
+                }
+            )
+        return result
