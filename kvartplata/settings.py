@@ -241,3 +241,6 @@ LOGGING = {
 # Demo logins printed by `make run`.
 DEMO_RESIDENT_PASSWORD = os.environ.get("DEMO_RESIDENT_PASSWORD", "demo-kvartplata")
 DEMO_STAFF_PASSWORD = os.environ.get("DEMO_STAFF_PASSWORD", "operator-kvartplata")
+
+# Payment registries larger than this are refused unread (bytes; 256 MB ≈ 2 million lines).
+PAYMENTS_MAX_FILE_BYTES = int(os.environ.get("PAYMENTS_MAX_FILE_BYTES", str(256 * 1024 * 1024)))

@@ -141,9 +141,9 @@ class Context:
             if t.valid_to is None or t.valid_to >= self.month:
                 self.tariffs[(t.service_id, t.zone)] = (t.price, t.valid_from)
         self.norms: dict[tuple[int, str, str], Decimal] = {}
-        for n in Norm.objects.filter(service__in=self.services, valid_from__lte=self.month).order_by(
-            "valid_from"
-        ):
+        for n in Norm.objects.filter(
+            service__in=self.services, valid_from__lte=self.month
+        ).order_by("valid_from"):
             self.norms[(n.service_id, n.kind, n.building_type)] = n.value
         self.buildings = {
             b.id: b
@@ -199,11 +199,18 @@ class Context:
 
 def _accounts(context: Context) -> list[AccountRow]:
     rows = (
-        PersonalAccount.objects.filter(organization=context.organization, opened_on__lte=context.end)
+        PersonalAccount.objects.filter(
+            organization=context.organization, opened_on__lte=context.end
+        )
         .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=context.month))
         .order_by("id")
         .values_list(
-            "id", "premises__total_area", "share", "residents", "premises__building_id", "premises__kind"
+            "id",
+            "premises__total_area",
+            "share",
+            "residents",
+            "premises__building_id",
+            "premises__kind",
         )
     )
     return [
@@ -624,9 +631,9 @@ class Biller:
                 billed = [Decimal(v) for v in gap["vol"]]
                 for i, z in enumerate(zones[: len(share)]):
                     tariff = self.gap_tariff(service, z, month)
-                    by_month[gap["m"]] += (share[i] - billed[i] if i < len(billed) else share[i]) * (
-                        tariff
-                    )
+                    by_month[gap["m"]] += (
+                        share[i] - billed[i] if i < len(billed) else share[i]
+                    ) * (tariff)
         for month_iso, delta in sorted(by_month.items()):
             amount = round_money(delta)
             if amount == 0:
@@ -686,7 +693,9 @@ class Biller:
                 if building_volume is not None:
                     individual = self.building_individual[(account.building_id, service.id)]
                     common = max(building_volume - individual, ZERO)
-                    volume = area_share(common, flat_area=account.area, total_area=building.total_area)
+                    volume = area_share(
+                        common, flat_area=account.area, total_area=building.total_area
+                    )
                     method = Charge.Method.COMMON_HOUSE_METER
                     text = (
                         f"ОДПУ {num(building_volume)} {unit} − индивидуальное {num(individual)} "
@@ -776,7 +785,9 @@ def compute_charges(
                     run_id,
                 )
             )
-        result.lines += bulk_insert("billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"])
+        result.lines += bulk_insert(
+            "billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"]
+        )
 
     for start in range(0, total, batch_size):
         batch = accounts[start : start + batch_size]

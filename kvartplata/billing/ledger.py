@@ -61,9 +61,7 @@ def _chunks(items: Sequence, size: int = BATCH):
 def post_entries(rows: Iterable[tuple]) -> int:
     """Write ledger rows (account, period, concerns_month, kind, amount, date, source, note)."""
     now = datetime.datetime.now(datetime.UTC)
-    return bulk_insert(
-        "billing_ledgerentry", ENTRY_COLUMNS, (tuple(row) + (now,) for row in rows)
-    )
+    return bulk_insert("billing_ledgerentry", ENTRY_COLUMNS, (tuple(row) + (now,) for row in rows))
 
 
 def post_charges(period: Period, totals: dict[int, Decimal], run_id: int | None) -> int:
@@ -240,8 +238,16 @@ def post_penalties(period: Period, account_ids: Sequence[int]) -> int:
                 debts, month_start=start, month_end=end, rates=rates, moratoria=pauses
             ):
                 rows.append(
-                    (account_id, period.id, None, "penalty", line.amount, period.month, None,
-                     f"пени за {line.month:%m.%Y}")
+                    (
+                        account_id,
+                        period.id,
+                        None,
+                        "penalty",
+                        line.amount,
+                        period.month,
+                        None,
+                        f"пени за {line.month:%m.%Y}",
+                    )
                 )
         count += post_entries(rows)
     return count
@@ -269,9 +275,7 @@ def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -
         organization=period.organization, month=add_months(period.month, -1)
     ).first()
     if account_ids is None:
-        account_ids = list(
-            period.organization.accounts.order_by("id").values_list("id", flat=True)
-        )
+        account_ids = list(period.organization.accounts.order_by("id").values_list("id", flat=True))
     count = 0
     for chunk in _chunks(list(account_ids)):
         AccountBalance.objects.filter(period=period, account_id__in=chunk).delete()
@@ -291,13 +295,19 @@ def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -
             recalcs = s.get("recalculation", ZERO)
             penalties = s.get("penalty", ZERO)
             paid = -s.get("payment", ZERO)
-            if not (start or charges or recalcs or penalties or paid) and account_id not in sums:
-                if previous is None:
-                    continue
             closing = start + charges + recalcs + penalties - paid
             rows.append(
-                (account_id, period.id, period.month, start, charges, recalcs, penalties, paid,
-                 closing)
+                (
+                    account_id,
+                    period.id,
+                    period.month,
+                    start,
+                    charges,
+                    recalcs,
+                    penalties,
+                    paid,
+                    closing,
+                )
             )
         count += bulk_insert(
             "billing_accountbalance",

@@ -1,4 +1,4 @@
-"""Billing: services, tariffs, norms, periods, billing runs, charges, recalculations and the ledger."""
+"""Billing: services, tariffs, norms, periods, runs, charges, recalculations and the ledger."""
 
 from decimal import Decimal
 
@@ -55,7 +55,10 @@ class Service(models.Model):
         WASTEWATER = "wastewater", _("водоотведение: сумма ХВС и ГВС")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="services", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="services",
+        verbose_name=_("организация"),
     )
     provider = models.ForeignKey(
         Provider, on_delete=models.PROTECT, related_name="services", verbose_name=_("поставщик")
@@ -85,7 +88,9 @@ class Service(models.Model):
         ordering = ["organization", "sort_order", "name"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "code"], name="service_unique_code"),
-            models.CheckConstraint(condition=Q(zones__gte=1, zones__lte=3), name="service_zones_1_3"),
+            models.CheckConstraint(
+                condition=Q(zones__gte=1, zones__lte=3), name="service_zones_1_3"
+            ),
         ]
 
     def __str__(self):
@@ -166,10 +171,15 @@ class Period(models.Model):
         CLOSED = "closed", _("закрыт")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="periods", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="periods",
+        verbose_name=_("организация"),
     )
     month = models.DateField(_("месяц"), help_text=_("Первое число месяца."))
-    state = models.CharField(_("состояние"), max_length=10, choices=State.choices, default=State.OPEN)
+    state = models.CharField(
+        _("состояние"), max_length=10, choices=State.choices, default=State.OPEN
+    )
     due_date = models.DateField(_("срок оплаты"))
     opened_at = models.DateTimeField(_("открыт"), auto_now_add=True)
     billed_at = models.DateTimeField(_("начислен"), null=True, blank=True)
@@ -254,7 +264,7 @@ class BillingRun(models.Model):
 
 
 class Charge(models.Model):
-    """A charge line («начисление») of an account, service, month and kind, with what it came from."""
+    """A charge line («начисление») of an account, service, month and kind, and its origin."""
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", _("индивидуальное потребление")
@@ -311,7 +321,7 @@ class Charge(models.Model):
 
 
 class Recalculation(models.Model):
-    """A correction («перерасчёт») booked in an open month for the month it concerns, with a reason."""
+    """A correction («перерасчёт») booked in an open month for the month it concerns."""
 
     class Source(models.TextChoices):
         STAFF = "staff", _("оператор")
@@ -319,7 +329,10 @@ class Recalculation(models.Model):
         IMPORT = "import", _("загрузка")
 
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="recalculations", verbose_name=_("ЛС")
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="recalculations",
+        verbose_name=_("ЛС"),
     )
     period = models.ForeignKey(
         Period,
@@ -455,9 +468,7 @@ class Moratorium(models.Model):
 
     start = models.DateField(_("с"))
     end = models.DateField(_("по"), help_text=_("Последний день моратория включительно."))
-    debts_due_before = models.DateField(
-        _("только для долгов со сроком до"), null=True, blank=True
-    )
+    debts_due_before = models.DateField(_("только для долгов со сроком до"), null=True, blank=True)
     basis = models.CharField(_("основание"), max_length=200, blank=True)
 
     class Meta:
@@ -465,7 +476,9 @@ class Moratorium(models.Model):
         verbose_name_plural = _("моратории на пени")
         ordering = ["start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="moratorium_ordered")
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="moratorium_ordered"
+            )
         ]
 
     def __str__(self):

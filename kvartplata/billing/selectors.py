@@ -436,8 +436,11 @@ def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
         group.recalculations.append(r)
     ordered = sorted(
         groups.values(),
-        key=lambda g: (g.service is None, g.service.sort_order if g.service else 0,
-                       g.service.id if g.service else 0),
+        key=lambda g: (
+            g.service is None,
+            g.service.sort_order if g.service else 0,
+            g.service.id if g.service else 0,
+        ),
     )
     penalties = sum(
         LedgerEntry.objects.filter(

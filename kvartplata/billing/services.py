@@ -40,16 +40,16 @@ def period_open(*, organization: Organization, month: datetime.date) -> Period:
     )
 
 
-def billing_run_start(
-    *, organization: Organization, user=None, enqueue: bool = True
-) -> BillingRun:
+def billing_run_start(*, organization: Organization, user=None, enqueue: bool = True) -> BillingRun:
     """Queue a billing run of the open period; one run at a time per organization."""
     period = current_period(organization)
     if period is None:
         raise BillingError("Нет открытого периода для начисления.")
     try:
         with transaction.atomic():
-            run = BillingRun.objects.create(organization=organization, period=period, created_by=user)
+            run = BillingRun.objects.create(
+                organization=organization, period=period, created_by=user
+            )
     except IntegrityError as exc:
         raise BillingError("Начисление уже выполняется: дождитесь его окончания.") from exc
     if enqueue:
@@ -183,9 +183,7 @@ def period_close(
     issue = _receipt_issuer() if issue_receipts else None
     if issue is not None:
         issue(period=period)
-    Period.objects.filter(id=period.id).update(
-        state=Period.State.CLOSED, closed_at=timezone.now()
-    )
+    Period.objects.filter(id=period.id).update(state=Period.State.CLOSED, closed_at=timezone.now())
     period.refresh_from_db()
     if open_next:
         period_open(organization=organization, month=add_months(period.month, 1))
@@ -200,4 +198,3 @@ def _receipt_issuer():
     except ImportError:
         return None
     return receipts_issue
-

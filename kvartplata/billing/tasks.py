@@ -1,5 +1,7 @@
 """Background work of billing on the task queue."""
 
+import contextlib
+
 from huey.contrib.djhuey import db_task
 
 from kvartplata.billing.services import BillingError, billing_run_execute
@@ -7,7 +9,6 @@ from kvartplata.billing.services import BillingError, billing_run_execute
 
 @db_task()
 def run_billing(run_id: int) -> None:
-    try:
+    # The run row keeps a failure and its reason for the back office.
+    with contextlib.suppress(BillingError):
         billing_run_execute(run_id=run_id)
-    except BillingError:
-        pass  # the run row keeps the failure and its reason for the back office

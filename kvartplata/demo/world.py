@@ -31,16 +31,32 @@ D = Decimal
 MSK = datetime.timezone(datetime.timedelta(hours=3))
 
 LAST_NAMES = [
-    ("Иванов", "Иванова"), ("Петров", "Петрова"), ("Смирнов", "Смирнова"), ("Кузнецов", "Кузнецова"),
-    ("Попов", "Попова"), ("Соколов", "Соколова"), ("Лебедев", "Лебедева"), ("Козлов", "Козлова"),
-    ("Новиков", "Новикова"), ("Морозов", "Морозова"), ("Волков", "Волкова"), ("Алексеев", "Алексеева"),
-    ("Фёдоров", "Фёдорова"), ("Михайлов", "Михайлова"), ("Егоров", "Егорова"), ("Орлов", "Орлова"),
+    ("Иванов", "Иванова"),
+    ("Петров", "Петрова"),
+    ("Смирнов", "Смирнова"),
+    ("Кузнецов", "Кузнецова"),
+    ("Попов", "Попова"),
+    ("Соколов", "Соколова"),
+    ("Лебедев", "Лебедева"),
+    ("Козлов", "Козлова"),
+    ("Новиков", "Новикова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Алексеев", "Алексеева"),
+    ("Фёдоров", "Фёдорова"),
+    ("Михайлов", "Михайлова"),
+    ("Егоров", "Егорова"),
+    ("Орлов", "Орлова"),
 ]
 FIRST_NAMES_M = ["Иван", "Сергей", "Андрей", "Алексей", "Дмитрий", "Николай", "Павел", "Михаил"]
 FIRST_NAMES_F = ["Анна", "Елена", "Ольга", "Наталья", "Мария", "Татьяна", "Ирина", "Светлана"]
 PATRONYMICS = [
-    ("Иванович", "Ивановна"), ("Сергеевич", "Сергеевна"), ("Петрович", "Петровна"),
-    ("Андреевич", "Андреевна"), ("Николаевич", "Николаевна"), ("Александрович", "Александровна"),
+    ("Иванович", "Ивановна"),
+    ("Сергеевич", "Сергеевна"),
+    ("Петрович", "Петровна"),
+    ("Андреевич", "Андреевна"),
+    ("Николаевич", "Николаевна"),
+    ("Александрович", "Александровна"),
 ]
 BUILDINGS = [
     ("ул. Ленина", "10", True, True),
@@ -50,20 +66,80 @@ BUILDINGS = [
 
 # (code, name, provider, unit, method, resource, zones, common-house, sort, base tariffs by zone)
 SERVICES = [
-    ("maintenance", "Содержание жилого помещения", "org", Unit.M2, "area", "", 1, False, 10,
-     {0: D("28.50")}),
-    ("cold_water", "Холодное водоснабжение", "water", Unit.M3, "meter", "cold_water", 1, True, 20,
-     {0: D("45.67")}),
-    ("hot_water", "Горячее водоснабжение", "water", Unit.M3, "meter", "hot_water", 1, True, 30,
-     {0: D("215.40")}),
-    ("wastewater", "Водоотведение", "water", Unit.M3, "wastewater", "", 1, False, 40,
-     {0: D("38.20")}),
-    ("electricity", "Электроснабжение", "power", Unit.KWH, "meter", "electricity", 2, True, 50,
-     {0: D("5.72"), 1: D("6.45"), 2: D("2.98")}),
+    (
+        "maintenance",
+        "Содержание жилого помещения",
+        "org",
+        Unit.M2,
+        "area",
+        "",
+        1,
+        False,
+        10,
+        {0: D("28.50")},
+    ),
+    (
+        "cold_water",
+        "Холодное водоснабжение",
+        "water",
+        Unit.M3,
+        "meter",
+        "cold_water",
+        1,
+        True,
+        20,
+        {0: D("45.67")},
+    ),
+    (
+        "hot_water",
+        "Горячее водоснабжение",
+        "water",
+        Unit.M3,
+        "meter",
+        "hot_water",
+        1,
+        True,
+        30,
+        {0: D("215.40")},
+    ),
+    (
+        "wastewater",
+        "Водоотведение",
+        "water",
+        Unit.M3,
+        "wastewater",
+        "",
+        1,
+        False,
+        40,
+        {0: D("38.20")},
+    ),
+    (
+        "electricity",
+        "Электроснабжение",
+        "power",
+        Unit.KWH,
+        "meter",
+        "electricity",
+        2,
+        True,
+        50,
+        {0: D("5.72"), 1: D("6.45"), 2: D("2.98")},
+    ),
     ("heating", "Отопление", "org", Unit.GCAL, "heating", "", 1, False, 60, {0: D("2650.40")}),
     ("waste", "Обращение с ТКО", "org", Unit.PERSON, "person", "", 1, False, 70, {0: D("186.50")}),
-    ("capital_repair", "Взнос на капитальный ремонт", "org", Unit.M2, "area", "", 1, False, 80,
-     {0: D("11.80")}),
+    (
+        "capital_repair",
+        "Взнос на капитальный ремонт",
+        "org",
+        Unit.M2,
+        "area",
+        "",
+        1,
+        False,
+        80,
+        {0: D("11.80")},
+    ),
 ]
 NORMS = {
     "cold_water": [(Norm.Kind.PER_PERSON, D("4.745")), (Norm.Kind.COMMON_AREA, D("0.0283"))],
@@ -133,7 +209,7 @@ def build(
 
 def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
     org = Organization.objects.create(
-        name='Общество с ограниченной ответственностью «Управляющая компания «Уютный дом»',
+        name="Общество с ограниченной ответственностью «Управляющая компания «Уютный дом»",
         short_name="ООО «УК «Уютный дом»",
         inn="6229012345",
         kpp="622901001",
@@ -143,7 +219,7 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
         email="info@uyutny-dom.example",
         website="https://uyutny-dom.example",
         hours="пн–чт 9:00–18:00, пт 9:00–17:00, обед 13:00–14:00",
-        bank_name='ПАО «Сбербанк», Рязанское отделение',
+        bank_name="ПАО «Сбербанк», Рязанское отделение",
         bic="046126614",
         correspondent_account="30101810500000000614",
         settlement_account="40702810253000012345",
@@ -204,7 +280,9 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
         )
         _tariffs(service, tariffs, first)
         for kind, value in NORMS.get(code, []):
-            Norm.objects.create(service=service, kind=kind, valid_from=datetime.date(2017, 1, 1), value=value)
+            Norm.objects.create(
+                service=service, kind=kind, valid_from=datetime.date(2017, 1, 1), value=value
+            )
     Bank.objects.create(
         organization=org,
         name="ПАО Сбербанк",
@@ -222,7 +300,9 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
     )
     # Flats per building: the big world spreads its accounts over more buildings.
     n_buildings = max(3, count // 300)
-    per_building = [count // n_buildings + (1 if i < count % n_buildings else 0) for i in range(n_buildings)]
+    per_building = [
+        count // n_buildings + (1 if i < count % n_buildings else 0) for i in range(n_buildings)
+    ]
     world = World(organization=org)
     number = 100000
     account_objs = []
@@ -312,7 +392,11 @@ def _tariffs(service: Service, base: dict[int, Decimal], first: datetime.date) -
 
 
 def _meters(rng: random.Random, world: World, first: datetime.date) -> list[FlatMeter]:
-    accounts = PersonalAccount.objects.filter(id__in=world.accounts).select_related("premises").order_by("id")
+    accounts = (
+        PersonalAccount.objects.filter(id__in=world.accounts)
+        .select_related("premises")
+        .order_by("id")
+    )
     installed = datetime.date(2021, 3, 1)
     objs, plans = [], []
     for account in accounts:
@@ -322,7 +406,11 @@ def _meters(rng: random.Random, world: World, first: datetime.date) -> list[Flat
         for resource, zones, rate in (
             ("cold_water", 1, [D(rng.randrange(220, 380)) / 100 * residents]),
             ("hot_water", 1, [D(rng.randrange(140, 260)) / 100 * residents]),
-            ("electricity", 2, [D(rng.randrange(60, 110)) + 25 * residents, D(rng.randrange(30, 60))]),
+            (
+                "electricity",
+                2,
+                [D(rng.randrange(60, 110)) + 25 * residents, D(rng.randrange(30, 60))],
+            ),
         ):
             if no_water_meter and resource != "electricity":
                 continue
@@ -336,9 +424,11 @@ def _meters(rng: random.Random, world: World, first: datetime.date) -> list[Flat
                     account=account,
                     resource=resource,
                     serial_number=f"{resource[:2].upper()}{account.id:07d}",
-                    model={"cold_water": "ВСХ-15", "hot_water": "ВСГ-15", "electricity": "Меркурий 201.8"}[
-                        resource
-                    ],
+                    model={
+                        "cold_water": "ВСХ-15",
+                        "hot_water": "ВСГ-15",
+                        "electricity": "Меркурий 201.8",
+                    }[resource],
                     place={"electricity": "лестничная площадка"}.get(resource, "санузел"),
                     zones=zones,
                     digits=5 if resource != "electricity" else 6,
@@ -353,7 +443,10 @@ def _meters(rng: random.Random, world: World, first: datetime.date) -> list[Flat
             plans.append((account.id, account.premises.building_id, resource, zones, start, rate))
     created = Meter.objects.bulk_create(objs, batch_size=2000)
     for building in world._buildings:
-        for resource, present in (("cold_water", building._cold_meter), ("electricity", building._power_meter)):
+        for resource, present in (
+            ("cold_water", building._cold_meter),
+            ("electricity", building._power_meter),
+        ):
             if present:
                 Meter.objects.create(
                     scope=Meter.Scope.BUILDING,
@@ -369,7 +462,9 @@ def _meters(rng: random.Random, world: World, first: datetime.date) -> list[Flat
                 )
     return [
         FlatMeter(m.id, account_id, resource, zones, list(start), rate, building_id)
-        for m, (account_id, building_id, resource, zones, start, rate) in zip(created, plans, strict=True)
+        for m, (account_id, building_id, resource, zones, start, rate) in zip(
+            created, plans, strict=True
+        )
     ]
 
 
@@ -388,7 +483,9 @@ class _History:
         self.debtors = {a for a in world.accounts if rng.random() < 0.03}
         self.building_meters = {
             (m.building_id, m.resource): [m.id, m.initial_value1]
-            for m in Meter.objects.filter(scope=Meter.Scope.BUILDING, building__organization=self.org)
+            for m in Meter.objects.filter(
+                scope=Meter.Scope.BUILDING, building__organization=self.org
+            )
         }
         self.payment_seq = 0
         self.keep_silent = {world.resident_account.id: False} if world.resident_account else {}
@@ -401,27 +498,79 @@ class _History:
         winter = month.month in (11, 12, 1, 2, 3)
         for m in self.meters:
             for z in range(m.zones):
-                factor = D(rng.randrange(80, 121)) / 100 * (D("1.15") if winter and m.resource == "electricity" else 1)
-                used = (m.rate[z] * factor).quantize(D("0.001") if m.resource != "electricity" else D("0.1"))
+                factor = (
+                    D(rng.randrange(80, 121))
+                    / 100
+                    * (D("1.15") if winter and m.resource == "electricity" else 1)
+                )
+                used = (m.rate[z] * factor).quantize(
+                    D("0.001") if m.resource != "electricity" else D("0.1")
+                )
                 m.value[z] += used
                 building_use[(m.building_id, m.resource)] += used
             silent = m.account_id in self.silent and m.account_id != self.world.resident_account.id
             if silent or rng.random() > 0.93 * share:
                 continue
             values = m.value + [None] * (3 - m.zones)
-            rows.append((m.id, month, values[0], values[1], values[2], "regular", "cabinet", True, False, now, None))
+            rows.append(
+                (
+                    m.id,
+                    month,
+                    values[0],
+                    values[1],
+                    values[2],
+                    "regular",
+                    "cabinet",
+                    True,
+                    False,
+                    now,
+                    None,
+                )
+            )
         if share >= 1.0:
             for (building_id, resource), state in self.building_meters.items():
                 # Losses, and flats without meters, make the building use more than the flats send.
-                losses = D(rng.randrange(104, 113) if resource == "electricity" else rng.randrange(112, 125)) / 100
-                state[1] = (state[1] + building_use[(building_id, resource)] * losses).quantize(D("0.001"))
+                losses = (
+                    D(
+                        rng.randrange(104, 113)
+                        if resource == "electricity"
+                        else rng.randrange(112, 125)
+                    )
+                    / 100
+                )
+                state[1] = (state[1] + building_use[(building_id, resource)] * losses).quantize(
+                    D("0.001")
+                )
                 rows.append(
-                    (state[0], month, state[1], None, None, "regular", "building", True, False, now, None)
+                    (
+                        state[0],
+                        month,
+                        state[1],
+                        None,
+                        None,
+                        "regular",
+                        "building",
+                        True,
+                        False,
+                        now,
+                        None,
+                    )
                 )
         bulk_insert(
             "meters_reading",
-            ["meter_id", "month", "value1", "value2", "value3", "kind", "source", "is_accepted",
-             "confirmed_high", "submitted_at", "submitted_by_id"],
+            [
+                "meter_id",
+                "month",
+                "value1",
+                "value2",
+                "value3",
+                "kind",
+                "source",
+                "is_accepted",
+                "confirmed_high",
+                "submitted_at",
+                "submitted_by_id",
+            ],
             rows,
         )
 
@@ -454,19 +603,52 @@ class _History:
             self.payment_seq += 1
             paid_at = datetime.datetime.combine(month.replace(day=day), datetime.time(12, 0), MSK)
             rows.append(
-                (self.org.id, self.bank.id, f"demo-{self.payment_seq:09d}", account_id, "", "", "",
-                 paid_at, amount, D(0), None, "bank", "matched", period.id)
+                (
+                    self.org.id,
+                    self.bank.id,
+                    f"demo-{self.payment_seq:09d}",
+                    account_id,
+                    "",
+                    "",
+                    "",
+                    paid_at,
+                    amount,
+                    D(0),
+                    None,
+                    "bank",
+                    "matched",
+                    period.id,
+                )
             )
-            posts.append({"account_id": account_id, "amount": amount, "paid_on": paid_at.date(), "for_month": None})
+            posts.append(
+                {
+                    "account_id": account_id,
+                    "amount": amount,
+                    "paid_on": paid_at.date(),
+                    "for_month": None,
+                }
+            )
         bulk_insert(
             "payments_payment",
-            ["organization_id", "bank_id", "natural_key", "account_id", "account_number", "payer_name",
-             "address", "paid_at", "amount", "commission", "for_month", "channel", "status", "period_id"],
+            [
+                "organization_id",
+                "bank_id",
+                "natural_key",
+                "account_id",
+                "account_number",
+                "payer_name",
+                "address",
+                "paid_at",
+                "amount",
+                "commission",
+                "for_month",
+                "channel",
+                "status",
+                "period_id",
+            ],
             rows,
         )
-        ids = dict(
-            _payment_ids(self.org, [r[2] for r in rows])
-        )
+        ids = dict(_payment_ids(self.org, [r[2] for r in rows]))
         for post, row in zip(posts, rows, strict=True):
             post["id"] = ids[row[2]]
         ledger.post_payments(period, posts)
@@ -480,9 +662,9 @@ def _payment_ids(org, keys):
     found = []
     for start in range(0, len(keys), 5000):
         found.extend(
-            Payment.objects.filter(organization=org, natural_key__in=keys[start : start + 5000]).values_list(
-                "natural_key", "id"
-            )
+            Payment.objects.filter(
+                organization=org, natural_key__in=keys[start : start + 5000]
+            ).values_list("natural_key", "id")
         )
     return found
 

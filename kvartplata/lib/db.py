@@ -19,15 +19,15 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
     count = 0
     if connection.vendor == "postgresql":
         cols = ", ".join(columns)
-        with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # noqa: S608
-                for row in rows:
-                    if json_idx:
-                        row = list(row)
-                        for i in json_idx:
-                            row[i] = json.dumps(row[i], ensure_ascii=False)
-                    copy.write_row(row)
-                    count += 1
+        sql = f"COPY {table} ({cols}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                if json_idx:
+                    row = list(row)
+                    for i in json_idx:
+                        row[i] = json.dumps(row[i], ensure_ascii=False)
+                copy.write_row(row)
+                count += 1
         return count
     placeholders = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
@@ -59,7 +59,3 @@ def from_kopecks(value) -> Decimal:
     if value is None:
         return Decimal("0.00")
     return (Decimal(int(round(value))) * KOPECK).quantize(KOPECK)
-
-
-def now_sql() -> str:
-    return "CURRENT_TIMESTAMP"

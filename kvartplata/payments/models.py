@@ -116,7 +116,10 @@ class Payment(models.Model):
         STAFF = "staff", _("оператор")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="payments", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="payments",
+        verbose_name=_("организация"),
     )
     bank = models.ForeignKey(
         Bank, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("банк")

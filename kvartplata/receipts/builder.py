@@ -47,8 +47,7 @@ class SnapshotBuilder:
         self.period = period
         self.org = org = period.organization
         self.services = {
-            s.id: s
-            for s in Service.objects.filter(organization=org).select_related("provider")
+            s.id: s for s in Service.objects.filter(organization=org).select_related("provider")
         }
         self.organization = {
             "name": org.name,
@@ -156,8 +155,16 @@ class SnapshotBuilder:
         rows = list(
             Meter.objects.filter(account_id__in=account_ids, installed_on__lte=add_months(month, 1))
             .exclude(archived_on__lt=month)
-            .values_list("id", "account_id", "resource", "serial_number", "zones", "initial_value1",
-                         "initial_value2", "initial_value3")
+            .values_list(
+                "id",
+                "account_id",
+                "resource",
+                "serial_number",
+                "zones",
+                "initial_value1",
+                "initial_value2",
+                "initial_value3",
+            )
         )
         readings: dict[int, list] = defaultdict(list)
         for meter_id, m, v1, v2, v3 in (
@@ -176,8 +183,10 @@ class SnapshotBuilder:
         for meter_id, account_id, resource, serial, zones, *initial in rows:
             got = readings.get(meter_id, [])
             current = got[0][1] if got and got[0][0] == month else None
-            before = got[1][1] if current is not None and len(got) > 1 else (
-                got[0][1] if got and current is None else tuple(initial)
+            before = (
+                got[1][1]
+                if current is not None and len(got) > 1
+                else (got[0][1] if got and current is None else tuple(initial))
             )
             for z in range(zones):
                 found[account_id].append(
@@ -361,9 +370,9 @@ class SnapshotBuilder:
                     "bank": bank(provider),
                     "amount": money(amounts[pid]),
                     "purpose": f"Оплата ЖКУ за {month}, ЛС {account.number}",
-                    "services": [
-                        s.name for s in self.services.values() if s.provider_id == pid
-                    ][:8],
+                    "services": [s.name for s in self.services.values() if s.provider_id == pid][
+                        :8
+                    ],
                 }
             )
         return result

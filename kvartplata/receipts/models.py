@@ -13,7 +13,10 @@ class Receipt(models.Model):
     """An issued payment document; its data never change once it is saved."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="receipts",
+        verbose_name=_("организация"),
     )
     account = models.ForeignKey(
         PersonalAccount, on_delete=models.PROTECT, related_name="receipts", verbose_name=_("ЛС")

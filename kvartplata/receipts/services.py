@@ -46,9 +46,7 @@ def receipts_issue(*, period: Period, progress=None) -> int:
         .values_list("account_id", flat=True)
         if a not in done
     ]
-    last = (
-        Receipt.objects.filter(organization=organization).aggregate(m=Max("number"))["m"] or 0
-    )
+    last = Receipt.objects.filter(organization=organization).aggregate(m=Max("number"))["m"] or 0
     builder = SnapshotBuilder(period)
     count = 0
     for start in range(0, len(account_ids), BATCH):
@@ -131,7 +129,9 @@ def delivery_send(*, delivery_id: int) -> bool:
         body=render_to_string("receipts/email/receipt.txt", context),
         to=[delivery.email],
     )
-    message.attach_alternative(render_to_string("receipts/email/receipt.html", context), "text/html")
+    message.attach_alternative(
+        render_to_string("receipts/email/receipt.html", context), "text/html"
+    )
     message.attach(name, pdf, "application/pdf")
     try:
         message.send()
@@ -162,4 +162,3 @@ def receipts_render(*, period: Period, out_dir, account_number: str | None = Non
         if progress:
             progress(count, len(items))
     return count
-

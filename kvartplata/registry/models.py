@@ -60,7 +60,9 @@ class Organization(BankDetails):
         _("приём показаний с"), default=15, validators=[MinValueValidator(1), MaxValueValidator(28)]
     )
     readings_day_to = models.PositiveSmallIntegerField(
-        _("приём показаний по"), default=25, validators=[MinValueValidator(1), MaxValueValidator(31)]
+        _("приём показаний по"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(31)],
     )
     readings_outside_window = models.CharField(
         _("показания вне окна"),
@@ -100,7 +102,10 @@ class Provider(BankDetails):
     """Provider of a service («поставщик», РСО) with its own bank details and QR code."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="providers", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="providers",
+        verbose_name=_("организация"),
     )
     name = models.CharField(_("название"), max_length=160)
     short_name = models.CharField(_("краткое название"), max_length=80)
@@ -125,7 +130,10 @@ class Building(models.Model):
         BASIC = "basic", _("без ванн")
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="buildings",
+        verbose_name=_("организация"),
     )
     fias_code = models.CharField(_("код ФИАС"), max_length=36, blank=True)
     city = models.CharField(_("город"), max_length=80)
@@ -142,7 +150,9 @@ class Building(models.Model):
         decimal_places=2,
         help_text=_("Общая площадь всех жилых и нежилых помещений (знаменатель долей ОДН)."),
     )
-    residential_area = models.DecimalField(_("жилые помещения, м²"), max_digits=12, decimal_places=2)
+    residential_area = models.DecimalField(
+        _("жилые помещения, м²"), max_digits=12, decimal_places=2
+    )
     non_residential_area = models.DecimalField(
         _("нежилые помещения, м²"), max_digits=12, decimal_places=2, default=0
     )
@@ -164,7 +174,9 @@ class Building(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "city", "street", "house"], name="building_unique_address"
             ),
-            models.CheckConstraint(condition=Q(total_area__gt=0), name="building_total_area_positive"),
+            models.CheckConstraint(
+                condition=Q(total_area__gt=0), name="building_total_area_positive"
+            ),
         ]
 
     def __str__(self):
@@ -225,7 +237,10 @@ class PersonalAccount(models.Model):
     """Personal account («лицевой счёт»): the billing unit of one premises and its payer."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("организация")
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        verbose_name=_("организация"),
     )
     number = models.CharField(
         _("номер ЛС"),

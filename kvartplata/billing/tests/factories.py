@@ -28,7 +28,9 @@ def organization(**extra) -> Organization:
 
 
 def provider(org: Organization) -> Provider:
-    return Provider.objects.create(organization=org, name="Водоканал", short_name="Водоканал", **BANK)
+    return Provider.objects.create(
+        organization=org, name="Водоканал", short_name="Водоканал", **BANK
+    )
 
 
 def building(org: Organization, *, total_area="2400", common_area="0", **extra) -> Building:
@@ -45,9 +47,7 @@ def building(org: Organization, *, total_area="2400", common_area="0", **extra) 
 
 
 def account(org, bld, number, *, area, residents=1, kind="flat") -> PersonalAccount:
-    premises = Premises.objects.create(
-        building=bld, number=number, total_area=D(area), kind=kind
-    )
+    premises = Premises.objects.create(building=bld, number=number, total_area=D(area), kind=kind)
     return PersonalAccount.objects.create(
         organization=org,
         number=f"{int(number):06d}",

@@ -30,8 +30,14 @@ def test_it_reproduces_the_worked_common_house_example():
     shop = f.account(org, bld, "2", area="100", kind="non_residential")
     by_norm = f.account(org, bld, "3", area="2240", residents=1)
     water = f.service(
-        org, prov, "cold", method="meter", resource="cold_water", price="1.936",
-        has_common_house=True, meter_installable=False,
+        org,
+        prov,
+        "cold",
+        method="meter",
+        resource="cold_water",
+        price="1.936",
+        has_common_house=True,
+        meter_installable=False,
     )
     f.norm(water, Norm.Kind.PER_PERSON, "4000")  # 1 person × 4000 m³: the "flats by norm" term
     f.open_month(org, MARCH)
@@ -57,7 +63,12 @@ def test_it_caps_common_house_by_the_norm_and_uses_formula_15_without_a_meter():
     a = f.account(org, with_meter, "1", area="50")
     b = f.account(org, without_meter, "2", area="50")
     water = f.service(
-        org, prov, "cold", method="meter", resource="cold_water", price="40",
+        org,
+        prov,
+        "cold",
+        method="meter",
+        resource="cold_water",
+        price="40",
         has_common_house=True,
     )
     f.norm(water, Norm.Kind.COMMON_AREA, "0.03")
@@ -130,8 +141,12 @@ def test_it_bills_by_meter_then_average_then_norm_and_recalculates_late_readings
     recalcs = {r.concerns_month: r.amount for r in Recalculation.objects.filter(account=acc)}
     # Average months: (10 − 12) × 45,67 = −91,34 ₽ each; the norm month: (10 − 14,235) × 45,67
     # = −193,41 ₽.
-    assert recalcs == {gap[0]: D("-91.34"), gap[1]: D("-91.34"), gap[2]: D("-91.34"),
-                       gap[3]: D("-193.41")}
+    assert recalcs == {
+        gap[0]: D("-91.34"),
+        gap[1]: D("-91.34"),
+        gap[2]: D("-91.34"),
+        gap[3]: D("-193.41"),
+    }
     entries = LedgerEntry.objects.filter(account=acc, kind="recalculation", period__month=month)
     assert sum(e.amount for e in entries) == D("-467.43")
 
@@ -143,7 +158,9 @@ def test_it_applies_the_coefficient_without_a_meter_that_could_be_installed():
     # 3 × 4,745 × 1,5 = 21,3525 m³ × 45,67 ₽ = 975,168675 → 975,17 ₽.
     charge = line(acc, water)
     assert (charge.method, charge.volume, charge.amount) == (
-        "norm_coefficient", D("21.3525"), D("975.17")
+        "norm_coefficient",
+        D("21.3525"),
+        D("975.17"),
     )
 
 
@@ -181,4 +198,8 @@ def test_it_reports_what_it_could_not_bill():
     f.service(org, water.provider, "heat", method="heating", price="2000", unit="gcal")
     f.open_month(org, MARCH)
     run = billing_run(organization=org)
-    assert {"account": acc.id, "service": "heat", "problem": "нет норматива отопления"} in run.report
+    assert {
+        "account": acc.id,
+        "service": "heat",
+        "problem": "нет норматива отопления",
+    } in run.report

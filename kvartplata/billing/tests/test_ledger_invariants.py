@@ -52,7 +52,12 @@ def check_plan(plan):
     bld = f.building(org, total_area="200", common_area="40")
     accounts = [f.account(org, bld, str(i + 1), area="50", residents=2) for i in range(2)]
     water = f.service(
-        org, prov, "cold", method="meter", resource="cold_water", price="45.67",
+        org,
+        prov,
+        "cold",
+        method="meter",
+        resource="cold_water",
+        price="45.67",
         has_common_house=True,
     )
     f.norm(water, Norm.Kind.PER_PERSON, "4.745")
@@ -67,7 +72,9 @@ def check_plan(plan):
         period = current_period(org)
         assert period.month == month
         if month_data["new_tariff"]:
-            Tariff.objects.create(service=water, zone=0, valid_from=month, price=Decimal(50 + index))
+            Tariff.objects.create(
+                service=water, zone=0, valid_from=month, price=Decimal(50 + index)
+            )
         posts = []
         for i, acc in enumerate(accounts):
             step = month_data["accounts"][i]
@@ -78,17 +85,32 @@ def check_plan(plan):
                 amount, day, named = step["payment"]
                 payment_no += 1
                 p = Payment.objects.create(
-                    organization=org, natural_key=f"p{payment_no}", account=acc,
-                    account_number=acc.number, amount=amount,
-                    paid_at=datetime.datetime(month.year, month.month, day, 12, tzinfo=datetime.UTC),
+                    organization=org,
+                    natural_key=f"p{payment_no}",
+                    account=acc,
+                    account_number=acc.number,
+                    amount=amount,
+                    paid_at=datetime.datetime(
+                        month.year, month.month, day, 12, tzinfo=datetime.UTC
+                    ),
                     period=period,
                 )
-                posts.append({"id": p.id, "account_id": acc.id, "amount": amount,
-                              "paid_on": p.paid_at.date(),
-                              "for_month": add_months(month, -1) if named else None})
+                posts.append(
+                    {
+                        "id": p.id,
+                        "account_id": acc.id,
+                        "amount": amount,
+                        "paid_on": p.paid_at.date(),
+                        "for_month": add_months(month, -1) if named else None,
+                    }
+                )
             if step["recalc"] is not None:
-                recalculation_add(account=acc, concerns_month=add_months(month, -1),
-                                  amount=step["recalc"], reason="проверка")
+                recalculation_add(
+                    account=acc,
+                    concerns_month=add_months(month, -1),
+                    amount=step["recalc"],
+                    reason="проверка",
+                )
         ledger.post_payments(period, posts)
         billing_run(organization=org)
         period_close(organization=org)
@@ -117,7 +139,8 @@ def check_plan(plan):
             assert row.payments == -journal["payment"]
             assert row.penalties == journal["penalty"]
             previous_closing = row.closing
-        total = sum(LedgerEntry.objects.filter(account=acc).values_list("amount", flat=True),
-                    Decimal(0))
+        total = sum(
+            LedgerEntry.objects.filter(account=acc).values_list("amount", flat=True), Decimal(0)
+        )
         assert rows[-1].closing == total
         assert not Charge.objects.filter(account=acc, volume__lt=0).exists()

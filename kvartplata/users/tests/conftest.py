@@ -39,6 +39,4 @@ def link_in(message) -> str:
 
 
 def login(client, username: str, password: str = PASSWORD, **extra):
-    return client.post(
-        reverse("account_login"), {"login": username, "password": password}, **extra
-    )
+    return client.post(reverse("account_login"), {"login": username, "password": password}, **extra)

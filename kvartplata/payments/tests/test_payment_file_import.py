@@ -1,0 +1,238 @@
+"""Import of a registry file: exactly once, whole or nothing, unmatched lines, the ledger after it."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from kvartplata.billing import ledger, services
+from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.payments.models import Payment, PaymentFile
+from kvartplata.payments.tests.conftest import line, registry
+
+
+def _state():
+    """Everything an import may write: payments and payment entries of the ledger."""
+    return (
+        sorted(Payment.objects.filter(file__isnull=False).values_list("natural_key", "amount")),
+        LedgerEntry.objects.filter(kind="payment").count(),
+    )
+
+
+def test_it_imports_a_file_and_posts_the_payments(world, accounts, import_text):
+    account = accounts[0]
+    before = LedgerEntry.objects.filter(account=account, kind="payment").count()
+    f = import_text(registry([line(account.number, "1500.00", op="A1")]))
+    assert f.status == PaymentFile.Status.IMPORTED, f.error
+    assert (f.lines_total, f.lines_imported, f.lines_duplicate, f.lines_unmatched) == (1, 1, 0, 0)
+    assert f.amount_total == Decimal("1500.00")
+    assert len(f.sha256) == 64
+    payment = Payment.objects.get(natural_key="A1")
+    assert payment.account == account and payment.status == Payment.Status.MATCHED
+    assert payment.period == services.current_period(world.organization)
+    assert payment.payer_name == "Иванов Иван Иванович"
+    entries = LedgerEntry.objects.filter(account=account, kind="payment", source_id=payment.pk)
+    assert LedgerEntry.objects.filter(account=account, kind="payment").count() > before
+    assert sum(e.amount for e in entries) == Decimal("-1500.00")
+    assert {e.entry_date for e in entries} == {datetime.date(2026, 11, 3)}
+
+
+def test_it_counts_the_same_file_once(world, accounts, import_text):
+    text = registry([line(accounts[0].number, "100.00", op="A1"), line("555", "5.00", op="A2")])
+    first = import_text(text)
+    state = _state()
+    second = import_text(text)
+    assert second.status == PaymentFile.Status.IMPORTED
+    assert (second.lines_imported, second.lines_duplicate) == (0, 2)
+    assert _state() == state
+    assert first.lines_imported == 2
+
+
+def test_it_counts_a_line_repeated_in_two_files_once(world, accounts, import_text):
+    shared = line(accounts[1].number, "300.00", op="S1")
+    import_text(registry([line(accounts[0].number, "100.00", op="A1"), shared]))
+    f = import_text(registry([shared, line(accounts[2].number, "50.00", op="B1")]))
+    assert (f.lines_imported, f.lines_duplicate) == (1, 1)
+    assert Payment.objects.filter(natural_key="S1").count() == 1
+    s1 = Payment.objects.get(natural_key="S1")
+    assert LedgerEntry.objects.filter(kind="payment", source_id=s1.pk).count() >= 1
+    assert sum(e.amount for e in LedgerEntry.objects.filter(kind="payment", source_id=s1.pk)) == (
+        Decimal("-300.00")
+    )
+
+
+def test_it_counts_a_line_without_operation_id_once_by_date_account_and_amount(
+    world, accounts, import_text
+):
+    same = line(accounts[0].number, "250.00", when="05.11.2026 10:11:12")
+    f = import_text(registry([same, same]))
+    assert (f.lines_total, f.lines_imported, f.lines_duplicate) == (2, 1, 1)
+    other_second = line(accounts[0].number, "250.00", when="05.11.2026 10:11:13")
+    f = import_text(registry([same, other_second]))
+    assert (f.lines_imported, f.lines_duplicate) == (1, 1)
+
+
+def test_it_refuses_a_footer_mismatch_and_changes_nothing(world, accounts, import_text):
+    state = _state()
+    f = import_text(registry([line(accounts[0].number, "100.00", op="A1")], total="100.01"))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "не совпадает с итоговой строкой" in f.error
+    f = import_text(registry([line(accounts[0].number, "100.00", op="A1")], count=2))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert _state() == state
+
+
+def test_it_refuses_the_whole_file_for_one_bad_line(world, accounts, import_text):
+    state = _state()
+    lines = [line(accounts[i].number, "10.00", op=f"G{i}") for i in range(5)]
+    lines.append(line(accounts[5].number, "10.00", op="BAD", when="32.11.2026 10:00:00"))
+    f = import_text(registry(lines, total="60.00"))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Строка 6: неверная дата «32.11.2026 10:00:00»" in f.error
+    assert _state() == state
+
+
+def test_it_refuses_a_bad_line_after_a_whole_batch_was_written(
+    world, accounts, import_text, monkeypatch
+):
+    from kvartplata.payments import services as payment_services
+
+    monkeypatch.setattr(payment_services, "BATCH", 2)
+    state = _state()
+    lines = [line(accounts[i].number, "10.00", op=f"G{i}") for i in range(5)]
+    lines.append(line(accounts[5].number, "десять", op="BAD"))
+    f = import_text(registry(lines, total="50.00"))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Строка 6: неверная сумма «десять»" in f.error
+    assert _state() == state
+
+
+def test_it_puts_unknown_and_closed_accounts_in_the_unmatched_queue(world, accounts, import_text):
+    closed = accounts[3]
+    closed.closed_on = datetime.date(2026, 10, 31)
+    closed.save(update_fields=["closed_on"])
+    entries = LedgerEntry.objects.filter(kind="payment").count()
+    f = import_text(
+        registry([line("99999999", "70.00", op="U1"), line(closed.number, "80.00", op="U2")])
+    )
+    assert f.status == PaymentFile.Status.IMPORTED
+    assert f.lines_unmatched == 2
+    unmatched = Payment.objects.filter(status=Payment.Status.UNMATCHED)
+    assert sorted(unmatched.values_list("natural_key", flat=True)) == ["U1", "U2"]
+    assert all(p.account_id is None and p.period_id is None for p in unmatched)
+    assert LedgerEntry.objects.filter(kind="payment").count() == entries
+
+
+def test_it_pays_the_named_month_first(world, accounts, import_text):
+    account = world.resident_account
+    debts = ledger.open_debts([account.pk])[account.pk]
+    if len(debts) < 2:
+        pytest.skip("the demo resident has no two open months")
+    newest = max(debts)
+    f = import_text(
+        registry([line(account.number, "10.00", op="M1", month=f"{newest:%m%Y}")])
+    )
+    payment = Payment.objects.get(natural_key="M1")
+    assert f.status == PaymentFile.Status.IMPORTED
+    months = set(
+        LedgerEntry.objects.filter(source_id=payment.pk, kind="payment").values_list(
+            "concerns_month", flat=True
+        )
+    )
+    assert months == {newest}
+
+
+def test_it_keeps_the_invariant_in_a_billed_period(world, accounts, import_text):
+    services.billing_run(organization=world.organization)
+    period = services.current_period(world.organization)
+    assert period.state == Period.State.BILLED
+    account = accounts[4]
+    f = import_text(registry([line(account.number, "1234.56", op="I1")]))
+    assert f.status == PaymentFile.Status.IMPORTED
+    balance = AccountBalance.objects.get(period=period, account=account)
+    sums = ledger.movement(period, [account.pk])[account.pk]
+    assert balance.payments == -sums["payment"]
+    assert balance.payments >= Decimal("1234.56")
+    assert balance.closing == (
+        balance.opening + balance.charges + balance.recalculations + balance.penalties
+        - balance.payments
+    )
+
+
+def test_it_refuses_a_file_over_the_size_limit_unread(world, accounts, import_text, settings):
+    settings.PAYMENTS_MAX_FILE_BYTES = 100
+    state = _state()
+    f = import_text(registry([line(accounts[0].number, "10.00", op=f"Z{i}") for i in range(5)],
+                             total="50.00"))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Файл слишком большой" in f.error
+    assert _state() == state
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "Файл пустой"),
+        ("Иванов;100".encode("utf-16"), "не похож на текстовый"),
+        (b"\xff\xfe\x00\x00garbage", "не похож на текстовый"),
+    ],
+)
+def test_it_refuses_bad_files_with_a_reason(world, import_text, data, message):
+    state = _state()
+    f = import_text(data)
+    assert f.status == PaymentFile.Status.REFUSED
+    assert message in f.error
+    assert _state() == state
+
+
+def test_it_refuses_missing_columns(world, accounts, import_text):
+    f = import_text(f"03.11.2026 12:00:00;A1;{accounts[0].number};100.00\n=1;100.00\n")
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Строка 1: полей 4, а по настройке банка нужно не меньше 8" in f.error
+
+
+def test_it_refuses_a_utf8_file_for_a_windows_1251_bank(world, bank, accounts, import_text):
+    bank.encoding = "cp1251"
+    bank.save()
+    f = import_text(registry([line(accounts[0].number, "10.00", op="E1")]), encoding="utf-8")
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Файл в кодировке UTF-8" in f.error
+
+
+def test_it_reads_a_utf8_file_with_bom(world, accounts, import_text):
+    f = import_text(registry([line(accounts[0].number, "10.00", op="B1")]), encoding="utf-8-sig")
+    assert f.status == PaymentFile.Status.IMPORTED
+    assert Payment.objects.get(natural_key="B1").payer_name == "Иванов Иван Иванович"
+
+
+def test_it_refuses_without_an_open_period(world, accounts, import_text):
+    Period.objects.filter(organization=world.organization).exclude(state="closed").update(
+        state="closed"
+    )
+    f = import_text(registry([line(accounts[0].number, "10.00", op="P1")]))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Нет открытого расчётного периода" in f.error
+
+
+def test_it_does_not_import_a_file_twice_from_its_row(world, accounts, bank, tmp_path):
+    from kvartplata.payments.services import payment_file_import
+
+    path = tmp_path / "r.txt"
+    path.write_bytes(registry([line(accounts[0].number, "10.00", op="Q1")]).encode("cp1251"))
+    f = PaymentFile.objects.create(bank=bank, name="r.txt", size=path.stat().st_size)
+    payment_file_import(payment_file_id=f.pk, path=path)
+    again = payment_file_import(payment_file_id=f.pk, path=path)
+    assert again.status == PaymentFile.Status.IMPORTED and again.lines_imported == 1
+    assert Payment.objects.filter(natural_key="Q1").count() == 1
+
+
+def test_it_shows_the_payment_on_the_residents_payments_page(world, import_text, client):
+    from django.contrib.auth import get_user_model
+
+    account = world.resident_account
+    f = import_text(registry([line(account.number, "777.77", op="R1")]))
+    assert f.status == PaymentFile.Status.IMPORTED
+    client.force_login(get_user_model().objects.get(username="demo"))
+    response = client.get(f"/accounts/{account.pk}/payments/")
+    assert response.status_code == 200
+    assert "777,77" in response.content.decode() or "777.77" in response.content.decode()

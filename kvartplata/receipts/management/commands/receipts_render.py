@@ -1,0 +1,39 @@
+"""Render a month's receipts to PDF files for the print shop.
+
+`receipts_render --period YYYY-MM --out DIR [--account NUMBER] [--organization ID]`
+"""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kvartplata.lib.commands import ProgressBar, organization_option, pick_organization, pick_period
+from kvartplata.receipts.services import receipts_render
+
+
+class Command(BaseCommand):
+    help = "Выгружает квитанции месяца в PDF-файлы (по одному на лицевой счёт)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--period", required=True, help="ГГГГ-ММ")
+        parser.add_argument("--out", required=True, help="папка для файлов")
+        parser.add_argument("--account", help="номер лицевого счёта (только его квитанция)")
+        organization_option(parser)
+
+    def handle(self, *args, period, out, account, organization, **options):
+        org = pick_organization(organization)
+        target = pick_period(org, period)
+        if not target.is_closed:
+            raise CommandError(f"Период {period} ещё не закрыт: квитанции не выпущены.")
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        bar = ProgressBar("Квитанции", enabled=options["verbosity"] > 0)
+        try:
+            count = receipts_render(
+                period=target, out_dir=folder, account_number=account, progress=bar
+            )
+        finally:
+            bar.close()
+        if account and not count:
+            raise CommandError(f"Квитанции по счёту {account} за {period} нет.")
+        self.stdout.write(f"Файлов: {count} в {folder}.")
