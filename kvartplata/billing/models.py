@@ -282,10 +282,18 @@ class Charge(models.Model):
         IMPORTED = "imported", _("загружено из внешней системы")
 
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="charges", verbose_name=_("ЛС")
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("ЛС"),
+        db_index=False,
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="charges", verbose_name=_("период")
+        Period,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("период"),
+        db_index=False,
     )
     service = models.ForeignKey(
         Service, on_delete=models.PROTECT, related_name="charges", verbose_name=_("услуга")
@@ -302,7 +310,12 @@ class Charge(models.Model):
     amount = models.DecimalField(_("начислено, ₽"), **MONEY)
     details = models.JSONField(_("как рассчитано"), default=dict, blank=True)
     run = models.ForeignKey(
-        BillingRun, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("запуск")
+        BillingRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("запуск"),
+        db_index=False,
     )
 
     class Meta:
@@ -378,10 +391,18 @@ class LedgerEntry(models.Model):
         CORRECTION = "correction", _("корректировка")
 
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("ЛС")
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        verbose_name=_("ЛС"),
+        db_index=False,
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("период")
+        Period,
+        on_delete=models.PROTECT,
+        related_name="ledger",
+        verbose_name=_("период"),
+        db_index=False,
     )
     concerns_month = models.DateField(_("за месяц"), null=True, blank=True)
     kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices)
@@ -407,7 +428,11 @@ class AccountBalance(models.Model):
     """Materialized money movement of an account in a month; always equal to the journal."""
 
     account = models.ForeignKey(
-        PersonalAccount, on_delete=models.PROTECT, related_name="balances", verbose_name=_("ЛС")
+        PersonalAccount,
+        on_delete=models.PROTECT,
+        related_name="balances",
+        verbose_name=_("ЛС"),
+        db_index=False,
     )
     period = models.ForeignKey(
         Period, on_delete=models.PROTECT, related_name="balances", verbose_name=_("период")

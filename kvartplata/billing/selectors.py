@@ -416,12 +416,12 @@ def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
     """
     charges = list(
         Charge.objects.filter(account_id=account.id, period_id=period.id)
-        .select_related("service")
+        .select_related("service__provider")
         .order_by("service__sort_order", "service_id", "kind", "zone")
     )
     recalculations = list(
         Recalculation.objects.filter(account_id=account.id, period_id=period.id)
-        .select_related("service")
+        .select_related("service__provider")
         .order_by("concerns_month", "id")
     )
     groups: dict[int | None, ServiceCharges] = {}

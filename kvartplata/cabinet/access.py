@@ -13,6 +13,7 @@ SECTIONS = [
     ("cabinet:services", "Услуги и тарифы"),
     ("cabinet:charges", "Начисления"),
     ("cabinet:payments", "Платежи"),
+    ("cabinet:receipts:receipt_list", "Квитанции"),
     ("cabinet:charts", "Графики"),
     ("cabinet:meters:meter_list", "Показания счётчиков"),
 ]

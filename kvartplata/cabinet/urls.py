@@ -26,4 +26,5 @@ urlpatterns = [
         name="chart_consumption",
     ),
     path("accounts/<int:account_id>/meters/", include("kvartplata.meters.urls")),
+    path("accounts/<int:account_id>/receipts/", include("kvartplata.receipts.urls")),
 ]

@@ -40,9 +40,14 @@ def _as_decimal(value: Decimal) -> Decimal:
 
 
 def _format_decimal(value: Decimal, places: int) -> str:
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    rounded = value.quantize(
+        _QUANTS[places] if places < 8 else Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP
+    )
     # "-0,00" would read as a debt of nothing; zero has no sign.
     sign = MINUS if rounded < 0 else ""
-    whole, _, fraction = f"{abs(rounded):f}".partition(".")
-    grouped = f"{int(whole):,}".replace(",", NBSP)
-    return f"{sign}{grouped},{fraction}" if places > 0 else f"{sign}{grouped}"
+    # Decimal's own format does the grouping: this runs for every line of a billing run.
+    text = format(abs(rounded), f",.{places}f")
+    return sign + text.replace(",", NBSP).replace(".", ",")
+
+
+_QUANTS = [Decimal(1).scaleb(-p) for p in range(8)]

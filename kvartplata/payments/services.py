@@ -90,6 +90,13 @@ def progress_set(file_id: int, **values) -> None:
         log.warning("Could not store progress of payment file %s", file_id, exc_info=True)
 
 
+def progress_clear(file_id: int) -> None:
+    try:
+        _progress_store().get(PROGRESS_KEY.format(file_id))  # reading without peek removes it
+    except Exception:
+        log.warning("Could not clear progress of payment file %s", file_id, exc_info=True)
+
+
 def progress_get(file_id: int) -> dict | None:
     try:
         return _progress_store().get(PROGRESS_KEY.format(file_id), peek=True)
@@ -200,7 +207,7 @@ def payment_file_import(
             time.monotonic() - started,
         )
     PaymentFile.objects.filter(pk=payment_file_id).update(**outcome)
-    progress_set(payment_file_id, done=1, total=1, finished=True)
+    progress_clear(payment_file_id)
     payment_file.refresh_from_db()
     return payment_file
 

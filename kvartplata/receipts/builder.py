@@ -3,6 +3,7 @@
 import datetime
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
 from kvartplata.billing.models import AccountBalance, Charge, Norm, Period, Recalculation, Service
 from kvartplata.lib.periods import add_months, period_label
@@ -21,6 +22,18 @@ RESOURCE_NAMES = {
     "heat": "Тепловая энергия",
 }
 METHOD_NAMES = dict(Charge.Method.choices)
+
+
+class ChargeRow(NamedTuple):
+    account_id: int
+    service_id: int
+    kind: str
+    zone: int
+    method: str
+    volume: Decimal
+    tariff: Decimal
+    coefficient: Decimal | None
+    amount: Decimal
 
 
 def money(value: Decimal) -> str:
@@ -122,11 +135,13 @@ class SnapshotBuilder:
             b.account_id: b
             for b in AccountBalance.objects.filter(period=period, account_id__in=account_ids)
         }
-        charges: dict[int, list[Charge]] = defaultdict(list)
-        for c in Charge.objects.filter(period=period, account_id__in=account_ids).order_by(
-            "service__sort_order", "zone"
+        charges: dict[int, list[ChargeRow]] = defaultdict(list)
+        for row in (
+            Charge.objects.filter(period=period, account_id__in=account_ids)
+            .order_by("service__sort_order", "zone")
+            .values_list(*ChargeRow._fields)
         ):
-            charges[c.account_id].append(c)
+            charges[row[0]].append(ChargeRow(*row))
         recalcs: dict[int, list[Recalculation]] = defaultdict(list)
         for r in Recalculation.objects.filter(period=period, account_id__in=account_ids).order_by(
             "concerns_month", "id"
@@ -348,13 +363,18 @@ class SnapshotBuilder:
         providers = {}
         for s in self.services.values():
             providers[s.provider_id] = s.provider
+        if not providers:
+            # No services at all: the organization itself is the one payee (its bank details).
+            providers[None] = self.org
         executor_id = next(
             (pid for pid, p in providers.items() if p.inn == self.org.inn), None
         ) or next(iter(providers))
         order = [executor_id] + sorted(pid for pid in by_provider if pid and pid != executor_id)
         left = max(total_due, ZERO)
         amounts = {}
-        for pid in order[1:]:
+        # A receipt has at most three payees; a fourth provider's share stays with the executor,
+        # so the payees always add up to the total due.
+        for pid in order[1:3]:
             amounts[pid] = min(max(by_provider[pid], ZERO), left)
             left -= amounts[pid]
         amounts[executor_id] = left

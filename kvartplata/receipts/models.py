@@ -59,6 +59,8 @@ class ReceiptDelivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("ожидает")
+        # Claimed by a worker and being sent: no other worker may send it too.
+        SENDING = "sending", _("отправляется")
         SENT = "sent", _("отправлено")
         FAILED = "failed", _("ошибка")
 

@@ -1,6 +1,12 @@
 """Issuing receipts when a month closes, and mailing them to subscribed residents."""
 
 import logging
+import os
+import re
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -18,6 +24,15 @@ from kvartplata.users.models import AccountLink
 
 log = logging.getLogger("kvartplata.receipts")
 BATCH = 1000
+PRINT_KEY = "receipts-print-{}"
+# A build that has not reported for this long is taken for dead and may be started again.
+PRINT_STALE_SECONDS = 30 * 60
+
+
+class ReceiptError(Exception):
+    """A request about receipts that is refused; the message is for people (Russian)."""
+
+
 COLUMNS = [
     "organization_id",
     "account_id",
@@ -69,12 +84,17 @@ def receipts_issue(*, period: Period, progress=None) -> int:
         count += bulk_insert("receipts_receipt", COLUMNS, rows, json_columns=["data"])
         if progress:
             progress(start + len(batch), len(account_ids))
-    transaction.on_commit(lambda: deliveries_schedule(period_id=period.id))
+    # robust: a queue that is down must not turn a committed close into an error page.
+    transaction.on_commit(lambda: deliveries_schedule(period_id=period.id), robust=True)
     return count
 
 
 def deliveries_schedule(*, period_id: int) -> int:
-    """Create a delivery per (receipt, subscribed user) once, and queue the sending."""
+    """Create a delivery per (receipt, subscribed user) once, and queue the sending.
+
+    Runs after the close commits, possibly twice: a pair that already has a delivery is left
+    alone, so a receipt reaches a user at most once.
+    """
     from kvartplata.receipts.tasks import send_delivery
 
     links = AccountLink.objects.filter(
@@ -82,62 +102,93 @@ def deliveries_schedule(*, period_id: int) -> int:
         user__receipts_by_email=True,
         user__is_active=True,
     ).exclude(user__email="")
-    created = []
-    for link_user_id, email, receipt_id in links.values_list(
-        "user_id", "user__email", "account__receipts__id"
-    ):
-        delivery, was_created = ReceiptDelivery.objects.get_or_create(
-            receipt_id=receipt_id, user_id=link_user_id, defaults={"email": email}
+    wanted = {
+        (receipt_id, user_id): email
+        for user_id, email, receipt_id in links.values_list(
+            "user_id", "user__email", "account__receipts__id"
         )
-        if was_created:
-            created.append(delivery.id)
+    }
+    existing = set(
+        ReceiptDelivery.objects.filter(receipt__period_id=period_id).values_list(
+            "receipt_id", "user_id"
+        )
+    )
+    new = [key for key in wanted if key not in existing]
+    for start in range(0, len(new), BATCH):
+        ReceiptDelivery.objects.bulk_create(
+            [
+                ReceiptDelivery(receipt_id=r, user_id=u, email=wanted[(r, u)])
+                for r, u in new[start : start + BATCH]
+            ],
+            ignore_conflicts=True,  # a concurrent scheduler created it first: theirs stands
+        )
+    new_keys = set(new)
+    created = [
+        delivery_id
+        for delivery_id, receipt_id, user_id in ReceiptDelivery.objects.filter(
+            receipt__period_id=period_id, status=ReceiptDelivery.Status.PENDING, attempts=0
+        ).values_list("id", "receipt_id", "user_id")
+        if (receipt_id, user_id) in new_keys
+    ]
     for delivery_id in created:
         send_delivery(delivery_id)
     return len(created)
+
+
+def receipt_file_name(receipt: Receipt) -> str:
+    """The download name of a receipt's PDF."""
+    return f"kvitanciya-{_safe(receipt.account.number)}-{receipt.month:%Y-%m}.pdf"
 
 
 def receipt_pdf(receipt: Receipt) -> tuple[str, bytes]:
     """(file name, PDF bytes) of an issued receipt, rendered from its frozen snapshot."""
     from kvartplata.receipts.pdf import render_receipt
 
-    name = f"kvitanciya-{receipt.account.number}-{receipt.month:%Y-%m}.pdf"
-    return name, render_receipt(receipt.data)
+    return receipt_file_name(receipt), render_receipt(receipt.data)
+
+
+def _error_text(exc: Exception) -> str:
+    text = str(exc).strip()
+    return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:1000]
 
 
 def delivery_send(*, delivery_id: int) -> bool:
-    """Send one receipt e-mail; never twice (claimed by a conditional UPDATE), retried on error."""
-    delivery = ReceiptDelivery.objects.select_related("receipt__account").get(id=delivery_id)
-    # Optimistic claim: of two workers holding the same delivery only one moves `attempts` on.
+    """Send one receipt e-mail, never twice; False when this attempt failed (then retried).
+
+    The delivery is claimed by a conditional UPDATE to «sending» (committed before the message
+    goes out), so of several workers holding the same delivery only one sends it; a delivery
+    already sent or being sent by another worker is left alone.
+    """
     claimed = ReceiptDelivery.objects.filter(
         id=delivery_id,
         status__in=[ReceiptDelivery.Status.PENDING, ReceiptDelivery.Status.FAILED],
-        attempts=delivery.attempts,
-    ).update(attempts=F("attempts") + 1)
+    ).update(status=ReceiptDelivery.Status.SENDING, attempts=F("attempts") + 1)
     if not claimed:
-        return delivery.status == ReceiptDelivery.Status.SENT
-    receipt = delivery.receipt
-    name, pdf = receipt_pdf(receipt)
-    context = {
-        "receipt": receipt,
-        "month": period_label(receipt.month),
-        "site_url": settings.SITE_URL,
-        "total_due": receipt.total_due,
-    }
-    subject = render_to_string("receipts/email/receipt_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("receipts/email/receipt.txt", context),
-        to=[delivery.email],
-    )
-    message.attach_alternative(
-        render_to_string("receipts/email/receipt.html", context), "text/html"
-    )
-    message.attach(name, pdf, "application/pdf")
+        return True
     try:
+        delivery = ReceiptDelivery.objects.select_related("receipt__account").get(id=delivery_id)
+        receipt = delivery.receipt
+        name, pdf = receipt_pdf(receipt)
+        context = {
+            "receipt": receipt,
+            "month": period_label(receipt.month),
+            "site_url": settings.SITE_URL,
+            "total_due": receipt.total_due,
+        }
+        subject = render_to_string("receipts/email/receipt_subject.txt", context).strip()
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("receipts/email/receipt.txt", context),
+            to=[delivery.email],
+        )
+        message.attach_alternative(
+            render_to_string("receipts/email/receipt.html", context), "text/html"
+        )
+        message.attach(name, pdf, "application/pdf")
         message.send()
     except Exception as exc:  # SMTP errors of every kind: keep the reason, retry later
         ReceiptDelivery.objects.filter(id=delivery_id).update(
-            status=ReceiptDelivery.Status.FAILED, last_error=str(exc)[:1000]
+            status=ReceiptDelivery.Status.FAILED, last_error=_error_text(exc)
         )
         log.warning("receipt delivery %s failed: %s", delivery_id, exc)
         return False
@@ -147,18 +198,144 @@ def delivery_send(*, delivery_id: int) -> bool:
     return True
 
 
-def receipts_render(*, period: Period, out_dir, account_number: str | None = None, progress=None):
-    """Write the month's receipts as PDF files for the print shop; returns the file count."""
-    from kvartplata.receipts.pdf import render_receipts
+def delivery_retry(*, delivery: ReceiptDelivery) -> None:
+    """Queue a failed delivery once more (the back office's «повторить»)."""
+    from kvartplata.receipts.tasks import send_delivery
 
-    receipts = Receipt.objects.filter(period=period).select_related("account").order_by("number")
+    if delivery.status != ReceiptDelivery.Status.FAILED:
+        raise ReceiptError("Повторить можно только неудавшуюся отправку.")
+    send_delivery(delivery.id)
+
+
+def deliveries_retry_failed(*, period: Period) -> int:
+    """Queue every failed delivery of the month once more; returns how many."""
+    from kvartplata.receipts.tasks import send_delivery
+
+    ids = list(
+        ReceiptDelivery.objects.filter(
+            receipt__period=period, status=ReceiptDelivery.Status.FAILED
+        ).values_list("id", flat=True)
+    )
+    for delivery_id in ids:
+        send_delivery(delivery_id)
+    return len(ids)
+
+
+# --- files for the print shop ------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^0-9A-Za-z_-]+")
+
+
+def _safe(value: str) -> str:
+    """A file-name-safe form of an account number (never a path separator)."""
+    return _UNSAFE.sub("_", value).strip("_") or "_"
+
+
+def _period_pdfs(
+    period: Period, account_number: str | None = None
+) -> Iterator[tuple[int, int, str, bytes]]:
+    """(done, total, file name, PDF) of the month's receipts in number order, streamed."""
+    from kvartplata.receipts.pdf import fonts, render_receipt
+
+    receipts = Receipt.objects.filter(period=period).order_by("number")
     if account_number:
         receipts = receipts.filter(account__number=account_number)
-    items = list(receipts.values_list("account__number", "month", "data"))
+    total = receipts.count()
+    fonts()
+    rows = receipts.values_list("account__number", "month", "data").iterator(chunk_size=200)
+    for done, (number, month, data) in enumerate(rows, 1):
+        yield done, total, f"{month:%Y-%m}-{_safe(number)}.pdf", render_receipt(data)
+
+
+def receipts_render(
+    *, period: Period, out_dir: Path, account_number: str | None = None, progress=None
+) -> int:
+    """Write the month's receipts as PDF files for the print shop; returns the file count."""
     count = 0
-    for (number, month, _), pdf in zip(items, render_receipts(d for *_, d in items), strict=True):
-        (out_dir / f"{month:%Y-%m}-{number}.pdf").write_bytes(pdf)
-        count += 1
+    for done, total, name, pdf in _period_pdfs(period, account_number):
+        (Path(out_dir) / name).write_bytes(pdf)
+        count = done
         if progress:
-            progress(count, len(items))
+            progress(done, total)
     return count
+
+
+def print_archive_path(period: Period) -> Path:
+    """Where the ZIP of a month's receipts for the print shop is kept (not a public folder)."""
+    base = getattr(settings, "RECEIPTS_PRINT_DIR", None)
+    base = Path(base) if base else Path(settings.DATA_DIR) / "receipts-print"
+    return base / str(period.organization_id) / f"kvitancii-{period.month:%Y-%m}.zip"
+
+
+def _store():
+    from huey.contrib.djhuey import HUEY
+
+    return HUEY
+
+
+def print_archive_state(period: Period) -> dict | None:
+    """The state of the month's ZIP build: {state, done, total, error, at} or None."""
+    try:
+        return _store().get(PRINT_KEY.format(period.id), peek=True)
+    except Exception:  # the state is a courtesy; a page must not fail because of it
+        log.warning("could not read print archive state of %s", period.id, exc_info=True)
+        return None
+
+
+def _print_state_set(period_id: int, **values) -> None:
+    try:
+        _store().put(PRINT_KEY.format(period_id), {**values, "at": time.time()})
+    except Exception:
+        log.warning("could not store print archive state of %s", period_id, exc_info=True)
+
+
+def print_archive_start(*, period: Period, enqueue: bool = True) -> None:
+    """Queue the ZIP of a closed month's receipts for the print shop (a task with progress)."""
+    from kvartplata.receipts.tasks import build_print_archive
+
+    label = period_label(period.month)
+    if not period.is_closed:
+        raise ReceiptError(f"Период «{label}» ещё не закрыт: квитанции не выпущены.")
+    state = print_archive_state(period)
+    if (
+        state
+        and state.get("state") in ("queued", "running")
+        and time.time() - state.get("at", 0) < PRINT_STALE_SECONDS
+    ):
+        raise ReceiptError(f"Архив квитанций за {label} уже формируется.")
+    total = Receipt.objects.filter(period=period).count()
+    if not total:
+        raise ReceiptError(f"За {label} квитанций нет.")
+    _print_state_set(period.id, state="queued", done=0, total=total, error="")
+    if enqueue:
+        build_print_archive(period.id)
+
+
+def print_archive_build(*, period_id: int) -> int:
+    """Render the month's receipts into one ZIP of PDFs, reporting progress; returns the count.
+
+    The archive is written beside its final name and moved into place when complete, so a
+    download never gets half a file.
+    """
+    period = Period.objects.get(id=period_id)
+    path = print_archive_path(period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    done = total = 0
+    _print_state_set(period_id, state="running", done=0, total=0, error="")
+    # PDFs are compressed already: stored, with a fixed time stamp for repeatable bytes.
+    stamp = (period.month.year, period.month.month, 1, 0, 0, 0)
+    try:
+        with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for done, total, name, pdf in _period_pdfs(period):
+                archive.writestr(zipfile.ZipInfo(name, stamp), pdf)
+                if done == 1 or done % max(1, total // 100) == 0:
+                    _print_state_set(period_id, state="running", done=done, total=total, error="")
+        os.replace(part, path)
+    except Exception as exc:
+        part.unlink(missing_ok=True)
+        _print_state_set(period_id, state="failed", done=done, total=total, error=_error_text(exc))
+        log.exception("print archive of period %s failed", period_id)
+        raise
+    _print_state_set(period_id, state="done", done=done, total=total, error="")
+    return done

@@ -49,8 +49,7 @@ def test_it_logs_a_change(client, world, caplog):
     assert "model=registry.provider" in lines[0]
     assert f"object_id={provider.pk}" in lines[0]
     assert "login='staff-100'" in lines[0]
-    print(lines)
-    assert "Телефоны" in lines[0] or "phones" in lines[0].lower()
+    assert "changes='Изменено Телефоны.'" in lines[0]
 
 
 def test_it_logs_an_addition(client, world, caplog):
@@ -133,5 +132,5 @@ def test_it_logs_an_inline_tariff_change(client, world, caplog):
     assert service.tariffs.count() == 2
     lines = [line for line in audit_lines(caplog) if "event=staff_change" in line]
     assert len(lines) == 1
-    print(lines)
-    assert "48.10" in lines[0] or "Добавлен" in lines[0] or "тариф" in lines[0]
+    assert "Добавлен тариф" in lines[0]
+    assert "48.10" in lines[0]

@@ -1,4 +1,4 @@
-"""Template filters of the meters pages: readings with a decimal comma and without trailing zeros."""
+"""Template filters of the meters pages: readings with a decimal comma, no trailing zeros."""
 
 from decimal import Decimal
 

@@ -86,7 +86,10 @@ def make_account(organization, building, number: str, flat: str) -> PersonalAcco
 @pytest.fixture
 def world(db) -> World:
     organization = Organization.objects.create(
-        name="ООО «УК Тестовая»", short_name="УК Тестовая", address="г. Тверь, ул. Советская, 1", **BANK
+        name="ООО «УК Тестовая»",
+        short_name="УК Тестовая",
+        address="г. Тверь, ул. Советская, 1",
+        **BANK,
     )
     Provider.objects.create(organization=organization, name="Водоканал", short_name="ВК", **BANK)
     building = Building.objects.create(
@@ -104,7 +107,11 @@ def world(db) -> World:
     )
     outsider = User.objects.create_user("outsider", email="outsider@example.com", password=PASSWORD)
     staff = User.objects.create_user(
-        "operator", email="op@example.com", password=PASSWORD, is_staff=True, organization=organization
+        "operator",
+        email="op@example.com",
+        password=PASSWORD,
+        is_staff=True,
+        organization=organization,
     )
     AccountLink.objects.create(user=resident, account=account)
     AccountLink.objects.create(user=outsider, account=other_account)
@@ -130,7 +137,9 @@ def world(db) -> World:
     other_meter = make_meter(account=other_account, resource="cold_water", serial_number="CW-2")
 
     # Four months of history: 10 m³ of cold and 5 m³ of hot water a month, 100/50 kWh.
-    for i, month in enumerate([date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]):
+    for i, month in enumerate(
+        [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)]
+    ):
         add_reading(cold, month, 100 + 10 * i)
         add_reading(hot, month, 50 + 5 * i)
         add_reading(power, month, 1000 + 100 * i, 500 + 50 * i)
@@ -185,7 +194,7 @@ def _browser_page_fallback():
     """Used only if the shared fixture in the root conftest.py is missing."""
     if not os.path.exists("/usr/bin/chromium"):
         if os.environ.get("KVARTPLATA_REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (KVARTPLATA_REQUIRE_BROWSER=1) but /usr/bin/chromium is missing")
+            pytest.fail("KVARTPLATA_REQUIRE_BROWSER=1 but Chromium is missing at /usr/bin/chromium")
         pytest.skip("Chromium not found at /usr/bin/chromium")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright

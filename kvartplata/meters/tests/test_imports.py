@@ -12,7 +12,10 @@ HEADER = "account;serial_number;month;value1;value2;value3;confirm\n"
 
 def load(world, text, encoding="utf-8"):
     return readings_import(
-        organization=world.organization, content=text.encode(encoding), user=world.staff, today=TODAY
+        organization=world.organization,
+        content=text.encode(encoding),
+        user=world.staff,
+        today=TODAY,
     )
 
 
@@ -57,13 +60,19 @@ def test_it_books_a_closed_month_into_the_open_one(world):
 
 
 def test_it_reads_windows_1251(world):
-    report = load(world, HEADER.replace("confirm", "примечание") + "1000015;CW-1;2026-11;135;;;тест\n", "cp1251")
+    report = load(
+        world,
+        HEADER.replace("confirm", "примечание") + "1000015;CW-1;2026-11;135;;;тест\n",
+        "cp1251",
+    )
     assert len(report.accepted) == 1
 
 
 def test_it_refuses_a_file_without_the_needed_columns(world):
     report = load(world, "ЛС;прибор\n1;2\n")
-    assert report.error.startswith("В заголовке нет столбцов: account, serial_number, month, value1")
+    assert report.error.startswith(
+        "В заголовке нет столбцов: account, serial_number, month, value1"
+    )
     assert load(world, "").error.startswith("Файл пуст")
 
 

@@ -69,8 +69,14 @@ def test_it_refuses_a_final_reading_below_the_previous(world):
 
 def test_it_refuses_bad_data_of_the_new_meter(world):
     with pytest.raises(ValidationError) as caught:
-        replace(world, serial_number=" ", initial_values=["abc"], next_verification_on=date(2020, 1, 1))
-    assert set(caught.value.message_dict) == {"serial_number", "initial_values", "next_verification_on"}
+        replace(
+            world, serial_number=" ", initial_values=["abc"], next_verification_on=date(2020, 1, 1)
+        )
+    assert set(caught.value.message_dict) == {
+        "serial_number",
+        "initial_values",
+        "next_verification_on",
+    }
 
 
 def test_it_refuses_to_replace_an_archived_meter(world):

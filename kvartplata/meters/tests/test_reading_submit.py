@@ -11,7 +11,9 @@ DEC = date(2026, 12, 1)
 
 
 def submit(world, *entries, today=date(2026, 11, 20)):
-    return reading_submit(account=world.account, entries=list(entries), user=world.resident, today=today)
+    return reading_submit(
+        account=world.account, entries=list(entries), user=world.resident, today=today
+    )
 
 
 def entry(meter, *values, confirm=False):
@@ -23,7 +25,9 @@ def accepted(meter, month=NOV):
 
 
 def test_it_stores_readings_of_all_meters_with_source_and_author(world):
-    result = submit(world, entry(world.cold, "135,5"), entry(world.hot, "68"), entry(world.power, "1390", "680"))
+    result = submit(
+        world, entry(world.cold, "135,5"), entry(world.hot, "68"), entry(world.power, "1390", "680")
+    )
     assert result.ok, result.messages()
     assert result.month == NOV
     reading = accepted(world.cold).get()
@@ -38,11 +42,15 @@ def test_it_replaces_the_earlier_submission_of_the_month(world):
     assert submit(world, entry(world.cold, "135")).ok
     assert submit(world, entry(world.cold, "136")).ok
     assert accepted(world.cold).get().value1 == Decimal(136)
-    assert Reading.objects.filter(meter=world.cold, month=NOV, is_accepted=False).get().value1 == 135
+    assert (
+        Reading.objects.filter(meter=world.cold, month=NOV, is_accepted=False).get().value1 == 135
+    )
 
 
 def test_it_skips_meters_left_blank(world):
-    assert submit(world, entry(world.cold, "135"), entry(world.hot, ""), entry(world.power, "", "")).ok
+    assert submit(
+        world, entry(world.cold, "135"), entry(world.hot, ""), entry(world.power, "", "")
+    ).ok
     assert not accepted(world.hot).exists()
 
 
@@ -137,4 +145,3 @@ def test_it_keeps_the_previous_reading_of_the_month_out_of_the_comparison(world)
     # Re-submitting a lower value is fine: it is compared with October, not the replaced one.
     assert submit(world, entry(world.cold, "135")).ok
     assert accepted(world.cold).get().value1 == 135
-

@@ -17,15 +17,22 @@ def test_it_reminds_when_the_window_opens_once_a_month(world, settings):
     assert message.subject == "Передайте показания счётчиков за ноябрь 2026"
     assert f"https://kv.example/accounts/{world.account.pk}/meters/" in message.body
     assert "https://kv.example/meters/unsubscribe/" in message.body
-    assert message.extra_headers["List-Unsubscribe"].startswith("<https://kv.example/meters/unsubscribe/")
+    assert message.extra_headers["List-Unsubscribe"].startswith(
+        "<https://kv.example/meters/unsubscribe/"
+    )
     assert "Отписаться от напоминаний" in message.alternatives[0][0]
     assert send_reminders(today=date(2026, 11, 16))["window_open"] == 0
     assert ReminderLog.objects.filter(kind="window_open").count() == 2
 
 
 def test_it_skips_users_who_submitted_or_unsubscribed(world):
-    entries = [ReadingEntry(m.pk, v) for m, v in ((world.cold, ("135",)), (world.hot, ("66",)), (world.power, ("1390", "680")))]
-    assert reading_submit(account=world.account, entries=entries, user=world.resident, today=date(2026, 11, 15)).ok
+    entries = [
+        ReadingEntry(m.pk, v)
+        for m, v in ((world.cold, ("135",)), (world.hot, ("66",)), (world.power, ("1390", "680")))
+    ]
+    assert reading_submit(
+        account=world.account, entries=entries, user=world.resident, today=date(2026, 11, 15)
+    ).ok
     ReminderOptOut.objects.create(user=world.outsider)
     assert send_reminders(today=date(2026, 11, 15))["window_open"] == 0
     assert mail.outbox == []

@@ -89,7 +89,9 @@ def test_it_refuses_bad_input_with_a_message(raw, message):
 
 
 def test_it_asks_for_a_whole_number_when_the_meter_has_no_decimals():
-    assert parse_value("12,5", precision=0, digits=5)[1] == "Введите целое число, без дробной части."
+    assert (
+        parse_value("12,5", precision=0, digits=5)[1] == "Введите целое число, без дробной части."
+    )
 
 
 @given(st.text(max_size=60))
@@ -119,9 +121,17 @@ def test_it_takes_electricity_past_its_verification_date():
 
 
 def test_it_warns_thirty_days_before_verification():
-    assert verification_state(FakeMeter(next_verification_on=date(2026, 12, 20)), today=TODAY) == "soon"
-    assert verification_state(FakeMeter(next_verification_on=date(2026, 12, 21)), today=TODAY) == "ok"
-    assert verification_state(FakeMeter(next_verification_on=date(2026, 11, 19)), today=TODAY) == "expired"
+    assert (
+        verification_state(FakeMeter(next_verification_on=date(2026, 12, 20)), today=TODAY)
+        == "soon"
+    )
+    assert (
+        verification_state(FakeMeter(next_verification_on=date(2026, 12, 21)), today=TODAY) == "ok"
+    )
+    assert (
+        verification_state(FakeMeter(next_verification_on=date(2026, 11, 19)), today=TODAY)
+        == "expired"
+    )
 
 
 def test_it_accepts_a_reading_equal_to_the_previous_one():
@@ -192,7 +202,13 @@ def test_it_averages_over_the_months_spanned():
 
 @pytest.mark.parametrize(
     ("day", "month", "in_window"),
-    [(15, NOV, True), (20, NOV, True), (25, NOV, True), (5, NOV, False), (26, date(2026, 12, 1), False)],
+    [
+        (15, NOV, True),
+        (20, NOV, True),
+        (25, NOV, True),
+        (5, NOV, False),
+        (26, date(2026, 12, 1), False),
+    ],
 )
 def test_it_places_a_submission_in_a_month_by_the_window(day, month, in_window):
     decision = reading_month(today=date(2026, 11, day), window=(15, 25), outside="next_period")

@@ -1,4 +1,4 @@
-"""The history page of a meter: readings with monthly consumption; other accounts' meters are 404."""
+"""The history page of a meter: readings with monthly consumption; foreign meters are 404."""
 
 import pytest
 from django.urls import reverse
@@ -16,8 +16,8 @@ def test_it_shows_readings_and_consumption(resident_client, world, django_assert
     body = response.content.decode()
     assert response.status_code == 200
     assert "Электроэнергия, № EL-1" in body
-    assert "<td class=\"num\">1300</td>" in body  # October, T1
-    assert "<td class=\"num\">100</td>" in body  # consumption of a month, T1
+    assert '<td class="num">1300</td>' in body  # October, T1
+    assert '<td class="num">100</td>' in body  # consumption of a month, T1
     assert "начальные показания" in body
 
 
@@ -27,5 +27,7 @@ def test_it_is_404_for_a_meter_of_another_account(resident_client, world):
 
 
 def test_it_is_404_for_an_unknown_meter(resident_client, world):
-    response = resident_client.get(reverse("cabinet:meters:meter_history", args=[world.account.pk, 999999]))
+    response = resident_client.get(
+        reverse("cabinet:meters:meter_history", args=[world.account.pk, 999999])
+    )
     assert response.status_code == 404

@@ -35,7 +35,9 @@ def test_it_lists_meters_with_last_readings(resident_client, world, django_asser
     assert "Идёт приём показаний за ноябрь 2026: с 15 по 25 число" in body
 
 
-def test_it_keeps_queries_bounded_with_many_meters(resident_client, world, django_assert_max_num_queries):
+def test_it_keeps_queries_bounded_with_many_meters(
+    resident_client, world, django_assert_max_num_queries
+):
     from kvartplata.meters.tests.conftest import make_meter
 
     for i in range(10):
@@ -60,12 +62,22 @@ def test_it_tells_when_the_verification_has_expired(resident_client, world):
 
 
 def test_it_takes_readings_and_redirects(resident_client, world):
-    response = post(resident_client, world, {f"m{world.cold.pk}_1": "135,5", f"m{world.power.pk}_1": "1390", f"m{world.power.pk}_2": "680"})
+    response = post(
+        resident_client,
+        world,
+        {
+            f"m{world.cold.pk}_1": "135,5",
+            f"m{world.power.pk}_1": "1390",
+            f"m{world.power.pk}_2": "680",
+        },
+    )
     assert response.status_code == 302
     page = resident_client.get(response.url).content.decode()
     assert "Показания за ноябрь 2026 приняты: 2 шт." in page
     assert "Уже переданы за ноябрь 2026: 135,5 " in page
-    assert Reading.objects.get(meter=world.cold, month__month=11, is_accepted=True).value1 == Decimal("135.5")
+    assert Reading.objects.get(
+        meter=world.cold, month__month=11, is_accepted=True
+    ).value1 == Decimal("135.5")
 
 
 @pytest.mark.parametrize(
@@ -80,7 +92,9 @@ def test_it_takes_readings_and_redirects(resident_client, world):
     ],
 )
 def test_it_shows_the_message_next_to_the_field(resident_client, world, value, message):
-    response = post(resident_client, world, {f"m{world.cold.pk}_1": value, f"m{world.hot.pk}_1": "70"})
+    response = post(
+        resident_client, world, {f"m{world.cold.pk}_1": value, f"m{world.hot.pk}_1": "70"}
+    )
     assert response.status_code == 200
     body = response.content.decode()
     assert message in body
@@ -102,7 +116,9 @@ def test_it_refuses_an_empty_form(resident_client, world):
 
 
 def test_it_ignores_a_field_of_an_unknown_or_foreign_meter(resident_client, world):
-    body = post(resident_client, world, {f"m{world.other_meter.pk}_1": "20", "m999999_1": "5"}).content.decode()
+    body = post(
+        resident_client, world, {f"m{world.other_meter.pk}_1": "20", "m999999_1": "5"}
+    ).content.decode()
     assert "Введите показания хотя бы одного прибора." in body
     assert not Reading.objects.filter(meter=world.other_meter, month__month=11).exists()
 
@@ -115,7 +131,9 @@ def test_it_is_404_for_an_account_of_another_user(resident_client, world):
 
 
 def test_it_is_404_for_an_unknown_account(resident_client, world):
-    assert resident_client.get(reverse("cabinet:meters:meter_list", args=[999999])).status_code == 404
+    assert (
+        resident_client.get(reverse("cabinet:meters:meter_list", args=[999999])).status_code == 404
+    )
 
 
 def test_it_sends_anonymous_users_to_sign_in(client, world):

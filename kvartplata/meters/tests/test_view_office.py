@@ -16,11 +16,22 @@ NOV = date(2026, 11, 1)
 def test_it_is_for_staff_only(resident_client, world):
     response = resident_client.get(reverse("meters_site:office"))
     assert response.status_code == 302
-    assert resident_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code == 302
+    assert (
+        resident_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code
+        == 302
+    )
 
 
-def test_it_lists_accounts_that_have_not_submitted(staff_client, world, django_assert_max_num_queries):
-    Reading.objects.create(meter=world.other_meter, month=NOV, value1=20, source="cabinet", submitted_at="2026-11-20T10:00Z")
+def test_it_lists_accounts_that_have_not_submitted(
+    staff_client, world, django_assert_max_num_queries
+):
+    Reading.objects.create(
+        meter=world.other_meter,
+        month=NOV,
+        value1=20,
+        source="cabinet",
+        submitted_at="2026-11-20T10:00Z",
+    )
     with django_assert_max_num_queries(12):
         body = staff_client.get(reverse("meters_site:office") + "?month=2026-11").content.decode()
     assert "Лицевых счетов: 1." in body
@@ -29,7 +40,8 @@ def test_it_lists_accounts_that_have_not_submitted(staff_client, world, django_a
 
 def test_it_imports_a_file_and_shows_the_report(staff_client, world):
     upload = SimpleUploadedFile(
-        "r.csv", "account;serial_number;month;value1\n1000015;CW-1;2026-11;135\n1000015;HW-1;2026-11;1\n".encode()
+        "r.csv",
+        b"account;serial_number;month;value1\n1000015;CW-1;2026-11;135\n1000015;HW-1;2026-11;1\n",
     )
     response = staff_client.post(reverse("meters_site:office_import"), {"file": upload})
     body = response.content.decode()
@@ -58,7 +70,9 @@ def test_it_takes_a_reading_from_an_operator(staff_client, world):
 def test_it_takes_building_meter_readings(staff_client, world):
     url = reverse("meters_site:office_reading", args=[world.building_meter.pk])
     assert staff_client.post(url, {"month": "2026-11", "value1": "14000"}).status_code == 302
-    assert Reading.objects.get(meter=world.building_meter, month=NOV).source == Reading.Source.BUILDING
+    assert (
+        Reading.objects.get(meter=world.building_meter, month=NOV).source == Reading.Source.BUILDING
+    )
 
 
 def test_it_replaces_a_meter(staff_client, world):
@@ -85,6 +99,11 @@ def test_it_is_404_for_a_meter_of_another_organization(staff_client, world):
 
     from .conftest import BANK
 
-    world.staff.organization = Organization.objects.create(name="Другая", short_name="Д", address="-", **BANK)
+    world.staff.organization = Organization.objects.create(
+        name="Другая", short_name="Д", address="-", **BANK
+    )
     world.staff.save()
-    assert staff_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code == 404
+    assert (
+        staff_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code
+        == 404
+    )

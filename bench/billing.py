@@ -1,0 +1,82 @@
+"""Benchmark of the billing run: charge lines per second and peak memory, beside a plain
+INSERT … SELECT of the same rows (the database's own limit) in the same run.
+
+Usage (a world must exist in the configured database, e.g. `manage.py demo --accounts 100000`):
+
+    DATABASE_URL=… .venv/bin/python bench/billing.py [--profile]
+"""
+
+import argparse
+import os
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvartplata.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+
+from kvartplata.billing.models import Charge, Period  # noqa: E402
+from kvartplata.billing.services import billing_run_execute, billing_run_start  # noqa: E402
+from kvartplata.registry.models import Organization, PersonalAccount  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-tracemalloc", action="store_true")
+    args = parser.parse_args()
+    org = Organization.objects.first()
+    if org is None:
+        sys.exit("No world: run `manage.py demo --accounts N` first.")
+    period = Period.objects.filter(organization=org).exclude(state="closed").get()
+    accounts = PersonalAccount.objects.filter(organization=org).count()
+    print(f"database: {connection.vendor}; accounts: {accounts}; period: {period.month:%Y-%m}")
+
+    if not args.no_tracemalloc:
+        tracemalloc.start()
+    started = time.perf_counter()
+    run = billing_run_start(organization=org, enqueue=False)
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    run = billing_run_execute(run_id=run.id)
+    elapsed = time.perf_counter() - started
+    if args.profile:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(25)
+    peak = tracemalloc.get_traced_memory()[1] if not args.no_tracemalloc else 0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = Charge.objects.filter(period=period).count()
+    print(f"billing run: {lines} charge lines in {elapsed:.1f} s = {lines / elapsed:,.0f} lines/s")
+    print(f"peak Python heap {peak / 2**20:.0f} MiB, max RSS {rss:.0f} MiB")
+
+    # The physical limit: the same rows copied by the database itself, with no Python.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE bench_charge AS SELECT * FROM billing_charge WHERE 1 = 0"
+            )
+            started = time.perf_counter()
+            cursor.execute(
+                "INSERT INTO bench_charge SELECT * FROM billing_charge WHERE period_id = %s",
+                [period.id],
+            )
+            plain = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_charge")
+    print(f"plain INSERT … SELECT: {lines} rows in {plain:.2f} s = {lines / plain:,.0f} rows/s")
+    print(f"billing run / plain insert: {elapsed / plain:.1f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Charts of charges and consumption: server-side SVG images without scripts, plus data tables."""
+
+from django.urls import reverse
+
+from kvartplata.lib.money import format_rub
+
+
+def test_it_serves_the_charges_chart_as_an_inert_svg(demo_client, world):
+    url = reverse("cabinet:chart_charges", args=[world.resident_account.id])
+    response = demo_client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert "default-src 'none'" in response["Content-Security-Policy"]
+    body = response.content
+    assert body.startswith(b"<?xml") and b"<svg" in body
+    assert b"<script" not in body
+    assert "Начислено".encode() in body
+
+
+def test_it_serves_consumption_charts_per_unit(demo_client, world):
+    for unit, name in (("m3", "Холодное водоснабжение"), ("kwh", "Электроснабжение")):
+        url = reverse("cabinet:chart_consumption", args=[world.resident_account.id, unit])
+        response = demo_client.get(url)
+        assert response.status_code == 200
+        assert name.encode() in response.content
+        assert b"<script" not in response.content
+    bad = reverse("cabinet:chart_consumption", args=[world.resident_account.id, "liters"])
+    assert demo_client.get(bad).status_code == 404
+
+
+def test_it_shows_the_charts_page_with_images_and_tables(demo_client, world):
+    response = demo_client.get(reverse("cabinet:charts", args=[world.resident_account.id]))
+    html = response.content.decode()
+    assert reverse("cabinet:chart_charges", args=[world.resident_account.id]) in html
+    assert "consumption-m3.svg" in html and "consumption-kwh.svg" in html
+    first = response.context["movement"].months[0]
+    assert format_rub(first.charged) in html

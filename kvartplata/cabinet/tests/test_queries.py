@@ -1,0 +1,44 @@
+"""Every page makes the same bounded number of queries whatever the length of the history."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from kvartplata.users.models import AccountLink
+
+PAGES = [
+    ("cabinet:account", {}),
+    ("cabinet:services", {}),
+    ("cabinet:charges", {}),
+    ("cabinet:charges", {"month": "2026-09"}),
+    ("cabinet:payments", {}),
+    ("cabinet:payments", {"from": "2025-01", "to": "2026-11"}),
+    ("cabinet:charts", {}),
+    ("cabinet:chart_charges", {}),
+    ("cabinet:chart_consumption", {"unit": "m3"}),
+]
+MAX_QUERIES = 12
+
+
+def _walk(client, world, django_assert_max_num_queries):
+    user = get_user_model().objects.get(username="demo")
+    AccountLink.objects.create(user=user, account=world.spare_account)  # the switcher shows
+    client.force_login(user)
+    account_id = world.resident_account.id
+    for name, params in PAGES:
+        params = dict(params)
+        kwargs = {"account_id": account_id}
+        if "unit" in params:
+            kwargs["unit"] = params.pop("unit")
+        url = reverse(name, kwargs=kwargs)
+        with django_assert_max_num_queries(MAX_QUERIES):
+            response = client.get(url, params)
+        assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("fixture", ["world", "world12"])
+def test_it_bounds_queries_for_4_and_12_months(
+    request, client, fixture, django_assert_max_num_queries
+):
+    world = request.getfixturevalue(fixture)
+    _walk(client, world, django_assert_max_num_queries)
