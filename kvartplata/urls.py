@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 
 urlpatterns = [
     path("office-tools/payments/", include("kvartplata.payments.urls")),
+    path("office-tools/receipts/", include("kvartplata.receipts.staff_urls")),
     path("office/", admin.site.urls),
     # The old names "login"/"logout" stay resolvable; allauth's own are account_login/_logout.
     path("accounts/login/", account_views.login, name="login"),

@@ -1,4 +1,4 @@
-"""Read-side queries of billing for the cabinet: balances, services, charges, money movement, charts.
+"""Read-side queries of billing for the cabinet: balances, services, charges, movement, charts.
 
 Every function makes a fixed number of queries whatever the length of an account's history, so
 the pages that use them stay bounded. Closed months come from the materialized balances; the
@@ -442,10 +442,16 @@ def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
             g.service.id if g.service else 0,
         ),
     )
+    # Filtering by kind in SQL lets SQLite pick the (period, kind) index and scan the whole
+    # month; an account has a handful of entries a month, so filter them here instead.
     penalties = sum(
-        LedgerEntry.objects.filter(
-            account_id=account.id, period_id=period.id, kind=LedgerEntry.Kind.PENALTY
-        ).values_list("amount", flat=True),
+        (
+            amount
+            for kind, amount in LedgerEntry.objects.filter(
+                account_id=account.id, period_id=period.id
+            ).values_list("kind", "amount")
+            if kind == LedgerEntry.Kind.PENALTY
+        ),
         ZERO,
     )
     return MonthCharges(period=period, services=ordered, penalties=penalties)

@@ -18,10 +18,10 @@ STYLE = Style(
     foreground_subtle="#5b6775",
     colors=("#1f5fa8", "#1e7b45", "#b8741a", "#8e3b9e", "#b42318"),
     font_family="system-ui, 'Segoe UI', Roboto, Arial, sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    legend_font_size=13,
-    title_font_size=15,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
+    title_font_size=16,
 )
 # A browser shows an SVG image without running anything, but the file may also be opened
 # directly: this policy keeps it inert then too (pygal's own <style> needs inline styles).
@@ -37,8 +37,8 @@ def _config(title: str, formatter) -> dict:
         "title": title,
         "style": STYLE,
         "js": [],
-        "width": 720,
-        "height": 360,
+        "width": 600,
+        "height": 340,
         "legend_at_bottom": True,
         "x_label_rotation": 0,
         "truncate_legend": 40,

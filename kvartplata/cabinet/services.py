@@ -1,4 +1,4 @@
-"""Writes of the cabinet: linking a personal account to a resident's login («Добавить лицевой счёт»)."""
+"""Writes of the cabinet: linking a personal account to a login («Добавить лицевой счёт»)."""
 
 import datetime
 import hmac

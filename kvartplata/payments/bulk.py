@@ -123,7 +123,5 @@ def insert_new(
     else:
         _load_sqlite(rows)
     with connection.cursor() as cursor:
-        cursor.execute(
-            INSERT_SQL, [organization_id, bank_id, file_id, period_id, organization_id]
-        )
+        cursor.execute(INSERT_SQL, [organization_id, bank_id, file_id, period_id, organization_id])
         return cursor.fetchall()

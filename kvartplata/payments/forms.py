@@ -6,9 +6,7 @@ from kvartplata.payments.models import Bank
 
 
 class UploadForm(forms.Form):
-    bank = forms.ModelChoiceField(
-        label="Банк", queryset=Bank.objects.none(), empty_label=None
-    )
+    bank = forms.ModelChoiceField(label="Банк", queryset=Bank.objects.none(), empty_label=None)
     file = forms.FileField(
         label="Файл реестра",
         help_text="Текстовый файл с разделителем «;» и итоговой строкой; формат — в "

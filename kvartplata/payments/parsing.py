@@ -223,9 +223,7 @@ def choose_encoding(sample: bytes, configured: str) -> str:
     if configured == "utf-8":
         return "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
     non_ascii = any(b >= 0x80 for b in sample)
-    if non_ascii and (
-        sample.startswith(codecs.BOM_UTF8) or _decodes(sample, "utf-8") is not None
-    ):
+    if non_ascii and (sample.startswith(codecs.BOM_UTF8) or _decodes(sample, "utf-8") is not None):
         raise RegistryError(
             f"Файл в кодировке UTF-8, а в настройке банка указана "
             f"{ENCODING_NAMES.get(configured, configured)}. Исправьте кодировку в карточке банка "
@@ -393,9 +391,7 @@ def iter_batches(
             try:
                 local = dates.local(when)
             except ValueError:
-                add_error(
-                    f"Строка {line_no}: неверная дата «{when}» — ожидается {dates.human}."
-                )
+                add_error(f"Строка {line_no}: неверная дата «{when}» — ожидается {dates.human}.")
                 ok = False
             account = f[i_acc].strip()
             if not account:

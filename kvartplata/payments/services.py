@@ -167,9 +167,7 @@ def payment_file_import(
     claimed = PaymentFile.objects.filter(
         pk=payment_file_id, status=PaymentFile.Status.QUEUED
     ).update(status=PaymentFile.Status.PROCESSING)
-    payment_file = PaymentFile.objects.select_related("bank__organization").get(
-        pk=payment_file_id
-    )
+    payment_file = PaymentFile.objects.select_related("bank__organization").get(pk=payment_file_id)
     if not claimed:
         return payment_file  # another worker has it, or it is done
     path = Path(path) if path is not None else stored_path(payment_file)

@@ -199,9 +199,14 @@ def present(s: dict) -> dict:
             for m in s["meters"]
         ],
         "charges": charges,
+        # Columns of nothing but zeros only widen the table on a phone: shown when used.
+        "show_coefficient": any(Decimal(c["coefficient_amount"]) for c in s["charges"]),
+        "show_privileges": any(Decimal(c["privileges"]) for c in s["charges"]),
         "notes": notes,
         "totals": {
-            "opening_label": "Долг на начало периода" if opening >= 0 else "Аванс на начало периода",
+            "opening_label": (
+                "Долг на начало периода" if opening >= 0 else "Аванс на начало периода"
+            ),
             "opening": format_rub(abs(opening)),
             "charges": _money(totals["charges"]),
             "charges_plain": _amount(totals["charges"]),

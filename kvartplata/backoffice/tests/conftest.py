@@ -1,4 +1,4 @@
-"""A small world for back office tests: two organizations, their staff, a resident, one of everything."""
+"""A small world for back office tests: two organizations, staff, a resident, one of each."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -53,7 +53,9 @@ class OrgWorld:
 
 
 def build_organization(name: str, number_prefix: str, group) -> OrgWorld:
-    org = Organization.objects.create(name=f"УК «{name}»", short_name=name, address="г. Город", **BANK)
+    org = Organization.objects.create(
+        name=f"УК «{name}»", short_name=name, address="г. Город", **BANK
+    )
     staff = User.objects.create_user(
         username=f"staff-{number_prefix}",
         password="pass-pass-123",
@@ -62,7 +64,9 @@ def build_organization(name: str, number_prefix: str, group) -> OrgWorld:
         email=f"staff-{number_prefix}@example.com",
     )
     staff.groups.add(group)
-    provider = Provider.objects.create(organization=org, name=f"Водоканал {name}", short_name="ВК", **BANK)
+    provider = Provider.objects.create(
+        organization=org, name=f"Водоканал {name}", short_name="ВК", **BANK
+    )
     building = Building.objects.create(
         organization=org,
         city="Город",
@@ -91,9 +95,14 @@ def build_organization(name: str, number_prefix: str, group) -> OrgWorld:
         method=Service.Method.METER,
         resource="cold_water",
     )
-    tariff = Tariff.objects.create(service=service, valid_from=dt.date(2024, 7, 1), price=Decimal("45.50"))
+    tariff = Tariff.objects.create(
+        service=service, valid_from=dt.date(2024, 7, 1), price=Decimal("45.50")
+    )
     norm = Norm.objects.create(
-        service=service, kind=Norm.Kind.PER_PERSON, valid_from=dt.date(2024, 1, 1), value=Decimal("4.5")
+        service=service,
+        kind=Norm.Kind.PER_PERSON,
+        valid_from=dt.date(2024, 1, 1),
+        value=Decimal("4.5"),
     )
     period = Period.objects.create(organization=org, month=MONTH, due_date=dt.date(2025, 2, 15))
     run = BillingRun.objects.create(organization=org, period=period, status=BillingRun.Status.DONE)
@@ -184,12 +193,18 @@ def build_organization(name: str, number_prefix: str, group) -> OrgWorld:
         data={"total": "217.50"},
     )
     resident = User.objects.create_user(
-        username=f"resident-{number_prefix}", password="pass-pass-123", email=f"r{number_prefix}@example.com"
+        username=f"resident-{number_prefix}",
+        password="pass-pass-123",
+        email=f"r{number_prefix}@example.com",
     )
     link = AccountLink.objects.create(user=resident, account=account)
     delivery = ReceiptDelivery.objects.create(receipt=receipt, user=resident, email=resident.email)
     log_entry = LogEntry.objects.log_actions(
-        user_id=staff.pk, queryset=[account], action_flag=CHANGE, change_message="", single_object=True
+        user_id=staff.pk,
+        queryset=[account],
+        action_flag=CHANGE,
+        change_message="",
+        single_object=True,
     )
     world = OrgWorld(organization=org, staff=staff)
     for obj in (

@@ -35,7 +35,12 @@ def test_it_searches_accounts_by_number(client, world):
     account = world.a[PersonalAccount]
     response = client.get(
         reverse("admin:autocomplete"),
-        {"app_label": "meters", "model_name": "meter", "field_name": "account", "term": account.number},
+        {
+            "app_label": "meters",
+            "model_name": "meter",
+            "field_name": "account",
+            "term": account.number,
+        },
     )
     assert [item["id"] for item in response.json()["results"]] == [str(account.pk)]
 

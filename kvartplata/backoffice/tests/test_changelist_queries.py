@@ -58,3 +58,16 @@ def test_it_searches_and_filters_accounts(client, world, query):
         assert numbers == []
     else:
         assert numbers == [world.a[PersonalAccount].number]
+
+
+def test_it_caps_the_count_of_a_huge_list(world, monkeypatch):
+    from kvartplata.backoffice.admin_mixins import CappedPaginator
+    from kvartplata.billing.models import Charge
+
+    grow_accounts(world.a, 5)
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    paginator = CappedPaginator(Charge.objects.order_by("pk"), 2)
+    assert paginator.count == 4
+    assert [c.pk for c in paginator.page(1)] == list(
+        Charge.objects.order_by("pk").values_list("pk", flat=True)[:2]
+    )

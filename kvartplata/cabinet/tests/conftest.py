@@ -1,4 +1,4 @@
-"""Fixtures of the cabinet tests: the demo world built by the real engine, its resident, an outsider."""
+"""Fixtures of the cabinet tests: the demo world (real engine), its resident, an outsider."""
 
 import datetime
 

@@ -45,7 +45,9 @@ def test_it_shows_the_balance_now_from_the_journal(demo_client, world):
     sums = ledger.movement(current, [account.id]).get(account.id, {})
     expected = previous.closing + sum(sums.values(), Decimal("0.00"))
     html = _page(demo_client, world)
-    label = "Задолженность" if expected > 0 else "Переплата" if expected < 0 else "Задолженности нет"
+    label = (
+        "Задолженность" if expected > 0 else "Переплата" if expected < 0 else "Задолженности нет"
+    )
     assert label in html
     assert format_rub(abs(expected)) in html
     due = ledger.due_date(world.organization, previous.month)

@@ -132,8 +132,14 @@ def test_it_refuses_an_empty_or_malformed_form_without_counting(demo_client, dem
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("1 234,56", "1234.56"), ("1234.5 ₽", "1234.50"), ("8\u00a0749,53\u00a0₽", "8749.53"),
-     ("12 руб.", "12.00"), ("abc", None), ("1,2,3", None)],
+    [
+        ("1 234,56", "1234.56"),
+        ("1234.5 ₽", "1234.50"),
+        ("8\u00a0749,53\u00a0₽", "8749.53"),
+        ("12 руб.", "12.00"),
+        ("abc", None),
+        ("1,2,3", None),
+    ],
 )
 def test_it_reads_amounts_as_people_type_them(text, amount):
     assert parse_amount(text) == (Decimal(amount) if amount else None)

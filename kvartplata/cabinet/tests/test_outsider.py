@@ -25,9 +25,16 @@ def cabinet_patterns():
 
 def test_it_knows_the_cabinet_pages():
     names = {name for name, _kwargs in cabinet_patterns()}
-    assert {"cabinet:account", "cabinet:charges", "cabinet:payments", "cabinet:services",
-            "cabinet:charts", "cabinet:chart_charges", "cabinet:chart_consumption",
-            "cabinet:meters:meter_list"} <= names
+    assert {
+        "cabinet:account",
+        "cabinet:charges",
+        "cabinet:payments",
+        "cabinet:services",
+        "cabinet:charts",
+        "cabinet:chart_charges",
+        "cabinet:chart_consumption",
+        "cabinet:meters:meter_list",
+    } <= names
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

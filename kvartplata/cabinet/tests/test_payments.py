@@ -1,4 +1,4 @@
-"""Payments and money movement (R9): month by month, payments with date and channel, the sums add up."""
+"""Payments and money movement (R9): month by month, payments with channel; the sums add up."""
 
 import datetime
 from decimal import Decimal
@@ -46,7 +46,12 @@ def test_it_matches_the_materialized_balances_and_the_journal(demo_client, world
     for m in movement.months[:-1]:
         b = AccountBalance.objects.get(account=account, month=m.month)
         assert (m.opening, m.charges, m.recalculations, m.penalties, m.payments, m.closing) == (
-            b.opening, b.charges, b.recalculations, b.penalties, b.payments, b.closing
+            b.opening,
+            b.charges,
+            b.recalculations,
+            b.penalties,
+            b.payments,
+            b.closing,
         )
     current = Period.objects.get(organization=world.organization, state="open")
     live = movement.months[-1]
@@ -78,8 +83,13 @@ def test_it_says_debt_or_overpayment_at_the_end(demo_client, world):
 
 def test_it_shows_a_chosen_range(demo_client, world):
     movement = _get(demo_client, world, **{"from": "2026-08", "to": "2026-09"}).context["movement"]
-    assert [m.month for m in movement.months] == [datetime.date(2026, 8, 1), datetime.date(2026, 9, 1)]
-    august = AccountBalance.objects.get(account=world.resident_account, month=datetime.date(2026, 8, 1))
+    assert [m.month for m in movement.months] == [
+        datetime.date(2026, 8, 1),
+        datetime.date(2026, 9, 1),
+    ]
+    august = AccountBalance.objects.get(
+        account=world.resident_account, month=datetime.date(2026, 8, 1)
+    )
     assert movement.opening == august.opening
 
 

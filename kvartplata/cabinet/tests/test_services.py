@@ -1,4 +1,4 @@
-"""Services and tariffs of an account (R5): provider, unit, tariff in force and since when, method."""
+"""Services and tariffs (R5): provider, unit, tariff in force and since when, the method."""
 
 import datetime
 

@@ -53,7 +53,9 @@ def test_it_imports_one_set_from_two_simultaneous_imports(tmp_path):
     assert outcomes == [("imported", 0, 2100), ("imported", 2100, 0)]
     assert Payment.objects.filter(natural_key__startswith="T").count() == 2000
     assert Payment.objects.filter(status="unmatched").count() == 100
-    paid = LedgerEntry.objects.filter(kind="payment", source_id__in=Payment.objects.filter(
-        natural_key__startswith="T").values("pk"))
+    paid = LedgerEntry.objects.filter(
+        kind="payment",
+        source_id__in=Payment.objects.filter(natural_key__startswith="T").values("pk"),
+    )
     assert sum(e.amount for e in paid) == -20000
     assert LedgerEntry.objects.filter(kind="payment").count() - entries_before == paid.count()

@@ -3,8 +3,9 @@
 from kvartplata.payments.tests.conftest import line, registry
 
 
-def test_it_shows_the_form_and_recent_files(client, staff, accounts, import_text,
-                                            django_assert_max_num_queries):
+def test_it_shows_the_form_and_recent_files(
+    client, staff, accounts, import_text, django_assert_max_num_queries
+):
     import_text(registry([line(accounts[0].number, "10.00", op="O1")]), name="sber-0311.txt")
     client.force_login(staff)
     with django_assert_max_num_queries(12):
@@ -22,8 +23,9 @@ def test_it_is_for_staff_only(client, world):
     assert response.status_code == 302 and "/office/login/" in response["Location"]
 
 
-def test_it_hides_other_organizations_files(client, world, accounts, import_text,
-                                            django_user_model):
+def test_it_hides_other_organizations_files(
+    client, world, accounts, import_text, django_user_model
+):
     from kvartplata.registry.models import Organization
 
     import_text(registry([line(accounts[0].number, "10.00", op="O1")]), name="secret.txt")

@@ -1,4 +1,4 @@
-"""Import of a registry file: exactly once, whole or nothing, unmatched lines, the ledger after it."""
+"""Registry import: exactly once, whole or nothing, unmatched lines, the ledger after it."""
 
 import datetime
 from decimal import Decimal
@@ -129,9 +129,7 @@ def test_it_pays_the_named_month_first(world, accounts, import_text):
     account = next(a for a in accounts if len(debts.get(a.pk, {})) >= 2)
     debts = debts[account.pk]
     newest = max(debts)
-    f = import_text(
-        registry([line(account.number, "10.00", op="M1", month=f"{newest:%m%Y}")])
-    )
+    f = import_text(registry([line(account.number, "10.00", op="M1", month=f"{newest:%m%Y}")]))
     payment = Payment.objects.get(natural_key="M1")
     assert f.status == PaymentFile.Status.IMPORTED
     months = set(
@@ -154,7 +152,10 @@ def test_it_keeps_the_invariant_in_a_billed_period(world, accounts, import_text)
     assert balance.payments == -sums["payment"]
     assert balance.payments >= Decimal("1234.56")
     assert balance.closing == (
-        balance.opening + balance.charges + balance.recalculations + balance.penalties
+        balance.opening
+        + balance.charges
+        + balance.recalculations
+        + balance.penalties
         - balance.payments
     )
 
@@ -162,8 +163,9 @@ def test_it_keeps_the_invariant_in_a_billed_period(world, accounts, import_text)
 def test_it_refuses_a_file_over_the_size_limit_unread(world, accounts, import_text, settings):
     settings.PAYMENTS_MAX_FILE_BYTES = 100
     state = _state()
-    f = import_text(registry([line(accounts[0].number, "10.00", op=f"Z{i}") for i in range(5)],
-                             total="50.00"))
+    f = import_text(
+        registry([line(accounts[0].number, "10.00", op=f"Z{i}") for i in range(5)], total="50.00")
+    )
     assert f.status == PaymentFile.Status.REFUSED
     assert "Файл слишком большой" in f.error
     assert _state() == state

@@ -12,7 +12,9 @@ def queue(world, import_text):
     import_text(
         registry(
             [
-                line("11111111", "70.00", op="U1", payer="Смирнова Ольга", address="ул. Садовая, 5"),
+                line(
+                    "11111111", "70.00", op="U1", payer="Смирнова Ольга", address="ул. Садовая, 5"
+                ),
                 line("22222222", "80.00", op="U2", payer="Козлов Пётр", address="пр. Мира, 27"),
             ]
         )
@@ -24,8 +26,9 @@ def queue(world, import_text):
     ("query", "found"),
     [("", {"U1", "U2"}), ("1111", {"U1"}), ("смирнова", {"U1"}), ("Мира", {"U2"})],
 )
-def test_it_searches_by_number_name_and_address(client, staff, queue, query, found,
-                                                django_assert_max_num_queries):
+def test_it_searches_by_number_name_and_address(
+    client, staff, queue, query, found, django_assert_max_num_queries
+):
     client.force_login(staff)
     with django_assert_max_num_queries(10):
         response = client.get("/office-tools/payments/unmatched/", {"q": query})
@@ -84,5 +87,7 @@ def test_it_is_404_for_another_organizations_payment(client, queue, django_user_
         username="outsider", password="x-Password-1", is_staff=True, organization=other
     )
     client.force_login(outsider)
-    assert client.post(f"/office-tools/payments/unmatched/{queue['U2'].pk}/return/").status_code == 404
+    assert (
+        client.post(f"/office-tools/payments/unmatched/{queue['U2'].pk}/return/").status_code == 404
+    )
     assert client.get("/office-tools/payments/unmatched/").context["page"].paginator.count == 0

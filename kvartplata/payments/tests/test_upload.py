@@ -13,8 +13,9 @@ def _upload(client, bank, data: bytes, name="sber.txt"):
     )
 
 
-def test_it_imports_an_uploaded_file(client, staff, bank, accounts, tmp_path, settings,
-                                     django_capture_on_commit_callbacks):
+def test_it_imports_an_uploaded_file(
+    client, staff, bank, accounts, tmp_path, settings, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     client.force_login(staff)
     data = registry([line(accounts[0].number, "10.00", op="W1")]).encode("cp1251")
@@ -46,8 +47,7 @@ def test_it_refuses_an_empty_file(client, staff, bank, tmp_path, settings):
     assert not PaymentFile.objects.exists()
 
 
-def test_it_refuses_another_organizations_bank(client, bank, tmp_path, settings,
-                                              django_user_model):
+def test_it_refuses_another_organizations_bank(client, bank, tmp_path, settings, django_user_model):
     from kvartplata.registry.models import Organization
 
     settings.MEDIA_ROOT = tmp_path

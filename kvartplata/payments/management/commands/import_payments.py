@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help="путь к файлу реестра")
         parser.add_argument("--bank", required=True, help="код банка (Bank.code)")
-        parser.add_argument("--organization", type=int, help="id организации, если банков с кодом несколько")
+        parser.add_argument(
+            "--organization", type=int, help="id организации, если банков с кодом несколько"
+        )
         parser.add_argument(
             "--queue",
             action="store_true",
@@ -49,9 +51,7 @@ class Command(BaseCommand):
             return
         payment_file = PaymentFile.objects.create(bank=bank, name=path.name[:255], size=size)
         show = options["verbosity"] > 0
-        with tqdm(
-            total=size, unit="B", unit_scale=True, desc=path.name, disable=not show
-        ) as bar:
+        with tqdm(total=size, unit="B", unit_scale=True, desc=path.name, disable=not show) as bar:
 
             def progress(done: int, total: int) -> None:
                 bar.update(done - bar.n)
@@ -75,7 +75,5 @@ class Command(BaseCommand):
         if not banks:
             raise CommandError(f"Банк с кодом «{code}» не найден.")
         if len(banks) > 1:
-            raise CommandError(
-                f"Банков с кодом «{code}» несколько: укажите --organization."
-            )
+            raise CommandError(f"Банков с кодом «{code}» несколько: укажите --organization.")
         return banks[0]

@@ -1,0 +1,99 @@
+"""Benchmark of the payment registry import: lines per second and peak memory.
+
+Generates a registry of N lines for the accounts of an existing world (run `manage.py demo`
+first) and imports it on the configured database (DATABASE_URL, or the SQLite file in DATA_DIR):
+
+    .venv/bin/python bench/payments.py --lines 200000
+    DATABASE_URL=postgres://... .venv/bin/python bench/payments.py --lines 1000000 --again
+
+`--again` imports the same file a second time (every line is then a duplicate: nothing is added).
+"""
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvartplata.settings")
+
+
+def generate(path: Path, numbers: list[str], lines: int, tag: str, unmatched: float) -> None:
+    """A registry in the demo bank's layout, cp1251, with its footer."""
+    rng = random.Random(lines)
+    total = 0
+    with open(path, "w", encoding="cp1251", newline="\n") as out:
+        chunk = []
+        for i in range(lines):
+            number = numbers[i % len(numbers)] if rng.random() >= unmatched else "99" + str(i)
+            kopecks = rng.randrange(10_000, 900_000)
+            total += kopecks
+            day, second = 1 + i % 20, i % 86_400
+            chunk.append(
+                f"{day:02d}.11.2026 {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d};"
+                f"{tag}-{i:09d};{number};Иванов Иван Иванович;г. Рязань, ул. Ленина, д. 10, "
+                f"кв. {i % 300 + 1};;{kopecks // 100}.{kopecks % 100:02d};0.00\n"
+            )
+            if len(chunk) >= 10_000:
+                out.write("".join(chunk))
+                chunk = []
+        out.write("".join(chunk))
+        out.write(f"={lines};{total // 100}.{total % 100:02d};0.00\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--bank", default="sber")
+    parser.add_argument("--unmatched", type=float, default=0.01, help="share of unknown accounts")
+    parser.add_argument("--again", action="store_true", help="import the same file twice")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from kvartplata.payments.models import Bank, PaymentFile
+    from kvartplata.payments.services import payment_file_import
+
+    settings.PAYMENTS_MAX_FILE_BYTES = 10 * 1024**3  # the bench measures speed, not the limit
+    bank = Bank.objects.select_related("organization").get(code=args.bank)
+    numbers = list(bank.organization.accounts.values_list("number", flat=True))
+    tag = f"bench{int(time.time())}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "registry.txt"
+        started = time.perf_counter()
+        generate(path, numbers, args.lines, tag, args.unmatched)
+        size = path.stat().st_size
+        print(
+            f"database: {connection.vendor}; accounts: {len(numbers)}; lines: {args.lines}; "
+            f"file: {size / 1024 / 1024:.1f} MB, generated in {time.perf_counter() - started:.1f} s"
+        )
+        runs = 2 if args.again else 1
+        for run in range(runs):
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            payment_file = PaymentFile.objects.create(bank=bank, name=path.name, size=size)
+            started = time.perf_counter()
+            payment_file = payment_file_import(payment_file_id=payment_file.pk, path=path)
+            elapsed = time.perf_counter() - started
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            if payment_file.status != PaymentFile.Status.IMPORTED:
+                print(payment_file.error)
+                sys.exit(1)
+            label = "first import" if run == 0 else "same file again"
+            print(
+                f"{label}: {elapsed:.1f} s, {args.lines / elapsed:,.0f} lines/s; new "
+                f"{payment_file.lines_imported}, duplicates {payment_file.lines_duplicate}, "
+                f"unmatched {payment_file.lines_unmatched}; peak RSS {rss_after / 1024:.0f} MB "
+                f"(+{(rss_after - rss_before) / 1024:.0f} MB during the import)"
+            )
+
+
+if __name__ == "__main__":
+    main()
