@@ -33,7 +33,8 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "kvartplata.backoffice.apps.BackofficeConfig",
-    "django.contrib.admin",
+    # django.contrib.admin with the back office site (two-factor sign-in, backoffice.sites).
+    "kvartplata.backoffice.apps.OfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -44,6 +45,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "kvartplata.users",
     "kvartplata.registry",
     "kvartplata.billing",
@@ -56,14 +59,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kvartplata.lib.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kvartplata.lib.security.StaffAuditMiddleware",
+    "kvartplata.lib.security.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kvartplata.users.middleware.SessionTimeoutMiddleware",
+    "kvartplata.backoffice.middleware.OfficeTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last, so that it sees the outcome of the sign-in views (django-axes requirement).
@@ -221,6 +229,18 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Strict CSP on every response (kvartplata.lib.security); see docs/security.md.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Pages answered with Cache-Control: no-store even before sign-in (signed-in users: always).
+NO_STORE_PATH_PREFIXES = ["/accounts/", "/office/", "/office-tools/", "/meters/office/"]
+# Back office two-factor sign-in (django-otp TOTP). Staff with an authenticator always need
+# its code; with OFFICE_REQUIRE_2FA every staff member must set one up before using the office.
+OFFICE_REQUIRE_2FA = env_bool("OFFICE_REQUIRE_2FA", False)
+OFFICE_TOOL_PATH_PREFIXES = ["/office-tools/", "/meters/office/"]
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Квартплата")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

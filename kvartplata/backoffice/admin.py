@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.backoffice import admin_two_factor  # noqa: F401  (staff authenticators)
 from kvartplata.backoffice.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 
 admin.site.site_header = _("Квартплата — бэк-офис")
@@ -18,6 +19,7 @@ class LogEntryAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
     organization_path = "user__organization"
     list_display = ("action_time", "user", "content_type", "object_repr", "action_flag", "message")
     list_select_related = ("user", "content_type")
+    ordering = ("-pk",)
     list_filter = ("action_flag", "content_type")
     search_fields = ("object_repr", "user__username", "object_id")
     date_hierarchy = "action_time"

@@ -1,10 +1,12 @@
-"""Back office set-up: the «Операторы» staff group and its permissions."""
+"""Back office services: the «Операторы» staff group and staff authenticators (TOTP)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kvartplata.users.models import User
 
@@ -78,3 +80,67 @@ def staff_group_setup(*, usernames: Sequence[str] = ()) -> Group:
     group.permissions.set(permissions)
     group.user_set.add(*users)
     return group
+
+
+# --- two-factor sign-in (TOTP) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The outcome of checking a one-time code: the device that accepted it, or why not."""
+
+    device: TOTPDevice | None
+    throttled: bool = False
+
+
+def totp_token_check(*, user: User, token: str) -> TokenCheck:
+    """Check a code against the user's confirmed authenticators (counts failures, throttles)."""
+    token = (token or "").strip().replace(" ", "")
+    throttled = False
+    # The rows are locked so that the same code cannot be accepted twice by parallel requests;
+    # the failure counter is committed even though the sign-in fails.
+    with transaction.atomic():
+        devices = TOTPDevice.objects.devices_for_user(user, confirmed=True).select_for_update()
+        for device in devices:
+            allowed, _details = device.verify_is_allowed()
+            if not allowed:
+                throttled = True
+                continue
+            if token.isdigit() and device.verify_token(token):
+                return TokenCheck(device=device)
+            if not token.isdigit():
+                device.throttle_increment(commit=True)
+    return TokenCheck(device=None, throttled=throttled)
+
+
+@transaction.atomic
+def totp_device_start(*, user: User) -> TOTPDevice:
+    """A new unconfirmed authenticator with a fresh key; earlier unconfirmed ones are dropped."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="Приложение-аутентификатор", confirmed=False)
+
+
+@transaction.atomic
+def totp_device_confirm(*, user: User, token: str) -> TokenCheck:
+    """Confirm the pending authenticator with a code from it; it replaces any older one."""
+    token = (token or "").strip().replace(" ", "")
+    device = (
+        TOTPDevice.objects.select_for_update()
+        .filter(user=user, confirmed=False)
+        .order_by("-pk")
+        .first()
+    )
+    if device is None:
+        return TokenCheck(device=None)
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return TokenCheck(device=None, throttled=True)
+    if not token.isdigit() or not device.verify_token(token):
+        if not token.isdigit():
+            device.throttle_increment(commit=True)
+        return TokenCheck(device=None)
+    # One authenticator per person: a new phone replaces the old one.
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return TokenCheck(device=device)

@@ -1,7 +1,8 @@
 """Back office of billing: services, tariffs, norms, periods, runs, charges, ledger, penalties."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.backoffice.admin_mixins import (
@@ -24,6 +25,12 @@ from kvartplata.billing.models import (
     Recalculation,
     Service,
     Tariff,
+)
+from kvartplata.billing.services import (
+    BillingError,
+    billing_run_start,
+    period_close,
+    recalculation_add,
 )
 
 
@@ -117,7 +124,37 @@ class PeriodAdmin(TenantAdmin):
     list_filter = ("state",)
     ordering = ("-month",)
     readonly_fields = ("state", "opened_at", "billed_at", "closed_at")
-    actions = []
+    actions = ["run_billing", "close_period"]
+
+    @admin.action(description=_("Запустить начисление (в очереди)"), permissions=["change"])
+    def run_billing(self, request, queryset):
+        for period in queryset.select_related("organization"):
+            try:
+                billing_run_start(organization=period.organization, user=request.user)
+            except BillingError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Начисление за %(month)s поставлено в очередь.")
+                    % {"month": f"{period.month:%m.%Y}"},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Закрыть период и выпустить квитанции"), permissions=["change"])
+    def close_period(self, request, queryset):
+        for period in queryset.select_related("organization"):
+            try:
+                closed = period_close(organization=period.organization, user=request.user)
+            except BillingError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("Период %(month)s закрыт, квитанции выпущены, открыт следующий месяц.")
+                    % {"month": f"{closed.month:%m.%Y}"},
+                    messages.SUCCESS,
+                )
 
     @admin.display(description=_("месяц"), ordering="month")
     def month_display(self, obj):
@@ -235,6 +272,7 @@ class RecalculationAdmin(BigTableMixin, TenantAdmin):
         "created_by",
     )
     list_select_related = ("account", "period", "service", "created_by")
+    ordering = ("-pk",)
     list_filter = (("period", ScopedRelatedFilter), "source", ("service", ScopedRelatedFilter))
     search_fields = ("=account__number", "reason")
     autocomplete_fields = ("account",)
@@ -247,25 +285,34 @@ class RecalculationAdmin(BigTableMixin, TenantAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if db_field.name == "period" and field is not None:
-            # A correction is booked only into a period that is still open.
-            field.queryset = field.queryset.filter(state=Period.State.OPEN)
+            # A correction is booked only into the period that is not closed yet.
+            field.queryset = field.queryset.exclude(state=Period.State.CLOSED)
         return field
 
+    # The ledger is append-only: a wrong recalculation is corrected by another one.
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.period.state != Period.State.OPEN:
-            return False
-        return super().has_change_permission(request, obj)
+        return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.period.state != Period.State.OPEN:
-            return False
-        return super().has_delete_permission(request, obj)
+        return obj is None and super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.source = Recalculation.Source.STAFF
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        try:
+            created = recalculation_add(
+                account=obj.account,
+                concerns_month=obj.concerns_month,
+                amount=obj.amount,
+                reason=obj.reason,
+                service=obj.service,
+                user=request.user,
+            )
+        except BillingError as exc:  # the form checked the same rules; a race is still possible
+            raise PermissionDenied(str(exc)) from exc
+        obj.pk = created.pk
+        obj.period = created.period
+        obj.source = created.source
+        obj.created_by = created.created_by
+        obj._state.adding = False
 
 
 @admin.register(LedgerEntry)

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from kvartplata.backoffice.services import staff_group_setup
 from kvartplata.billing import ledger, services
 from kvartplata.billing.models import AccountBalance, Norm, Period, Service, Tariff, Unit
 from kvartplata.lib.db import bulk_insert
@@ -671,7 +671,6 @@ def _payment_ids(org, keys):
 
 def _logins(world: World) -> None:
     User = get_user_model()
-    group, _ = Group.objects.get_or_create(name="Операторы")
     staff, created = User.objects.get_or_create(
         username="operator",
         defaults={
@@ -684,7 +683,7 @@ def _logins(world: World) -> None:
     )
     staff.set_password(settings.DEMO_STAFF_PASSWORD)
     staff.save()
-    staff.groups.add(group)
+    staff_group_setup(usernames=["operator"])
     resident, _ = User.objects.get_or_create(
         username="demo",
         defaults={

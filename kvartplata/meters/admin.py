@@ -146,6 +146,8 @@ class ReadingAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
         "submitted_at",
     )
     list_select_related = ("meter__account",)
+    # Newest first by the primary key: no sort over millions of readings.
+    ordering = ("-pk",)
     list_filter = (MonthFilter, "source", "is_accepted", "kind", "meter__resource")
     search_fields = ("meter__serial_number", "=meter__account__number")
     search_help_text = _("Заводской номер прибора или номер ЛС.")

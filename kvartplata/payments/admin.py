@@ -72,6 +72,8 @@ class PaymentAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
         "period",
     )
     list_select_related = ("account", "bank", "period")
+    # Newest first by the primary key: no sort over millions of payments.
+    ordering = ("-pk",)
     list_filter = (
         UnmatchedFilter,
         "status",

@@ -19,6 +19,8 @@ class ReceiptAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
     list_display = ("number", "account", "month_display", "total_due", "issued_at")
     list_select_related = ("account",)
     list_filter = (("period", ScopedRelatedFilter),)
+    # Newest first by the primary key: no sort over millions of receipts.
+    ordering = ("-pk",)
     search_fields = ("=number", "=account__number")
     search_help_text = _("Номер квитанции или номер ЛС.")
 

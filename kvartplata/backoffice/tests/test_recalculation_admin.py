@@ -66,3 +66,14 @@ def test_it_freezes_a_recalculation_once_its_period_is_billed(client, world):
     response = client.get(admin_url(Recalculation, "change", recalculation.pk))
     assert response.context["has_change_permission"] is False
     assert response.context["has_delete_permission"] is False
+
+
+def test_it_books_the_recalculation_into_the_ledger(client, world):
+    from kvartplata.billing.models import LedgerEntry
+
+    client.force_login(world.a.staff)
+    client.post(admin_url(Recalculation, "add"), form(world))
+    recalculation = Recalculation.objects.get(reason="Перерасчёт за отсутствие")
+    entry = LedgerEntry.objects.get(kind="recalculation", source_id=recalculation.pk)
+    assert entry.amount == recalculation.amount
+    assert entry.concerns_month == dt.date(2024, 12, 1)

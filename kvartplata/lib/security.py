@@ -1,0 +1,92 @@
+"""Security middleware: Content-Security-Policy, no-store for private pages, staff write audit."""
+
+from django.conf import settings
+from django.utils.cache import add_never_cache_headers
+
+from kvartplata.users.audit import audit
+
+# Everything from our own origin, nothing inline, no plugins, no framing (OWASP ASVS V14.4).
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Pages under these prefixes carry personal data or secrets in forms even before sign-in
+# (reset links, office tools); everything a signed-in user receives is covered regardless.
+DEFAULT_NO_STORE_PREFIXES = ("/accounts/", "/office/", "/office-tools/", "/meters/office/")
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def content_security_policy() -> str:
+    return getattr(settings, "CONTENT_SECURITY_POLICY", DEFAULT_CSP)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Adds the site's strict policy to every response that has not set a policy of its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # A view with a narrower policy of its own (the SVG charts) keeps it.
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = content_security_policy()
+        return response
+
+
+def is_private_path(path: str) -> bool:
+    prefixes = getattr(settings, "NO_STORE_PATH_PREFIXES", DEFAULT_NO_STORE_PREFIXES)
+    return path.startswith(tuple(prefixes))
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every answer to a signed-in user and on private pages.
+
+    Static files never get here: WhiteNoise answers them earlier with their long-lived caching.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        # The user may have signed in or out during this request: either way it was private.
+        if signed_in or request.user.is_authenticated or is_private_path(request.path):
+            # Replace, not merge: a view's "private, max-age=…" must not survive on shared devices.
+            del response["Cache-Control"]
+            add_never_cache_headers(response)
+            response["Pragma"] = "no-cache"
+        return response
+
+
+class StaffAuditMiddleware:
+    """Every write request of a staff member goes to the audit log: who, what, when, outcome.
+
+    This covers the office tools and any admin action generically; admin model changes are
+    logged in more detail (fields changed) by backoffice.admin_mixins.AuditLogMixin.
+    Request bodies are never logged: they may hold passwords or personal data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in UNSAFE_METHODS:
+            return self.get_response(request)
+        # Resolve the user now: a sign-out during the request replaces request.user.
+        user = request.user
+        if not (user.is_authenticated and user.is_staff):
+            return self.get_response(request)
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        audit(
+            "staff_request",
+            request=request,
+            user=user,
+            method=request.method,
+            path=repr(request.path),
+            view=(match.view_name if match else "-") or "-",
+            status=response.status_code,
+        )
+        return response
