@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 
+from kvartplata.lib.periods import period_label
 from kvartplata.receipts import qr
 from kvartplata.receipts.snapshot import validate_snapshot
 
@@ -54,20 +55,6 @@ WIDTH = RIGHT - LEFT
 GREY = "0.35 g"
 BLACK = "0 g"
 SHADE = "0.92 g"
-MONTHS = (
-    "январь",
-    "февраль",
-    "март",
-    "апрель",
-    "май",
-    "июнь",
-    "июль",
-    "август",
-    "сентябрь",
-    "октябрь",
-    "ноябрь",
-    "декабрь",
-)
 MONTHS_GEN = (
     "января",
     "февраля",
@@ -270,7 +257,7 @@ def _date(value: str) -> str:
 
 def _month(value: str) -> str:
     day = date.fromisoformat(value)
-    return f"{MONTHS[day.month - 1]} {day.year}"
+    return period_label(day)
 
 
 # --- the page writer -----------------------------------------------------------------------
@@ -467,7 +454,7 @@ def _header(page: _Page, s: dict, y: float) -> float:
     page.text(
         LEFT,
         y - 33,
-        f"за {MONTHS[period.month - 1]} {period.year} г.  ·  № {s['number']} от "
+        f"за {period_label(period)} г.  ·  № {s['number']} от "
         f"{issued.day} {MONTHS_GEN[issued.month - 1]} {issued.year} г.",
         8.5,
         True,

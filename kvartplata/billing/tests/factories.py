@@ -110,3 +110,14 @@ def reading(m: Meter, month: datetime.date, value, value2=None) -> Reading:
 
 def open_month(org, month: datetime.date):
     return period_open(organization=org, month=month)
+
+
+def area_world(month: datetime.date = datetime.date(2026, 3, 1)):
+    """One account of 50 m² and one service billed by area at 30 ₽/m², the month open."""
+    org = organization()
+    prov = provider(org)
+    bld = building(org)
+    acc = account(org, bld, "1", area="50")
+    svc = service(org, prov, "maint", method="area", price="30", unit="m2")
+    open_month(org, month)
+    return org, acc, svc

@@ -1,7 +1,5 @@
 """The billing_run management command."""
 
-import datetime
-
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -14,13 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def org():
-    org = f.organization()
-    prov = f.provider(org)
-    bld = f.building(org)
-    f.account(org, bld, "1", area="50")
-    f.service(org, prov, "maint", method="area", price="30", unit="m2")
-    f.service(org, prov, "heat", method="heating", price="2000", unit="gcal")
-    f.open_month(org, datetime.date(2026, 3, 1))
+    org, _, maint = f.area_world()
+    f.service(org, maint.provider, "heat", method="heating", price="2000", unit="gcal")
     return org
 
 

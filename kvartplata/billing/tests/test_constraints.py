@@ -17,12 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def billed():
-    org = f.organization()
-    prov = f.provider(org)
-    bld = f.building(org)
-    acc = f.account(org, bld, "1", area="50")
-    svc = f.service(org, prov, "maint", method="area", price="30", unit="m2")
-    f.open_month(org, MARCH)
+    org, acc, svc = f.area_world(MARCH)
     billing_run(organization=org)
     return org, acc, svc
 

@@ -1,7 +1,5 @@
 """The back-office actions of the monthly cycle: run the billing, close the period."""
 
-import datetime
-
 import pytest
 from django.urls import reverse
 
@@ -14,12 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world():
-    org = f.organization()
-    prov = f.provider(org)
-    bld = f.building(org)
-    f.account(org, bld, "1", area="50")
-    f.service(org, prov, "maint", method="area", price="30", unit="m2")
-    period = f.open_month(org, datetime.date(2026, 3, 1))
+    org, _, _ = f.area_world()
+    period = org.periods.get()
     staff = User.objects.create_user("op", "op@example.com", "x", is_staff=True, organization=org)
     staff.is_superuser = True
     staff.save()
