@@ -1,5 +1,6 @@
 """Set-based database helpers: fast bulk inserts and exact money sums on every backend."""
 
+import datetime
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -33,14 +34,20 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
 
     def prepared():
+        # Decimals need no conversion here: Django registers str() as their SQLite adapter.
+        # Aware datetimes must be stored as naive UTC, as the ORM does, or text order breaks.
         nonlocal count
+        stamp_idx = None
         for row in rows:
-            row = list(row)
-            for i, value in enumerate(row):
-                if isinstance(value, Decimal):
-                    row[i] = str(value)
-            for i in json_idx:
-                row[i] = json.dumps(row[i], ensure_ascii=False)
+            if stamp_idx is None:
+                stamp_idx = [i for i, v in enumerate(row) if isinstance(v, datetime.datetime)]
+            if json_idx or stamp_idx:
+                row = list(row)
+                for i in json_idx:
+                    row[i] = json.dumps(row[i], ensure_ascii=False)
+                for i in stamp_idx:
+                    if row[i] is not None and row[i].tzinfo is not None:
+                        row[i] = row[i].astimezone(datetime.UTC).replace(tzinfo=None)
             count += 1
             yield row
 
