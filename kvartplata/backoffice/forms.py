@@ -7,9 +7,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kvartplata.backoffice.services import totp_token_check
 from kvartplata.users.audit import audit
 
-TOKEN_REQUIRED = "Введите шестизначный код из приложения-аутентификатора."
-TOKEN_INVALID = "Код не подошёл. Введите текущий код из приложения-аутентификатора."
-TOKEN_THROTTLED = "Слишком много неверных кодов подряд. Подождите минуту и попробуйте снова."
+# Messages, not secrets (ruff reads "TOKEN = …" as a hardcoded password).
+TOKEN_REQUIRED = "Введите шестизначный код из приложения-аутентификатора."  # noqa: S105
+TOKEN_INVALID = "Код не подошёл. Введите текущий код из приложения-аутентификатора."  # noqa: S105
+TOKEN_THROTTLED = "Слишком много неверных кодов подряд. Подождите минуту и попробуйте снова."  # noqa: S105
 
 
 def token_field(*, required: bool) -> forms.CharField:

@@ -54,9 +54,7 @@ def is_satisfied(request) -> bool:
 def must_enrol(request) -> bool:
     """Staff who can only go on after setting up an authenticator (OFFICE_REQUIRE_2FA)."""
     return (
-        is_staff(request.user)
-        and settings.OFFICE_REQUIRE_2FA
-        and not has_confirmed_device(request)
+        is_staff(request.user) and settings.OFFICE_REQUIRE_2FA and not has_confirmed_device(request)
     )
 
 
@@ -80,4 +78,3 @@ def qr_svg(uri: str) -> SafeString:
 
 def office_tool_path(path: str) -> bool:
     return path.startswith(tuple(settings.OFFICE_TOOL_PATH_PREFIXES))
-

@@ -59,6 +59,7 @@ def two_factor_view(request):
     }
     if pending is not None:
         uri = pending.config_url
-        context.update(uri=uri, qr_svg=two_factor.qr_svg(uri), secret=two_factor.base32_secret(pending))
+        context.update(
+            uri=uri, qr_svg=two_factor.qr_svg(uri), secret=two_factor.base32_secret(pending)
+        )
     return TemplateResponse(request, "backoffice/two_factor.html", context, status=status)
-

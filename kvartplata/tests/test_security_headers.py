@@ -48,7 +48,10 @@ def resident_pages(world) -> list[str]:
     meter = Meter.objects.filter(account_id=account_id).first()
     if meter is not None:
         pages.append(
-            reverse("cabinet:meters:meter_history", kwargs={"account_id": account_id, "meter_id": meter.pk})
+            reverse(
+                "cabinet:meters:meter_history",
+                kwargs={"account_id": account_id, "meter_id": meter.pk},
+            )
         )
     pages.append(reverse("cabinet:receipts:receipt_list", kwargs={"account_id": account_id}))
     receipt = Receipt.objects.filter(account_id=account_id).first()
