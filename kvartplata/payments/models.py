@@ -120,9 +120,15 @@ class Payment(models.Model):
         on_delete=models.PROTECT,
         related_name="payments",
         verbose_name=_("организация"),
+        db_index=False,
     )
     bank = models.ForeignKey(
-        Bank, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("банк")
+        Bank,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("банк"),
+        db_index=False,
     )
     file = models.ForeignKey(
         PaymentFile,
@@ -140,6 +146,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name=_("ЛС"),
+        db_index=False,
     )
     account_number = models.CharField(_("номер ЛС в реестре"), max_length=40)
     payer_name = models.CharField(_("плательщик"), max_length=160, blank=True)
@@ -161,6 +168,7 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name=_("проведён в периоде"),
+        db_index=False,
     )
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -168,6 +176,7 @@ class Payment(models.Model):
         null=True,
         blank=True,
         verbose_name=_("сопоставил"),
+        db_index=False,
     )
     matched_at = models.DateTimeField(_("сопоставлен"), null=True, blank=True)
 
@@ -183,7 +192,12 @@ class Payment(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "paid_at"], name="payment_account_date_idx"),
-            models.Index(fields=["status"], name="payment_status_idx"),
+            # The queue of unmatched payments is small; the rest never needs a status index.
+            models.Index(
+                fields=["organization", "paid_at"],
+                condition=Q(status="unmatched"),
+                name="payment_unmatched_idx",
+            ),
         ]
 
     def __str__(self):

@@ -9,6 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.services import billing_run, period_close
+from kvartplata.billing.tests import factories
 from kvartplata.cabinet.services import (
     ALREADY_LINKED,
     WRONG_PROOF,
@@ -82,13 +84,14 @@ def test_it_lets_a_family_link_the_same_account(world, outsider, demo_user):
 
 
 def test_it_checks_the_receipt_total_when_the_organization_says_so(demo_user, world):
-    Organization.objects.filter(pk=world.organization.pk).update(
-        link_proof=Organization.LinkProof.RECEIPT_TOTAL
-    )
-    spare = world.spare_account
-    # Before any receipt is issued, the last closing balance is what the paper showed.
-    Receipt.objects.filter(account=spare).delete()
-    closing = AccountBalance.objects.get(account=spare, month=datetime.date(2026, 10, 1)).closing
+    # Before any receipt is issued, the last closing balance is what the paper showed: a month
+    # closed without issuing receipts (issued receipts cannot be deleted to set this up).
+    org, spare, _ = factories.area_world(datetime.date(2026, 3, 1))
+    Organization.objects.filter(pk=org.pk).update(link_proof=Organization.LinkProof.RECEIPT_TOTAL)
+    billing_run(organization=org)
+    period_close(organization=org, issue_receipts=False)
+    assert not Receipt.objects.filter(account=spare).exists()
+    closing = AccountBalance.objects.get(account=spare, month=datetime.date(2026, 3, 1)).closing
     with pytest.raises(LinkError):
         account_link(user=demo_user, number=spare.number, proof=spare.link_code)
     with pytest.raises(LinkError):
