@@ -36,7 +36,7 @@ for dep in vulnerable:
         fixes = ", ".join(vuln.get("fix_versions") or []) or "no fix yet"
         print(f"VULNERABLE {dep['name']} {dep['version']}: {vuln['id']} (fixed in {fixes})")
 for dep in skipped:
-    print(f"NOT AUDITED {dep['name']} {dep.get('version', '?')}: {dep['skip_reason']}")
+    print(f"NOT AUDITED {dep['name']}: {dep['skip_reason']}")
 audited = len(deps) - len(skipped)
 print(f"pip-audit: {len(deps)} packages, {audited} audited, {len(vulnerable)} vulnerable")
 if vulnerable:

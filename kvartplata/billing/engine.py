@@ -42,7 +42,7 @@ from kvartplata.meters.models import Meter, Reading
 from kvartplata.registry.models import Building, PersonalAccount
 
 ZERO = Decimal(0)
-BATCH = 2000
+BATCH = 2000  # accounts per batch: a few queries each
 METHOD_RANK = {"meter": 0, "average": 1, "norm": 2, "norm_coefficient": 3}
 UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
 CHARGE_COLUMNS = [
@@ -747,12 +747,13 @@ def compute_charges(
     *,
     run_id: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
 ) -> RunResult:
     """Delete and recompute the charge lines of an open period; returns the result and report.
 
     The caller holds the transaction; the ledger is posted by `kvartplata.billing.ledger`.
     """
+    batch_size = batch_size or BATCH
     context = Context(period)
     result = RunResult()
     accounts = _accounts(context)

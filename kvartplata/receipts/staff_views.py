@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Round
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from kvartplata.billing.models import Period
+from kvartplata.lib.db import from_kopecks
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.periods import period_label
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
@@ -84,7 +86,7 @@ def office(request):
         row["period_id"]: row
         for row in Receipt.objects.filter(period_id__in=ids)
         .values("period_id")
-        .annotate(count=Count("id"), due=Sum("total_due"))
+        .annotate(count=Count("id"))
     }
     mail: dict[int, dict[str, int]] = {}
     for row in (
@@ -121,8 +123,9 @@ def period_detail(request, period_id: int):
         .select_related("receipt__account")
         .order_by("receipt__number", "id")[:FAILURES_SHOWN]
     )
+    # Summed in kopecks: SQLite adds decimals as binary floats.
     issued = Receipt.objects.filter(period=period).aggregate(
-        count=Count("id"), due=Sum("total_due")
+        count=Count("id"), due=Sum(Round(F("total_due") * 100))
     )
     printing = _print(period)
     return render(
@@ -133,7 +136,7 @@ def period_detail(request, period_id: int):
             "period": period,
             "label": period_label(period.month),
             "count": issued["count"],
-            "due": format_rub(issued["due"]) if issued["due"] is not None else "—",
+            "due": format_rub(from_kopecks(issued["due"])) if issued["due"] is not None else "—",
             "mailing": mailing,
             "failures": failures,
             "print": printing,

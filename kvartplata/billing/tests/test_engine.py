@@ -203,3 +203,42 @@ def test_it_reports_what_it_could_not_bill():
         "service": "heat",
         "problem": "нет норматива отопления",
     } in run.report
+
+
+def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
+    # Two accounts billed one per batch; account 1's reading arrives after its batch is done.
+    org = f.organization()
+    prov = f.provider(org)
+    bld = f.building(org)
+    first = f.account(org, bld, "1", area="50", residents=1)
+    second = f.account(org, bld, "2", area="50", residents=1)
+    water = f.service(org, prov, "cold", method="meter", resource="cold_water", price="10")
+    f.norm(water, Norm.Kind.PER_PERSON, "5")
+    m1, m2 = f.meter(account=first), f.meter(account=second)
+    f.open_month(org, MARCH)
+    f.reading(m2, MARCH, "7")
+    monkeypatch.setattr("kvartplata.billing.engine.BATCH", 1)
+    late = []
+
+    def progress(done, total):
+        if done == 1 and not late:
+            late.append(f.reading(m1, MARCH, "8"))
+
+    from kvartplata.billing.services import billing_run_execute, billing_run_start
+
+    run = billing_run_start(organization=org, enqueue=False)
+    billing_run_execute(run_id=run.id, progress=progress)
+    assert late, "the reading went in while the run was going"
+    march = line(first, water)
+    assert (march.method, march.volume) == ("norm", D(5))  # the run had passed account 1
+    period_close(organization=org)
+    f.reading(m1, APRIL, "20")
+    billing_run(organization=org)
+    april = line(first, water, month=APRIL)
+    recalc = Recalculation.objects.get(account=first)
+    # 20 m³ in all since the start: 10 for March and 10 for April. March was billed 5 by the
+    # norm, so +5 m³ × 10 ₽ = 50,00 ₽ is recalculated; April bills its own 10 m³.
+    assert april.volume == D(10)
+    assert (recalc.concerns_month, recalc.amount) == (MARCH, D("50.00"))
+    billed = march.volume + april.volume + recalc.amount / D(10)
+    assert billed == D(20)
