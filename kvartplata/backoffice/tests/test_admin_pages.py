@@ -115,3 +115,16 @@ def test_it_registers_the_registry_billing_and_the_rest():
         "admin.logentry",
     }
     assert expected <= {model._meta.label_lower for model in admin.site._registry}
+
+
+def test_it_links_the_office_tools_from_every_admin_page(client, world):
+    client.force_login(world.a.staff)
+    page = client.get("/office/").content.decode()
+    for url in (
+        "/office-tools/payments/",
+        "/office-tools/payments/unmatched/",
+        "/meters/office/",
+        "/office-tools/receipts/",
+    ):
+        assert f'href="{url}"' in page
+        assert client.get(url).status_code == 200
