@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -253,7 +253,7 @@ def step_reconcile(workdir: Path, wait: int) -> None:
         "readings": reconcile_readings(workdir, facts),
         "payments": reconcile_payments(workdir, facts),
         "ledger": reconcile_ledger(),
-        "billing": billing_figures(facts),
+        "billing": billing_figures(facts, run_started(workdir)),
     }
     result["ok"] = all(part["ok"] for part in result.values() if isinstance(part, dict))
     (workdir / "reconcile.json").write_text(json.dumps(result, indent=1, default=str), "utf-8")
@@ -275,8 +275,11 @@ def reconcile_readings(workdir: Path, facts: dict) -> dict:
     logins = [x["username"] for x in facts["logins"]]
     stored = Counter()
     accepted = {}
+    # Only this run's: a reused database keeps the readings of earlier runs.
     rows = Reading.objects.filter(
-        submitted_by__username__in=logins, source=Reading.Source.CABINET
+        submitted_by__username__in=logins,
+        source=Reading.Source.CABINET,
+        submitted_at__gte=run_started(workdir),
     ).values_list("meter_id", "month", "value1", "value2", "value3", "is_accepted", "submitted_at")
     for meter_id, month, v1, v2, v3, is_accepted, _at in rows:
         key = (meter_id, f"{month:%Y-%m-%d}", tuple(v for v in (v1, v2, v3) if v is not None))
@@ -309,6 +312,11 @@ def reconcile_readings(workdir: Path, facts: dict) -> dict:
         "stored_without_ack": unacknowledged,
         "examples": [str(x) for x in (missing + doubled + wrong_accepted)[:5]],
     }
+
+
+def run_started(workdir: Path) -> datetime:
+    stamp = float((workdir / "started.txt").read_text(encoding="utf-8"))
+    return datetime.fromtimestamp(stamp, tz=UTC)
 
 
 def reconcile_payments(workdir: Path, facts: dict) -> dict:
@@ -469,11 +477,13 @@ def reconcile_ledger() -> dict:
     }
 
 
-def billing_figures(facts: dict) -> dict:
+def billing_figures(facts: dict, since: datetime) -> dict:
     from kvartplata.billing.models import BillingRun
 
     runs = []
-    for run in BillingRun.objects.filter(period_id=facts["period_id"]).order_by("created_at"):
+    for run in BillingRun.objects.filter(
+        period_id=facts["period_id"], created_at__gte=since
+    ).order_by("created_at"):
         took = (
             (run.finished_at - run.started_at).total_seconds()
             if run.finished_at and run.started_at
@@ -489,7 +499,7 @@ def billing_figures(facts: dict) -> dict:
                 "error": run.error[:300],
             }
         )
-    return {"ok": all(r["status"] == "done" for r in runs), "runs": runs}
+    return {"ok": bool(runs) and all(r["status"] == "done" for r in runs), "runs": runs}
 
 
 # --- orchestration -----------------------------------------------------------------------------
@@ -585,7 +595,7 @@ def main() -> int:
     parser.add_argument("--months", type=int, default=3)
     parser.add_argument("--logins", type=int, default=0, help="default: users + 10")
     parser.add_argument("--lines", type=int, default=20000, help="lines per payment file")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn workers")
     parser.add_argument("--think", default="5-15", help="think time range, seconds")
     parser.add_argument("--fresh", action="store_true", help="rebuild kv_load even if present")
     parser.add_argument("--drop", action="store_true", help="drop kv_load at the end")
@@ -712,6 +722,7 @@ def main() -> int:
         STEP(f"locust: {args.users} users, {args.rate}/s, {duration} s, think {args.think} s")
         started = datetime.now().strftime("%Y-%m-%d %H:%M")
         sampler.start()
+        (workdir / "started.txt").write_text(str(time.time()), encoding="utf-8")
         prefix = workdir / "locust"
         with open(workdir / "locust.log", "wb") as log:
             locust = subprocess.Popen(  # noqa: S603 - fixed argv built here

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kvartplata.billing.models import AccountBalance
 from kvartplata.receipts.models import Receipt
 from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.selectors import number_lengths, number_variants
 from kvartplata.users.audit import audit
 from kvartplata.users.models import AccountLink, LinkAttempt, User
 
@@ -107,11 +108,13 @@ def account_link(*, user: User, number: str, proof: str, request=None) -> Accoun
         User.objects.select_for_update().filter(pk=user.pk).first()
         if failed_attempts(user, now=now) >= LINK_ATTEMPTS_PER_HOUR:
             raise LinkError(TOO_MANY.format(minutes=minutes_until_retry(user, now=now)))
+        # «100018» finds «0000100018»: the leading zeros are easy to drop when typing.
+        variants = number_variants(number, number_lengths())
         candidates = list(
-            PersonalAccount.objects.filter(number=number).select_related("organization")
+            PersonalAccount.objects.filter(number__in=variants).select_related("organization")
         )
         linked_ids = set(
-            AccountLink.objects.filter(user=user, account__number=number).values_list(
+            AccountLink.objects.filter(user=user, account__number__in=variants).values_list(
                 "account_id", flat=True
             )
         )

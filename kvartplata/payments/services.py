@@ -1,5 +1,6 @@
 """Payments workflows: upload and import of a bank's registry, manual matching and return."""
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -27,6 +28,7 @@ from kvartplata.payments.parsing import (
     money_text,
 )
 from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.selectors import number_lengths
 
 log = logging.getLogger("kvartplata.payments")
 
@@ -210,6 +212,25 @@ def payment_file_import(
     return payment_file
 
 
+def _padded_numbers(organization, batch, pad_to: int | None) -> dict[str, str]:
+    """Short numbers of the batch whose zero-padded form is an account of the organization."""
+    if not pad_to:
+        return {}
+    short = {
+        r.account_number: r.account_number.zfill(pad_to)
+        for r in batch
+        if r.account_number.isdigit() and len(r.account_number) < pad_to
+    }
+    if not short:
+        return {}
+    known = set(
+        PersonalAccount.objects.filter(
+            organization=organization, number__in=short.values()
+        ).values_list("number", flat=True)
+    )
+    return {number: full for number, full in short.items() if full in known}
+
+
 def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> dict:
     bank = payment_file.bank
     organization = bank.organization
@@ -217,6 +238,9 @@ def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> di
     summary = Summary()
     inserted = unmatched = 0
     touched: set[int] = set()
+    # Banks often drop the leading zeros of account numbers: restore them where unambiguous.
+    lengths = number_lengths(organization)
+    pad_to = lengths[0] if len(lengths) == 1 else None
     with transaction.atomic():
         period = _locked_period(organization)
         bulk.stage_open()
@@ -224,7 +248,10 @@ def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> di
             if summary.error_count:
                 continue  # the file is refused anyway; go on parsing to list every bad line
             rows = {}
+            padded = _padded_numbers(organization, batch, pad_to)
             for row in batch:
+                if row.account_number in padded:
+                    row = dataclasses.replace(row, account_number=padded[row.account_number])
                 rows.setdefault(row.natural_key, row)  # a repeat inside the batch counts once
             new = bulk.insert_new(
                 list(rows.values()),

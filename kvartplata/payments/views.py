@@ -20,6 +20,7 @@ from kvartplata.payments.services import (
     size_refusal,
 )
 from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.selectors import number_lengths, number_variants
 
 PAGE_SIZE = 50
 
@@ -166,7 +167,12 @@ def match(request, payment_id: int):
         messages.error(request, form.errors["account_number"][0])
         return _back_to_queue(request)
     number = form.cleaned_data["account_number"]
-    account = PersonalAccount.objects.filter(organization=organization, number=number).first()
+    variants = number_variants(number, number_lengths(organization))
+    account = (
+        PersonalAccount.objects.filter(organization=organization, number__in=variants)
+        .order_by("number")
+        .first()
+    )
     if account is None:
         messages.error(request, f"Лицевой счёт {number} не найден в организации.")
         return _back_to_queue(request)

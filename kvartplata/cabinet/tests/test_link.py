@@ -152,3 +152,10 @@ def test_it_shows_the_form_with_labels(demo_client, world):
     html = demo_client.get(reverse("cabinet:link")).content.decode()
     assert '<label for="id_number">' in html
     assert '<label for="id_proof">' in html
+
+
+def test_it_finds_the_number_without_its_leading_zeros(demo_user, world):
+    spare = world.spare_account
+    assert spare.number.startswith("0")
+    link = account_link(user=demo_user, number=spare.number.lstrip("0"), proof=spare.link_code)
+    assert link.account_id == spare.id

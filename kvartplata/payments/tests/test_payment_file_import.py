@@ -238,3 +238,12 @@ def test_it_shows_the_payment_on_the_residents_payments_page(world, import_text,
     response = client.get(f"/accounts/{account.pk}/payments/")
     assert response.status_code == 200
     assert "777,77" in response.content.decode() or "777.77" in response.content.decode()
+
+
+def test_it_matches_a_number_whose_leading_zeros_the_bank_dropped(world, accounts, import_text):
+    account = accounts[0]
+    assert account.number.startswith("0")
+    f = import_text(registry([line(account.number.lstrip("0"), "100.00", op="Z1")]))
+    assert f.status == PaymentFile.Status.IMPORTED, f.error
+    payment = Payment.objects.get(natural_key="Z1")
+    assert (payment.account, payment.account_number) == (account, account.number)
