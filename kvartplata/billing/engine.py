@@ -763,6 +763,8 @@ def compute_charges(
     Charge.objects.filter(period=period).delete()
     total = len(accounts)
     done = 0
+    # Progress is told in accounts: the common-house pass goes over them a second time.
+    passes = 2 if biller_has_common(context) else 1
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
 
     def write(lines: list[Line]):
@@ -795,14 +797,14 @@ def compute_charges(
         write(biller.bill(batch))
         done += len(batch)
         if progress:
-            progress(done, total * 2 if biller_has_common(context) else total)
-    if biller_has_common(context):
+            progress(done // passes, total)
+    if passes == 2:
         for start in range(0, total, batch_size):
             batch = accounts[start : start + batch_size]
             write(biller.common_house_lines(batch))
             done += len(batch)
             if progress:
-                progress(done, total * 2)
+                progress(done // passes, total)
     result.totals = dict(totals)
     return result
 

@@ -154,7 +154,7 @@ def charges_import(*, organization: Organization, stream, user=None) -> dict:
             accounts_total=len(ids),
             accounts_done=len(ids),
             lines=len(rows),
-            started_at=timezone.now(),
+            # No start time: this «run» billed no readings (see period_close's staleness check).
             finished_at=timezone.now(),
         )
         for start in range(0, len(ids), 5000):

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kvartplata.billing import engine, ledger
@@ -179,6 +180,12 @@ def period_close(
         organization=organization, status__in=["queued", "running"]
     ).exists():
         raise BillingError("Идёт начисление: дождитесь его окончания.")
+    stale = _readings_after_run(period)
+    if stale:
+        raise BillingError(
+            f"После начисления приняты показания ({stale} шт.): выполните начисление заново, "
+            "затем закройте период."
+        )
     ledger.refresh_balances(period)
     issue = _receipt_issuer() if issue_receipts else None
     if issue is not None:
@@ -189,6 +196,31 @@ def period_close(
         period_open(organization=organization, month=add_months(period.month, 1))
     log.info("period %s of %s closed by %s", period, organization, user)
     return period
+
+
+def _readings_after_run(period: Period) -> int:
+    """Accepted readings of the month that arrived after the last billing run started."""
+    from kvartplata.meters.models import Reading
+
+    run = (
+        BillingRun.objects.filter(period=period, status=BillingRun.Status.DONE)
+        .exclude(started_at=None)
+        .order_by("-started_at")
+        .first()
+    )
+    if run is None:
+        return 0  # charges imported from an external system: readings are not ours to bill
+    organization = period.organization
+    return (
+        Reading.objects.filter(
+            month=period.month, is_accepted=True, submitted_at__gt=run.started_at
+        )
+        .filter(
+            Q(meter__account__organization=organization)
+            | Q(meter__building__organization=organization)
+        )
+        .count()
+    )
 
 
 def _receipt_issuer():

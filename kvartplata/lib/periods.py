@@ -55,3 +55,24 @@ def months_between(first: date, last: date) -> list[date]:
 def period_label(period: date) -> str:
     """The period as people say it: «март 2026»."""
     return f"{MONTH_NAMES[period.month - 1]} {period.year}"
+
+
+MONTH_NAMES_GENITIVE = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+
+
+def period_label_genitive(period: date) -> str:
+    """The period after «с», «от», «до»: «с ноября 2025»."""
+    return f"{MONTH_NAMES_GENITIVE[period.month - 1]} {period.year}"

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from kvartplata.billing.models import Charge, LedgerEntry, Norm, Recalculation
-from kvartplata.billing.services import billing_run, period_close
+from kvartplata.billing.services import BillingError, billing_run, period_close
 from kvartplata.billing.tests import factories as f
 
 D = Decimal
@@ -229,16 +229,15 @@ def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
     run = billing_run_start(organization=org, enqueue=False)
     billing_run_execute(run_id=run.id, progress=progress)
     assert late, "the reading went in while the run was going"
-    march = line(first, water)
-    assert (march.method, march.volume) == ("norm", D(5))  # the run had passed account 1
+    assert line(first, water).method == "norm"  # the run had passed account 1 already
+    # Closing now would bill March without the reading: refused until the run is repeated.
+    with pytest.raises(BillingError, match="заново"):
+        period_close(organization=org)
+    billing_run(organization=org)
+    assert (line(first, water).method, line(first, water).volume) == ("meter", D(8))
     period_close(organization=org)
     f.reading(m1, APRIL, "20")
     billing_run(organization=org)
-    april = line(first, water, month=APRIL)
-    recalc = Recalculation.objects.get(account=first)
-    # 20 m³ in all since the start: 10 for March and 10 for April. March was billed 5 by the
-    # norm, so +5 m³ × 10 ₽ = 50,00 ₽ is recalculated; April bills its own 10 m³.
-    assert april.volume == D(10)
-    assert (recalc.concerns_month, recalc.amount) == (MARCH, D("50.00"))
-    billed = march.volume + april.volume + recalc.amount / D(10)
-    assert billed == D(20)
+    # 20 m³ in all: 8 billed in March, 12 in April; nothing twice, nothing lost.
+    assert line(first, water, month=APRIL).volume == D(12)
+    assert not Recalculation.objects.filter(account=first).exists()

@@ -42,6 +42,7 @@ def test_it_runs_through_the_task_queue(world, django_capture_on_commit_callback
     run.refresh_from_db()
     assert run.status == BillingRun.Status.DONE
     assert run.lines == 1
+    assert (run.accounts_total, run.accounts_done) == (1, 1)  # accounts, not passes
     assert AccountBalance.objects.get(account=acc).charges == Decimal("1500.00")
 
 
@@ -104,3 +105,14 @@ def test_a_finished_run_is_not_executed_again(world):
     run = billing_run(organization=org)
     again = billing_run_execute(run_id=run.id)
     assert again.status == BillingRun.Status.DONE
+
+
+def test_it_refuses_to_close_when_readings_came_after_the_run():
+    org, acc, _ = f.area_world(MARCH)
+    meter = f.meter(account=acc)
+    billing_run(organization=org)
+    f.reading(meter, MARCH, "10")
+    with pytest.raises(BillingError, match="выполните начисление заново"):
+        period_close(organization=org)
+    billing_run(organization=org)
+    assert period_close(organization=org).state == Period.State.CLOSED

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, BillingRun, Charge, LedgerEntry, Period
 from kvartplata.demo.world import build
 from kvartplata.receipts.models import Receipt
 from kvartplata.registry.models import PersonalAccount
@@ -30,6 +30,7 @@ def test_it_builds_closed_history_and_an_open_month(world):
     assert all(state == "closed" for _, state in periods[:-1])
     assert periods[-1] == (datetime.date(2026, 11, 1), "open")
     assert PersonalAccount.objects.count() == 30
+    assert set(BillingRun.objects.values_list("accounts_total", "accounts_done")) == {(30, 30)}
     methods = set(Charge.objects.values_list("method", flat=True))
     assert {"meter", "area", "person", "norm", "common_house_meter", "common_house_norm"} <= methods
 
