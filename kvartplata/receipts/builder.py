@@ -227,14 +227,19 @@ class SnapshotBuilder:
             service = self.services[c.service_id]
             zone = c.zone if c.kind == Charge.Kind.INDIVIDUAL else 0
             key = (service.id, zone)
+            label = ZONE_NAMES[zone] if zone and service.zones > 1 else ""
             if key not in lines and c.kind == Charge.Kind.COMMON_HOUSE:
-                # The common-house part joins the first line of its service.
-                key = next((k for k in lines if k[0] == service.id), key)
+                # The common-house part joins its service's line when the tariff is the same,
+                # so that volume × tariff still gives the line's amount; else a line of its own.
+                same = [k for k, v in lines.items() if k[0] == service.id]
+                if same and lines[same[0]]["tariff"] == number(c.tariff):
+                    key = same[0]
+                elif same:
+                    key, label = (service.id, -1), "ОДН"
             line = lines.setdefault(
                 key,
                 {
-                    "service": service.name
-                    + (f" ({ZONE_NAMES[zone]})" if zone and service.zones > 1 else ""),
+                    "service": service.name + (f" ({label})" if label else ""),
                     "provider": service.provider.short_name or service.provider.name,
                     "unit": UNITS.get(service.unit, ""),
                     "volume": None,

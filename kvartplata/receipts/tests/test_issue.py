@@ -256,3 +256,25 @@ def test_it_keeps_payees_adding_up_with_more_than_three_providers(world):
     assert len(snap["payees"]) <= 3
     if closing > 0:
         assert sum(Decimal(p["amount"]) for p in snap["payees"]) == closing
+
+
+def test_every_receipt_line_multiplies_out(world):
+    """volume × tariff (+ common-house volume × tariff) gives the charged amount of each line."""
+    from decimal import ROUND_HALF_UP
+
+    checked = 0
+    for receipt in Receipt.objects.all():
+        for line in receipt.data["charges"]:
+            if line["tariff"] is None or line["volume"] is None and line["common_volume"] is None:
+                continue
+            tariff = Decimal(line["tariff"])
+            volume = Decimal(line["volume"] or 0)
+            common = Decimal(line["common_volume"] or 0)
+            expected = sum(
+                (v * tariff).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                for v in (volume, common)
+            )
+            charged = Decimal(line["charged"]) + Decimal(line["coefficient_amount"])
+            assert charged == expected, (receipt.number, line)
+            checked += 1
+    assert checked > 50
