@@ -19,11 +19,13 @@ $(VENV)/.test: requirements/test.txt $(VENV)/.base
 
 run: $(VENV)/.base
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py setup_staff_group
 	DEBUG=1 $(BIN)/python manage.py demo --if-empty
 	@echo "Квартплата: http://$(HOST):$(PORT)/  (бэк-офис: http://$(HOST):$(PORT)/office/)"
-	@DEBUG=1 $(BIN)/python manage.py run_huey --quiet & worker=$$!; \
+	@export DEBUG=1 SITE_URL=http://$(HOST):$(PORT); \
+	$(BIN)/python manage.py run_huey --quiet & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.test
 	$(BIN)/ruff check .

@@ -182,6 +182,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kvartplata.users.views.lockout"
+AXES_VERBOSE = False  # no banner on every management command
 # Session timeouts (ASVS V3.3): idle and absolute, enforced by users.middleware.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 CONSENT_VERSION = "2025-01"

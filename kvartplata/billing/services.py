@@ -166,9 +166,18 @@ def recalculation_add(
 
 @transaction.atomic
 def period_close(
-    *, organization: Organization, user=None, open_next: bool = True, issue_receipts: bool = True
+    *,
+    organization: Organization,
+    user=None,
+    open_next: bool = True,
+    issue_receipts: bool = True,
+    now: datetime.datetime | None = None,
 ) -> Period:
-    """Close the billed period: balances final, receipts issued; the next month opens."""
+    """Close the billed period: balances final, receipts issued; the next month opens.
+
+    `now` is the moment of closing and of issuing (the demo closes past months at their time).
+    """
+    now = now or timezone.now()
     period = (
         Period.objects.select_for_update().filter(organization=organization).exclude(state="closed")
     ).first()
@@ -189,8 +198,8 @@ def period_close(
     ledger.refresh_balances(period)
     issue = _receipt_issuer() if issue_receipts else None
     if issue is not None:
-        issue(period=period)
-    Period.objects.filter(id=period.id).update(state=Period.State.CLOSED, closed_at=timezone.now())
+        issue(period=period, issued_at=now)
+    Period.objects.filter(id=period.id).update(state=Period.State.CLOSED, closed_at=now)
     period.refresh_from_db()
     if open_next:
         period_open(organization=organization, month=add_months(period.month, 1))

@@ -195,7 +195,13 @@ def build(
             services.billing_run(organization=world.organization)
             # Receipts of every month for the small world; the big one keeps the last three.
             keep = len(world.accounts) <= 5000 or month >= add_months(current, -3)
-            services.period_close(organization=world.organization, issue_receipts=keep)
+            # Closed on the 1st of the next month, as an operator would: receipts bear that date.
+            closed = datetime.datetime.combine(add_months(month, 1), datetime.time(9), MSK)
+            services.period_close(
+                organization=world.organization,
+                issue_receipts=keep,
+                now=min(closed, timezone.now()),
+            )
         log(f"{month:%m.%Y}: начислено и закрыто")
         month = add_months(month, 1)
     with transaction.atomic():

@@ -45,14 +45,14 @@ COLUMNS = [
 ]
 
 
-def receipts_issue(*, period: Period, progress=None) -> int:
+def receipts_issue(*, period: Period, progress=None, issued_at=None) -> int:
     """Freeze one receipt per account of the month, numbered on from the organization's last.
 
     Called by period_close inside its transaction; accounts that already have a receipt of the
     month keep it (a snapshot never changes).
     """
     organization = period.organization
-    issued_at = timezone.now()
+    issued_at = issued_at or timezone.now()
     done = set(Receipt.objects.filter(period=period).values_list("account_id", flat=True))
     account_ids = [
         a
