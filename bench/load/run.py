@@ -14,7 +14,9 @@ catcher), runs locust headless against it (bench/load/locustfile.py), waits for 
 Run from the project root (needs `pip install -r requirements/load.txt`):
 
     .venv/bin/python bench/load/run.py --users 20 --rate 4 --duration 30s          # a short run
-    .venv/bin/python bench/load/run.py --users 200 --rate 2 --duration 5m --fresh  # the goal
+    .venv/bin/python bench/load/run.py --users 200 --rate 1.5 --duration 440s --fresh
+
+(the second: a 133 s ramp, then 200 users held for 5 minutes; docs/performance.md, Load test).
 
 Figures and the reconciliation are printed and kept in the work folder (summary.json/.md).
 Loopback only; every wait is bounded. Not part of CI.

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
@@ -140,6 +141,8 @@ class TenantAdmin(AuditLogMixin, OrganizationScopedMixin, admin.ModelAdmin):
     """Base admin of a tenant-owned model: scoped, audited, 404 for others' rows."""
 
     list_per_page = 50
+    # Sites typed without a scheme are https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_object(self, request, object_id, from_field=None):
         # Admin's default answers a missing row with a redirect and a message; a row of

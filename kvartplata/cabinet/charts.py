@@ -7,8 +7,7 @@ from xml.etree import ElementTree
 import pygal
 from pygal.style import Style
 
-from kvartplata.lib.money import format_rub, format_volume
-from kvartplata.lib.periods import MONTH_NAMES
+from kvartplata.lib.money import format_volume
 
 STYLE = Style(
     background="#ffffff",
@@ -18,7 +17,7 @@ STYLE = Style(
     foreground_subtle="#5b6775",
     colors=("#1f5fa8", "#1e7b45", "#b8741a", "#8e3b9e", "#b42318"),
     font_family="system-ui, 'Segoe UI', Roboto, Arial, sans-serif",
-    label_font_size=13,
+    label_font_size=12,
     major_label_font_size=13,
     legend_font_size=14,
     title_font_size=16,
@@ -29,7 +28,20 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def month_label(month: datetime.date) -> str:
-    return f"{MONTH_NAMES[month.month - 1][:3]} {month:%y}"
+    """A short axis label that still has the year: «11.25»; twelve of them fit 600 px."""
+    return f"{month:%m.%y}"
+
+
+def axis_number(value, places: int) -> str:
+    """A number the Russian way without trailing zeros: «8», «0,5», «1 234,25».
+
+    pygal formats axis ticks with the value formatter; «8,000 м³» would read as eight thousand.
+    """
+    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    text = format_volume(number, places)
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return text
 
 
 def _config(title: str, formatter) -> dict:
@@ -41,6 +53,8 @@ def _config(title: str, formatter) -> dict:
         "height": 340,
         "legend_at_bottom": True,
         "x_label_rotation": 0,
+        # Never cut a month label to «ноя…»: the labels are short enough to fit whole.
+        "truncate_label": -1,
         "truncate_legend": 40,
         "value_formatter": formatter,
         "no_data_text": "Нет данных",
@@ -59,7 +73,7 @@ def _svg(chart) -> bytes:
 
 
 def _rub(value) -> str:
-    return format_rub(Decimal(value)) if value is not None else ""
+    return f"{axis_number(value, 2)}\u00a0₽" if value is not None else ""
 
 
 def charges_chart(
@@ -79,7 +93,7 @@ def consumption_chart(
     """Lines of the monthly volume of each metered service measured in one unit."""
 
     def fmt(value) -> str:
-        return f"{format_volume(Decimal(value), 3)} {unit_label}" if value is not None else ""
+        return f"{axis_number(value, 3)}\u00a0{unit_label}" if value is not None else ""
 
     chart = pygal.Line(**_config(f"Потребление по месяцам, {unit_label}", fmt))
     chart.x_labels = [month_label(m) for m in months]

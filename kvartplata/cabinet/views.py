@@ -20,7 +20,7 @@ from kvartplata.cabinet.access import (
 )
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
 from kvartplata.cabinet.services import LinkError, account_link
-from kvartplata.lib.periods import add_months, period_label
+from kvartplata.lib.periods import add_months, period_label, period_label_genitive
 
 MOVEMENT_DEFAULT_MONTHS = 12
 CHART_MONTHS = 12
@@ -213,6 +213,8 @@ def charts_page(request, account_id: int):
             series=series or [],
             units=_units(series or []),
             months=[p.month for p in periods],
+            first_name=period_label_genitive(periods[0].month) if periods else "",
+            last_name=period_label(periods[-1].month) if periods else "",
         ),
     )
 

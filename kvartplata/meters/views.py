@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from kvartplata.cabinet.access import SESSION_KEY, page_context
 from kvartplata.lib.periods import add_months, month_start, parse_period, period_label
 from kvartplata.meters import selectors, services
 from kvartplata.meters.forms import (
@@ -32,15 +33,21 @@ from kvartplata.meters.validation import reading_month
 from kvartplata.registry.models import Organization, PersonalAccount
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+SECTION = "cabinet:meters:meter_list"
+OFFICE_PAGE_SIZE = 50
 
 
 def _linked_account(request, account_id: int) -> PersonalAccount:
     """The account if it is linked to the signed-in user; any other account is a 404."""
-    return get_object_or_404(
+    account = get_object_or_404(
         PersonalAccount.objects.select_related("organization", "premises__building__organization"),
         pk=account_id,
         links__user=request.user,
     )
+    # Like every other cabinet page: the switcher remembers the account being looked at.
+    if request.session.get(SESSION_KEY) != account.id:
+        request.session[SESSION_KEY] = account.id
+    return account
 
 
 def _window(account: PersonalAccount, today: date):
@@ -103,18 +110,39 @@ def meter_list(request, account_id: int):
     return render(
         request,
         "meters/meter_list.html",
-        {
-            "account": account,
-            "cards": cards,
-            "archived": [r for r in rows if r.meter.is_archived],
-            "form": form,
-            "decision": decision,
-            "day_from": day_from,
-            "day_to": day_to,
-            "month_label": period_label(decision.month) if decision.month else "",
-            "today": today,
-        },
+        page_context(
+            request,
+            account,
+            SECTION,
+            cards=cards,
+            archived=[r for r in rows if r.meter.is_archived],
+            form=form,
+            form_errors=_error_summary(form, cards),
+            decision=decision,
+            day_from=day_from,
+            day_to=day_to,
+            month_label=period_label(decision.month) if decision.month else "",
+            today=today,
+        ),
     )
+
+
+def _error_summary(form, cards) -> list[dict]:
+    """Every field error of the readings form with the meter it concerns, for the list on top."""
+    summary = []
+    for card in cards:
+        meter = card["row"].meter
+        bound = [*card["fields"], card["confirm"]]
+        for field in bound:
+            for message in field.errors:
+                summary.append(
+                    {
+                        "anchor": field.auto_id,
+                        "meter": f"{meter.get_resource_display()}, № {meter.serial_number}",
+                        "message": message,
+                    }
+                )
+    return summary
 
 
 @login_required
@@ -123,7 +151,9 @@ def meter_history(request, account_id: int, meter_id: int):
     row = selectors.meter_of_account(account=account, meter_id=meter_id, today=timezone.localdate())
     if row is None:
         raise Http404("Нет такого прибора учёта")
-    return render(request, "meters/meter_history.html", {"account": account, "row": row})
+    return render(
+        request, "meters/meter_history.html", page_context(request, account, SECTION, row=row)
+    )
 
 
 # --- unsubscribe from reminders -------------------------------------------------------------

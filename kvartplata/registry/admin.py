@@ -69,6 +69,7 @@ class BuildingAdmin(TenantAdmin):
     )
     list_filter = ("city", "building_type")
     search_fields = ("street", "house", "city", "fias_code")
+    ordering = ("city", "street", "house", "id")
     fieldsets = (
         (None, {"fields": ("organization", "city", "street", "house", "fias_code")}),
         (_("Дом"), {"fields": ("building_type", "floors", "built_year")}),

@@ -35,3 +35,30 @@ def test_it_shows_the_charts_page_with_images_and_tables(demo_client, world):
     assert "consumption-m3.svg" in html and "consumption-kwh.svg" in html
     first = response.context["movement"].months[0]
     assert format_rub(first.charged) in html
+
+
+def test_it_formats_axis_numbers_the_russian_way_without_trailing_zeros():
+    from decimal import Decimal
+
+    from kvartplata.cabinet.charts import axis_number
+
+    assert axis_number(8.0, 3) == "8"
+    assert axis_number(0.5, 3) == "0,5"
+    assert axis_number(12000.0, 2) == "12\u00a0000"
+    assert axis_number(Decimal("8677.01"), 2) == "8\u00a0677,01"
+
+
+def test_it_labels_months_with_the_year_and_keeps_them_whole(demo_client, world):
+    url = reverse("cabinet:chart_charges", args=[world.resident_account.id])
+    body = demo_client.get(url).content.decode()
+    assert "…" not in body
+    assert "8,000" not in body
+
+
+def test_it_names_the_range_in_the_genitive(demo_client, world):
+    from kvartplata.lib.periods import period_label_genitive
+
+    response = demo_client.get(reverse("cabinet:charts", args=[world.resident_account.id]))
+    first = response.context["months"][0]
+    assert f"с {period_label_genitive(first)} по " in response.content.decode()
+    assert period_label_genitive(first.replace(month=11)).startswith("ноября ")
