@@ -205,6 +205,16 @@ else:
 
 # Task queue: Huey, embedded on SQLite by default, Redis-backed when REDIS_URL is given.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# One cache for all app processes in production (rate limits must count site-wide), a local
+# one for development and tests.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": "kvartplata",
+        }
+    }
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
     HUEY = {
