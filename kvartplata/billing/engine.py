@@ -354,10 +354,25 @@ class Biller:
                 self.building_individual[(account_building, line.service.id)] += line.volume
         return lines
 
-    def simple_line(self, account: AccountRow, service: Service) -> Line | None:
+    def single_rate(self, service: Service) -> Decimal | None:
+        """The service's single-rate tariff of the month, or a report that there is none."""
         tariff = self.c.tariff(service, 0)
         if tariff is None:
             self.problem(None, service, "нет тарифа на период")
+        return tariff
+
+    @staticmethod
+    def line(account, service, method, volume, tariff, text, *, kind=Charge.Kind.INDIVIDUAL,
+             norm=None, coefficient=None, details=None) -> Line:  # fmt: skip
+        """A charge line: volume × tariff rounded to kopecks, and how it came about in words."""
+        amount = round_money(volume * tariff)
+        details = {**(details or {}), "explanation": f"{text} = {format_rub(amount)}"}
+        return Line(account.id, service, kind, 0, method, volume, tariff, amount, norm,
+                    coefficient, details)  # fmt: skip
+
+    def simple_line(self, account: AccountRow, service: Service) -> Line | None:
+        tariff = self.single_rate(service)
+        if tariff is None:
             return None
         unit = UNIT_LABEL.get(service.unit, service.unit)
         if service.method == Service.Method.AREA:
@@ -372,61 +387,22 @@ class Biller:
                 self.problem(account.id, service, "нет норматива отопления")
                 return None
             volume = round_volume(norm * account.area)
-            amount = round_money(volume * tariff)
-            return Line(
-                account.id,
-                service,
-                Charge.Kind.INDIVIDUAL,
-                0,
-                Charge.Method.NORM,
-                volume,
-                tariff,
-                amount,
-                norm=norm,
-                details={
-                    "explanation": f"по нормативу: {num(account.area, 2)} м² × {num(norm, 4)} "
-                    f"{unit}/м² = {num(volume, 4)} {unit} × {num(tariff, 2)} ₽ = "
-                    f"{format_rub(amount)}"
-                },
+            text = (
+                f"по нормативу: {num(account.area, 2)} м² × {num(norm, 4)} {unit}/м² = "
+                f"{num(volume, 4)} {unit} × {num(tariff, 2)} ₽"
             )
-        amount = round_money(volume * tariff)
-        return Line(
-            account.id,
-            service,
-            Charge.Kind.INDIVIDUAL,
-            0,
-            method,
-            volume,
-            tariff,
-            amount,
-            details={"explanation": f"{text} = {format_rub(amount)}"},
-        )
+            return self.line(account, service, Charge.Method.NORM, volume, tariff, text, norm=norm)
+        return self.line(account, service, method, volume, tariff, text)
 
     def wastewater_line(self, account, service, water) -> Line | None:
-        tariff = self.c.tariff(service, 0)
-        if tariff is None:
-            self.problem(None, service, "нет тарифа на период")
-            return None
-        if not water:
+        tariff = self.single_rate(service)
+        if tariff is None or not water:
             return None
         volume = sum((v for v, _ in water.values()), ZERO)
         method = max((m for _, m in water.values()), key=METHOD_RANK.get)
-        amount = round_money(volume * tariff)
         parts = " + ".join(f"{num(v)}" for v, _ in water.values())
-        return Line(
-            account.id,
-            service,
-            Charge.Kind.INDIVIDUAL,
-            0,
-            method,
-            volume,
-            tariff,
-            amount,
-            details={
-                "explanation": f"ХВС + ГВС: {parts} = {num(volume)} м³ × {num(tariff, 2)} ₽ = "
-                f"{format_rub(amount)}"
-            },
-        )
+        text = f"ХВС + ГВС: {parts} = {num(volume)} м³ × {num(tariff, 2)} ₽"
+        return self.line(account, service, method, volume, tariff, text)
 
     def norm_volume(self, account: AccountRow, service: Service) -> tuple[Decimal, Decimal] | None:
         norm = self.c.norm(service, Norm.Kind.PER_PERSON, account.building_id)
@@ -577,11 +553,8 @@ class Biller:
             text += f" × {num(coefficient, 1)}"
             method = Charge.Method.NORM_COEFFICIENT
         tariff = self.c.tariff(service, 0)
-        amount = round_money(volume * tariff)
-        details = {
-            "explanation": f"{text} = {num(volume)} {unit} × {num(tariff, 2)} ₽ = "
-            f"{format_rub(amount)}"
-        }
+        text = f"{text} = {num(volume)} {unit} × {num(tariff, 2)} ₽"
+        details = {}
         if meters:
             share = round_volume(volume / len(meters))
             details["cursors"] = {
@@ -598,21 +571,12 @@ class Biller:
                 }
                 for meter, cursor, _ in meters
             }
-        return [
-            Line(
-                account.id,
-                service,
-                Charge.Kind.INDIVIDUAL,
-                0,
-                method,
-                volume,
-                tariff,
-                amount,
-                norm=norm,
-                coefficient=coefficient if coefficient != 1 else None,
-                details=details,
-            )
-        ]
+        coefficient = coefficient if coefficient != 1 else None
+        line = self.line(
+            account, service, method, volume, tariff, text, norm=norm, coefficient=coefficient,
+            details=details,
+        )  # fmt: skip
+        return [line]
 
     def late_recalculations(self, account, service, per_meter, zones):
         """Months billed by an estimate are recalculated by the readings that arrived now.
@@ -723,21 +687,18 @@ class Biller:
                     details = {"share": str(volume)}
                 else:
                     continue
-                amount = round_money(volume * tariff)
-                details["explanation"] = f"{text} × {num(tariff, 2)} ₽ = {format_rub(amount)}"
                 lines.append(
-                    Line(
-                        account.id,
+                    self.line(
+                        account,
                         service,
-                        Charge.Kind.COMMON_HOUSE,
-                        0,
                         method,
                         volume,
                         tariff,
-                        amount,
+                        f"{text} × {num(tariff, 2)} ₽",
+                        kind=Charge.Kind.COMMON_HOUSE,
                         norm=common_norm,
                         details=details,
-                    )
+                    )  # fmt: skip
                 )
         return lines
 

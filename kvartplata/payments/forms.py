@@ -9,8 +9,7 @@ class UploadForm(forms.Form):
     bank = forms.ModelChoiceField(label="Банк", queryset=Bank.objects.none(), empty_label=None)
     file = forms.FileField(
         label="Файл реестра",
-        help_text="Текстовый файл с разделителем «;» и итоговой строкой; формат — в "
-        "docs/payments-registry.md.",
+        help_text="Текстовый файл с разделителем «;» и итоговой строкой; формат описан ниже.",
     )
 
     def __init__(self, *args, organization, **kwargs):

@@ -184,7 +184,7 @@ def match(request, payment_id: int):
         messages.error(request, str(exc))
     else:
         messages.success(
-            request, f"Платёж {payment.amount} ₽ зачтён на лицевой счёт {account.number}."
+            request, f"Платёж {format_rub(payment.amount)} зачтён на лицевой счёт {account.number}."
         )
     return _back_to_queue(request)
 
@@ -199,5 +199,5 @@ def return_payment(request, payment_id: int):
     except PaymentError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Платёж {payment.amount} ₽ отмечен как возвращённый.")
+        messages.success(request, f"Платёж {format_rub(payment.amount)} отмечен как возвращённый.")
     return _back_to_queue(request)

@@ -1,6 +1,5 @@
 """A small world for the meters tests: an organization, a flat with three meters, two residents."""
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -188,45 +187,3 @@ def resident_client(client, world):
 def staff_client(client, world):
     client.force_login(world.staff)
     return client
-
-
-def _browser_page_fallback():
-    """Used only if the shared fixture in the root conftest.py is missing."""
-    if not os.path.exists("/usr/bin/chromium"):
-        if os.environ.get("KVARTPLATA_REQUIRE_BROWSER") == "1":
-            pytest.fail("KVARTPLATA_REQUIRE_BROWSER=1 but Chromium is missing at /usr/bin/chromium")
-        pytest.skip("Chromium not found at /usr/bin/chromium")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        try:
-            yield page
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def meters_browser_page(request):
-    """The shared `browser_page` fixture when there is one, else an equivalent of our own."""
-    try:
-        return request.getfixturevalue("browser_page")
-    except pytest.FixtureLookupError:
-        pass
-    generator = _browser_page_fallback()
-    page = next(generator)
-    request.addfinalizer(lambda: next(generator, None))
-    return page

@@ -11,8 +11,8 @@ from kvartplata.meters.tests.conftest import IN_WINDOW
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_submits_readings_after_one_refusal(meters_browser_page, live_server, world):
-    page = meters_browser_page
+def test_it_submits_readings_after_one_refusal(browser_page, live_server, world):
+    page = browser_page
     with time_machine.travel(IN_WINDOW, tick=True):
         client = Client()
         client.force_login(world.resident)

@@ -198,3 +198,19 @@ def test_it_never_fails_and_accepted_readings_never_decrease(
             for a, b in zip(earlier.values(), later.values(), strict=False):
                 rollover = a > b and a > Decimal(10) ** meter.digits * Decimal("0.9")
                 assert b >= a or rollover
+
+
+def test_it_lists_the_errors_on_top_and_keeps_them_at_the_fields(resident_client, world):
+    field = f"m{world.cold.pk}_1"
+    body = post(resident_client, world, {field: "abc", f"m{world.hot.pk}_1": "70"}).content.decode()
+    summary = body.split('id="meters-errors"', 1)[1].split("</div>", 1)[0]
+    assert f'href="#id_{field}"' in summary
+    assert "Введите число цифрами" in summary
+    assert body.count("Введите число цифрами") == 2
+
+
+def test_it_shows_the_account_tabs_like_other_cabinet_pages(resident_client, world):
+    body = resident_client.get(url(world.account)).content.decode()
+    assert 'class="cab-tabs"' in body
+    assert reverse("cabinet:charges", args=[world.account.pk]) in body
+    assert 'aria-current="page"' in body
