@@ -2,8 +2,10 @@
 
 from allauth.account import views as account_views
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.utils.functional import lazy
+from django.views.generic import RedirectView, TemplateView
 
 urlpatterns = [
     path("office-tools/payments/", include("kvartplata.payments.urls")),
@@ -14,6 +16,8 @@ urlpatterns = [
     path("accounts/logout/", account_views.logout, name="logout"),
     path("accounts/", include("kvartplata.users.urls")),
     path("accounts/", include("allauth.urls")),
+    # Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg")), name="favicon"),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("meters/", include("kvartplata.meters.site_urls")),
     path("", include("kvartplata.cabinet.urls")),

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -224,6 +225,8 @@ def office(request):
     today = timezone.localdate()
     month = _month_param(request, month_start(today))
     missing = selectors.accounts_without_readings(organization=organization, month=month)
+    paginator = Paginator(missing, OFFICE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "meters/office.html",
@@ -234,8 +237,8 @@ def office(request):
             "month_value": f"{month:%Y-%m}",
             "previous_month": f"{add_months(month, -1):%Y-%m}",
             "next_month": f"{add_months(month, 1):%Y-%m}",
-            "missing": missing[:500],
-            "missing_count": missing.count(),
+            "missing": page,
+            "missing_count": paginator.count,
             "import_form": ImportForm(),
             "export_form": ExportForm(initial={"month": f"{month:%Y-%m}"}),
             "building_meters": selectors.building_meters(organization=organization),

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kvartplata.lib.money import format_rub
 from kvartplata.payments.forms import MatchForm, UploadForm
 from kvartplata.payments.models import Payment, PaymentFile
 from kvartplata.payments.services import (

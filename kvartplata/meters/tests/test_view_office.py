@@ -107,3 +107,20 @@ def test_it_is_404_for_a_meter_of_another_organization(staff_client, world):
         staff_client.get(reverse("meters_site:office_reading", args=[world.cold.pk])).status_code
         == 404
     )
+
+
+def test_it_pages_the_accounts_without_readings_and_puts_the_forms_first(staff_client, world):
+    from kvartplata.meters.tests.conftest import make_account, make_meter
+
+    for k in range(60):
+        account = make_account(world.organization, world.building, f"20{k:05d}", str(100 + k))
+        make_meter(account=account, resource="cold_water", serial_number=f"CW-X{k}")
+    url = reverse("meters_site:office") + "?month=2026-11"
+    body = staff_client.get(url).content.decode()
+    assert body.count("<tr><td>") == 50
+    assert "страница 1 из 2" in body
+    assert body.index("Загрузка показаний из CSV") < body.index("Не передали показания")
+    assert "docs/" not in body
+    second = staff_client.get(url + "&page=2").content.decode()
+    assert second.count("<tr><td>") == 62 - 50
+    assert reverse("admin:index") in body  # the staff layout links back to the back office
