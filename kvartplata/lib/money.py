@@ -30,6 +30,9 @@ def format_volume(value: Decimal, places: int = 3) -> str:
 
 
 def _as_decimal(value: Decimal) -> Decimal:
+    # The common case first: this runs several times for every line of a billing run.
+    if type(value) is Decimal and value.is_finite():
+        return value
     # A float has already lost kopecks by the time it gets here, so refuse it outright.
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise TypeError(f"Ожидается Decimal, получено {type(value).__name__}: {value!r}")

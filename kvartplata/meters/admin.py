@@ -136,9 +136,9 @@ class ReadingAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
         "meter",
         "account_number",
         "month_display",
-        "value1",
-        "value2",
-        "value3",
+        "value1_display",
+        "value2_display",
+        "value3_display",
         "kind",
         "source",
         "is_accepted",
@@ -159,3 +159,16 @@ class ReadingAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
     @admin.display(description=_("месяц"), ordering="month")
     def month_display(self, obj):
         return f"{obj.month:%m.%Y}"
+
+    # «178,1», not the column's «178,1000»: the Russian way, without trailing zeros.
+    @admin.display(description=_("показания T1"), ordering="value1")
+    def value1_display(self, obj):
+        return fmt(obj.value1) if obj.value1 is not None else "—"
+
+    @admin.display(description=_("T2"), ordering="value2")
+    def value2_display(self, obj):
+        return fmt(obj.value2) if obj.value2 is not None else "—"
+
+    @admin.display(description=_("T3"), ordering="value3")
+    def value3_display(self, obj):
+        return fmt(obj.value3) if obj.value3 is not None else "—"

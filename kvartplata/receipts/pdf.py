@@ -534,10 +534,8 @@ def _parties(page: _Page, s: dict, y: float) -> float:
     return min(ly, ry) - 2
 
 
-def _meters_and_reference(page: _Page, s: dict, y: float) -> float:
-    col = WIDTH * 0.5 - 5
-    top = y
-    y = _heading(page, top, "2. Показания индивидуальных приборов учёта", LEFT, col)
+def _meters(page: _Page, s: dict, top: float, x: float, col: float) -> float:
+    y = _heading(page, top, "2. Показания индивидуальных приборов учёта", x, col)
     columns = (
         ("Услуга", col - 168, "l"),
         ("№ прибора", 44, "l"),
@@ -559,12 +557,13 @@ def _meters_and_reference(page: _Page, s: dict, y: float) -> float:
     ]
     if not rows:
         rows = [("Приборы учёта не установлены", "", "", "", "", "")]
-    left_bottom = _table(page, LEFT, y - 2, columns, rows)
-    rx = LEFT + col + 10
-    rw = RIGHT - rx
+    return _table(page, x, y - 2, columns, rows)
+
+
+def _reference(page: _Page, s: dict, top: float, rx: float, rw: float) -> float:
     y = _heading(page, top, "4. Справочная информация", rx, rw)
     ref = s["reference"]
-    right_bottom = y - 2
+    bottom = y - 2
     if ref["norms"]:
         columns = (
             ("Нормативы потребления", rw - 112, "l"),
@@ -574,7 +573,7 @@ def _meters_and_reference(page: _Page, s: dict, y: float) -> float:
         )
         rows = [(n["service"], n["unit"], _vol(n["individual"]), _vol(n["common"]))
                 for n in ref["norms"]]  # fmt: skip
-        right_bottom = _table(page, rx, right_bottom, columns, rows) - 4
+        bottom = _table(page, rx, bottom, columns, rows) - 4
     if ref["building"]:
         columns = (
             ("Общедомовые приборы учёта", rw - 132, "l"),
@@ -584,8 +583,11 @@ def _meters_and_reference(page: _Page, s: dict, y: float) -> float:
         )
         rows = [(b["resource"], _vol(b["reading"]), _vol(b["volume"]), b["unit"])
                 for b in ref["building"]]  # fmt: skip
-        right_bottom = _table(page, rx, right_bottom, columns, rows)
-    return min(left_bottom, right_bottom) - 4
+        bottom = _table(page, rx, bottom, columns, rows)
+    if not ref["norms"] and not ref["building"]:
+        page.text(rx + 2, bottom - 8, "Нет данных", BODY, color=GREY)
+        bottom -= 12
+    return bottom
 
 
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
@@ -645,19 +647,20 @@ def _charges(page: _Page, s: dict, y: float) -> float:
     return y - 5
 
 
-def _totals_and_recalculations(page: _Page, s: dict, y: float) -> float:
-    box_w = 200
-    col = WIDTH - box_w - 10
-    top = y
-    y = _heading(page, top, "6. Перерасчёты", LEFT, col)
-    columns = (("Услуга", 100, "l"), ("Месяц", 54, "c"), ("Сумма", 46, "r"),
-               ("Основание", col - 200, "l"))  # fmt: skip
+def _recalculations(page: _Page, s: dict, top: float, x: float, col: float) -> float:
+    y = _heading(page, top, "6. Перерасчёты", x, col)
+    # The reason gets what the three short columns leave.
+    columns = (("Услуга", 76, "l"), ("Месяц", 50, "c"), ("Сумма", 44, "r"),
+               ("Основание", col - 170, "l"))  # fmt: skip
     rows = [
         (r["service"], _month(r["month"]), _num(r["amount"]), r["reason"])
         for r in s["recalculations"]
     ] or [("Перерасчётов нет", "", "", "")]
-    left_bottom = _table(page, LEFT, y - 2, columns, rows)
-    bx = RIGHT - box_w
+    return _table(page, x, y - 2, columns, rows)
+
+
+def _totals(page: _Page, s: dict, top: float, bx: float, box_w: float) -> float:
+    right = bx + box_w
     y = _heading(page, top, "Итоги", bx, box_w)
     t = s["totals"]
     opening = Decimal(t["opening"])
@@ -672,15 +675,34 @@ def _totals_and_recalculations(page: _Page, s: dict, y: float) -> float:
     ty = y - 8
     for label, value, bold in lines:
         page.text(bx + 2, ty, label, 7, bold)
-        page.text(RIGHT - 2, ty, value, 7, bold, "r")
+        page.text(right - 2, ty, value, 7, bold, "r")
         ty -= 9.4
+    # The grey bar starts below the descenders of the last line above it, not over them.
+    ty -= 4
     page.rect(bx, ty - 5.5, box_w, 15)
     page.text(bx + 3, ty, "ИТОГО К ОПЛАТЕ", 8.5, True)
-    page.text(RIGHT - 3, ty, _rub(t["total_due"]), 9.5, True, "r")
+    page.text(right - 3, ty, _rub(t["total_due"]), 9.5, True, "r")
     ty -= 16
     page.text(bx + 3, ty, "Срок оплаты", 7)
-    page.text(RIGHT - 3, ty, f"до {_date(s['due_date'])}", 7.5, True, "r")
-    return min(left_bottom, ty) - 6
+    page.text(right - 3, ty, f"до {_date(s['due_date'])}", 7.5, True, "r")
+    return ty - 2
+
+
+def _meters_and_totals(page: _Page, s: dict, y: float) -> float:
+    """Section 2 on the left, the totals box on the right: the amount due is seen first."""
+    box_w = 200
+    left_bottom = _meters(page, s, y, LEFT, WIDTH - box_w - 10)
+    right_bottom = _totals(page, s, y, RIGHT - box_w, box_w)
+    return min(left_bottom, right_bottom) - 4
+
+
+def _reference_and_recalculations(page: _Page, s: dict, y: float) -> float:
+    """Sections 4 and 6 side by side, after section 3: the ЕПД's order, left to right."""
+    # The reference tables hold short names and numbers; the reasons of section 6 need room.
+    col = 230
+    left_bottom = _reference(page, s, y, LEFT, col)
+    right_bottom = _recalculations(page, s, y, LEFT + col + 10, RIGHT - LEFT - col - 10)
+    return min(left_bottom, right_bottom) - 6
 
 
 QR_SIZE = 100.0
@@ -740,9 +762,10 @@ def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
     y = PAGE_H - MARGIN
     y = _header(page, s, y)
     y = _parties(page, s, y - 2)
-    y = _meters_and_reference(page, s, y)
+    # Sections in the ЕПД's order, top to bottom: 1, 2 (with the totals), 3, then 4 and 6.
+    y = _meters_and_totals(page, s, y)
     y = _charges(page, s, y)
-    y = _totals_and_recalculations(page, s, y)
+    y = _reference_and_recalculations(page, s, y)
     if s.get("notice"):
         y -= 10
         page.text(LEFT, y, s["notice"], 6.8, True, width=WIDTH)
