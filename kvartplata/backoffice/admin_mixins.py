@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.registry.models import Organization
@@ -137,7 +138,31 @@ class TenantInlineMixin(OrganizationScopedMixin):
     """Inlines: the same scoping as OrganizationScopedMixin for the rows and their choices."""
 
 
-class TenantAdmin(AuditLogMixin, OrganizationScopedMixin, admin.ModelAdmin):
+class RussianTitlesMixin:
+    """Page titles that read right in Russian whatever the gender of the model's name.
+
+    Django's Russian admin puts verbose_name into phrases that need another case («Выберите
+    услуга для изменения», «Добавить услуга»); a noun phrase with a colon needs none.
+    """
+
+    def changelist_view(self, request, extra_context=None):
+        title = capfirst(str(self.model._meta.verbose_name_plural))
+        return super().changelist_view(request, {"title": title, **(extra_context or {})})
+
+    def add_view(self, request, form_url="", extra_context=None):
+        title = f"Новая запись: {self.model._meta.verbose_name}"
+        return super().add_view(request, form_url, {"title": title, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The permission is asked without the object: a title needs no extra query.
+        verb = "Изменение" if self.has_change_permission(request) else "Просмотр"
+        title = f"{verb}: {self.model._meta.verbose_name}"
+        return super().change_view(
+            request, object_id, form_url, {"title": title, **(extra_context or {})}
+        )
+
+
+class TenantAdmin(RussianTitlesMixin, AuditLogMixin, OrganizationScopedMixin, admin.ModelAdmin):
     """Base admin of a tenant-owned model: scoped, audited, 404 for others' rows."""
 
     list_per_page = 50
@@ -194,7 +219,7 @@ class ReadOnlyMixin:
         return False
 
 
-class GlobalReferenceAdmin(AuditLogMixin, admin.ModelAdmin):
+class GlobalReferenceAdmin(RussianTitlesMixin, AuditLogMixin, admin.ModelAdmin):
     """Reference data shared by all organizations (key rate, moratoria): only superusers edit."""
 
     def has_add_permission(self, request):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from kvartplata.backoffice.admin_filters import ArchivedFilter, MonthFilter
 from kvartplata.backoffice.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 from kvartplata.meters.models import Meter, Reading
+from kvartplata.meters.validation import fmt
 
 METER_ORGANIZATION_PATHS = ("account__organization", "building__organization")
 
@@ -161,7 +162,7 @@ class ReadingAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
         return f"{obj.month:%m.%Y}"
 
     # «178,1», not the column's «178,1000»: the Russian way, without trailing zeros.
-    @admin.display(description=_("показания T1"), ordering="value1")
+    @admin.display(description=_("T1"), ordering="value1")
     def value1_display(self, obj):
         return fmt(obj.value1) if obj.value1 is not None else "—"
 
