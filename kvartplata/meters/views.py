@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -133,13 +134,14 @@ def _error_summary(form, cards) -> list[dict]:
     summary = []
     for card in cards:
         meter = card["row"].meter
+        name = f"{capfirst(meter.get_resource_display())}, № {meter.serial_number}"
         bound = [*card["fields"], card["confirm"]]
         for field in bound:
             for message in field.errors:
                 summary.append(
                     {
                         "anchor": field.auto_id,
-                        "meter": f"{meter.get_resource_display()}, № {meter.serial_number}",
+                        "meter": name,
                         "message": message,
                     }
                 )
