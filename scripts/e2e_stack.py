@@ -574,6 +574,38 @@ def stop_on_signal(signum, _frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def stack_env(*, base: str, smtp_port: int, workdir: Path, db_name: str, redis_url: str) -> dict:
+    """Production settings for the stack (DEBUG off) over plain HTTP on loopback."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"HUEY_IMMEDIATE", "SQLITE_TEST_NAME", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="kvartplata.settings",
+        DEBUG="0",
+        SECRET_KEY="stack-" + os.urandom(24).hex(),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL=base,
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{db_name}",
+        REDIS_URL=redis_url,
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        DATA_DIR=str(workdir / "data"),
+        DEMO_RESIDENT_PASSWORD=RESIDENT_PASSWORD,
+        DEMO_STAFF_PASSWORD=STAFF_PASSWORD,
+        # Two-factor sign-in for staff stays optional (its default): the operator has no device.
+        OFFICE_REQUIRE_2FA="0",
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, stop_on_signal)
     for tool in ("psql", "pdftoppm", "zbarimg"):
@@ -585,32 +617,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kv_stack_"))
     smtp_port, http_port = free_port(), free_port()
     base = f"http://127.0.0.1:{http_port}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"HUEY_IMMEDIATE", "SQLITE_TEST_NAME", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="kvartplata.settings",
-        DEBUG="0",
-        SECRET_KEY="e2e-" + os.urandom(24).hex(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL=base,
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        DATABASE_URL=f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{DB_NAME}",
-        REDIS_URL=REDIS_URL,
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
-        DATA_DIR=str(workdir / "data"),
-        DEMO_RESIDENT_PASSWORD=RESIDENT_PASSWORD,
-        DEMO_STAFF_PASSWORD=STAFF_PASSWORD,
-        # Two-factor sign-in for staff stays optional (its default): the operator has no device.
-        OFFICE_REQUIRE_2FA="0",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
+    env = stack_env(
+        base=base, smtp_port=smtp_port, workdir=workdir, db_name=DB_NAME, redis_url=REDIS_URL
     )
     services: list[Service] = []
     mailbox = MailBox()

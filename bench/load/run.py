@@ -66,33 +66,9 @@ def seconds(text: str) -> int:
 
 def stack_env(base: str, smtp_port: int, workdir: Path) -> dict[str, str]:
     """The e2e run's production settings (DEBUG off, plain HTTP on loopback) on kv_load."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"HUEY_IMMEDIATE", "SQLITE_TEST_NAME", "DJANGO_SETTINGS_MODULE"}
-    }
-    env.update(
-        DJANGO_SETTINGS_MODULE="kvartplata.settings",
-        DEBUG="0",
-        SECRET_KEY="load-" + os.urandom(24).hex(),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SITE_URL=base,
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        DATABASE_URL=f"postgres://{stack.PG_USER}@{stack.PG_HOST}:{stack.PG_PORT}/{DB_NAME}",
-        REDIS_URL=REDIS_URL,
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(smtp_port),
-        DATA_DIR=str(workdir / "data"),
-        DEMO_RESIDENT_PASSWORD=stack.RESIDENT_PASSWORD,
-        DEMO_STAFF_PASSWORD=stack.STAFF_PASSWORD,
-        OFFICE_REQUIRE_2FA="0",
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
+    return stack.stack_env(
+        base=base, smtp_port=smtp_port, workdir=workdir, db_name=DB_NAME, redis_url=REDIS_URL
     )
-    return env
 
 
 def psql_value(sql: str) -> str:

@@ -31,7 +31,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 
-from kvartplata.lib.periods import period_label
+from kvartplata.lib.periods import MONTH_NAMES_GENITIVE, period_label
 from kvartplata.receipts import qr
 from kvartplata.receipts.snapshot import validate_snapshot
 
@@ -55,20 +55,6 @@ WIDTH = RIGHT - LEFT
 GREY = "0.35 g"
 BLACK = "0 g"
 SHADE = "0.92 g"
-MONTHS_GEN = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
 NBSP = "\u00a0"
 MINUS = "\u2212"
 DASH = "—"
@@ -455,7 +441,7 @@ def _header(page: _Page, s: dict, y: float) -> float:
         LEFT,
         y - 33,
         f"за {period_label(period)} г.  ·  № {s['number']} от "
-        f"{issued.day} {MONTHS_GEN[issued.month - 1]} {issued.year} г.",
+        f"{issued.day} {MONTH_NAMES_GENITIVE[issued.month - 1]} {issued.year} г.",
         8.5,
         True,
     )
