@@ -10,7 +10,7 @@ from kvartplata.lib.periods import parse_period
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.meters.selectors import readings_for_export
 from kvartplata.meters.services import reading_enter
-from kvartplata.meters.validation import fmt
+from kvartplata.meters.validation import plain
 from kvartplata.registry.models import Organization
 
 HEADER = ["account", "serial_number", "month", "value1", "value2", "value3", "confirm"]
@@ -163,7 +163,7 @@ def readings_export(*, organization: Organization, month: date) -> str:
     writer.writerow(HEADER)
     label = f"{month:%Y-%m}"
     for reading in readings_for_export(organization=organization, month=month):
-        values = [fmt(v) if v is not None else "" for v in reading.values()]
+        values = [plain(v) if v is not None else "" for v in reading.values()]
         values += [""] * (3 - len(values))
         writer.writerow(
             [

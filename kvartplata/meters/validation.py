@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from kvartplata.lib.money import format_volume
 from kvartplata.lib.periods import add_months, month_start, period_label
 
 ELECTRICITY = "electricity"
@@ -80,12 +81,18 @@ class WindowDecision:
         return self.month is None
 
 
-def fmt(value: Decimal) -> str:
-    """A number as Russians write it: decimal comma, no exponent, no trailing zeros."""
+def plain(value: Decimal) -> str:
+    """A number for a file: decimal comma, no exponent, no trailing zeros, no grouping."""
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(".", ",")
+
+
+def fmt(value: Decimal) -> str:
+    """A number as Russians read it: «3 791,8» — grouped thousands, no trailing zeros."""
+    places = len(format(value, "f").partition(".")[2].rstrip("0"))
+    return format_volume(value, places)
 
 
 def quantize(value: Decimal, precision: int) -> Decimal:
