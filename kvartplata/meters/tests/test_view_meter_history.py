@@ -17,7 +17,7 @@ def test_it_shows_readings_and_consumption(resident_client, world, django_assert
     body = response.content.decode()
     assert response.status_code == 200
     assert "Электроэнергия, № EL-1" in body
-    assert "<td class=\"num\">1\u00a0300</td>" in body  # October, T1 (grouped thousands)
+    assert '<td class="num">1\u00a0300</td>' in body  # October, T1 (grouped thousands)
     assert '<td class="num">100</td>' in body  # consumption of a month, T1
     assert "начальные показания" in body
 
