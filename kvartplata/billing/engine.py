@@ -11,7 +11,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 from django.db.models import Q
@@ -35,7 +35,7 @@ from kvartplata.billing.models import (
     Service,
     Tariff,
 )
-from kvartplata.lib.db import bulk_insert
+from kvartplata.lib.db import bulk_insert, from_kopecks, kopecks_sum
 from kvartplata.lib.money import format_rub, format_volume, round_money
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
@@ -44,6 +44,8 @@ from kvartplata.registry.models import Building, PersonalAccount
 ZERO = Decimal(0)
 BATCH = 2000  # accounts per batch: a few queries each
 METHOD_RANK = {"meter": 0, "average": 1, "norm": 2, "norm_coefficient": 3}
+# Billed by one INSERT … SELECT per service, not line by line in Python.
+SET_BASED = {Service.Method.AREA, Service.Method.PERSON}
 UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
 CHARGE_COLUMNS = [
     "account_id",
@@ -216,7 +218,7 @@ def _accounts(context: Context) -> list[AccountRow]:
     return [
         AccountRow(
             id=i,
-            area=(area * share).quantize(Decimal("0.01")),
+            area=(area * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
             residents=residents,
             building_id=building_id,
             non_residential=kind == "non_residential",
@@ -344,7 +346,7 @@ class Biller:
                     line = self.wastewater_line(account, service, water)
                     if line:
                         lines.append(line)
-                else:
+                elif method not in SET_BASED:
                     line = self.simple_line(account, service)
                     if line:
                         lines.append(line)
@@ -766,8 +768,76 @@ def compute_charges(
             done += len(batch)
             if progress:
                 progress(done // passes, total)
+    set_based = [s for s in context.services if s.method in SET_BASED]
+    for service in set_based:
+        tariff = biller.single_rate(service)
+        if tariff is not None:
+            result.lines += insert_set_based(context, service, tariff, run_id)
+    for account_id, amount in _sums_by_account(period, set_based).items():
+        totals[account_id] += amount
     result.totals = dict(totals)
     return result
+
+
+# Exact integer arithmetic in SQL on both databases: areas in 0,01 m² (the share in 1/10 000),
+# tariffs in 1/10 000 ₽, amounts in kopecks rounded half-up. SQLite keeps decimals as binary
+# floats, so nothing here may be multiplied as a decimal.
+AREA_CENTS = (
+    "((CAST(ROUND(p.total_area * 100) AS BIGINT) * CAST(ROUND(a.share * 10000) AS BIGINT)"
+    " + 5000) / 10000)"
+)
+SET_BASED_VOLUME = {
+    Service.Method.AREA: (AREA_CENTS, 100),
+    Service.Method.PERSON: ("CAST(a.residents AS BIGINT)", 1),
+}
+
+
+def insert_set_based(context: Context, service: Service, tariff: Decimal, run_id) -> int:
+    """One INSERT … SELECT for a service billed by area or per person: a line per account."""
+    units, scale = SET_BASED_VOLUME[service.method]
+    tariff_units = int(tariff * 10000)
+    # volume × tariff in 1/(scale × 10 000) ₽ → kopecks: divide by scale × 100, half-up.
+    divisor = scale * 100
+    sql = f"""
+        INSERT INTO billing_charge ({", ".join(CHARGE_COLUMNS)})
+        SELECT a.id, %s, %s, 'individual', 0, %s,
+            {units} / {float(scale)!r}, %s, NULL, NULL,
+            (({units}) * {tariff_units} + {divisor // 2}) / {divisor} / 100.0,
+            '{{}}', %s
+        FROM registry_personalaccount a
+        JOIN registry_premises p ON p.id = a.premises_id
+        WHERE a.organization_id = %s AND a.opened_on <= %s
+            AND (a.closed_on IS NULL OR a.closed_on >= %s)
+    """  # noqa: S608 - only constants and integers are formatted in
+    method = Charge.Method.AREA if service.method == Service.Method.AREA else Charge.Method.PERSON
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                context.period.id,
+                service.id,
+                method,
+                tariff,
+                run_id,
+                context.organization.id,
+                context.end,
+                context.month,
+            ],
+        )
+        return cursor.rowcount
+
+
+def _sums_by_account(period: Period, services: list[Service]) -> dict[int, Decimal]:
+    if not services:
+        return {}
+    placeholders = ", ".join(["%s"] * len(services))
+    sql = f"""
+        SELECT account_id, {kopecks_sum("amount")} FROM billing_charge
+        WHERE period_id = %s AND service_id IN ({placeholders}) GROUP BY account_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.id, *(s.id for s in services)])
+        return {account_id: from_kopecks(k) for account_id, k in cursor.fetchall()}
 
 
 def biller_has_common(context: Context) -> bool:

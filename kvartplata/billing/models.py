@@ -332,6 +332,23 @@ class Charge(models.Model):
     def __str__(self):
         return f"{self.account} {self.period} {self.service}: {self.amount}"
 
+    @property
+    def explanation(self) -> str:
+        """How the line was computed, in words and numbers («по площади: 48,29 м² × …»)."""
+        text = (self.details or {}).get("explanation")
+        if text:
+            return text
+        # Lines billed set-based (by area, per person) carry no text: it follows from the row.
+        from kvartplata.lib.money import format_rub, format_volume
+
+        total = format_rub(self.amount)
+        tariff = format_volume(self.tariff, 2)
+        if self.method == self.Method.AREA:
+            return f"по площади: {format_volume(self.volume, 2)} м² × {tariff} ₽ = {total}"
+        if self.method == self.Method.PERSON:
+            return f"по числу проживающих: {int(self.volume)} чел. × {tariff} ₽ = {total}"
+        return ""
+
 
 class Recalculation(models.Model):
     """A correction («перерасчёт») booked in an open month for the month it concerns."""

@@ -241,3 +241,25 @@ def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
     # 20 m³ in all: 8 billed in March, 12 in April; nothing twice, nothing lost.
     assert line(first, water, month=APRIL).volume == D(12)
     assert not Recalculation.objects.filter(account=first).exists()
+
+
+def test_it_bills_area_and_person_lines_set_based_half_up_to_the_kopeck():
+    org = f.organization()
+    prov = f.provider(org)
+    bld = f.building(org)
+    acc = f.account(org, bld, "1", area="10.01", residents=3)
+    half = f.account(org, bld, "2", area="48.29", residents=0)
+    half.share = D("0.5")
+    half.save()
+    area = f.service(org, prov, "maint", method="area", price="0.5", unit="m2")
+    person = f.service(org, prov, "waste", method="person", price="186.505", unit="person")
+    f.open_month(org, MARCH)
+    billing_run(organization=org)
+    # 10,01 m² × 0,50 ₽ = 5,005 → 5,01 ₽ (half-up, not to even).
+    assert (line(acc, area).volume, line(acc, area).amount) == (D("10.01"), D("5.01"))
+    # 3 persons × 186,505 ₽ = 559,515 → 559,52 ₽.
+    assert (line(acc, person).volume, line(acc, person).amount) == (D(3), D("559.52"))
+    # Half of 48,29 m² is 24,145 → 24,15 m²; × 0,50 ₽ = 12,075 → 12,08 ₽.
+    assert (line(half, area).volume, line(half, area).amount) == (D("24.15"), D("12.08"))
+    assert line(acc, area).explanation == "по площади: 10,01 м² × 0,50 ₽ = 5,01\u00a0₽"
+    assert LedgerEntry.objects.get(account=acc, kind="charge").amount == D("564.53")

@@ -26,7 +26,7 @@ def test_it_shows_every_charge_line_of_the_month_with_its_explanation(demo_clien
     assert charges.exists()
     for charge in charges:
         assert format_rub(charge.amount) in html
-        assert escape(charge.details["explanation"]) in html
+        assert escape(charge.explanation) in html
         if charge.kind == Charge.Kind.COMMON_HOUSE and "building_volume" in charge.details:
             assert format_volume(Decimal(charge.details["building_volume"])) in html
     assert html.count("<details") >= charges.count()
