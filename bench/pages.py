@@ -17,7 +17,6 @@ Without DATABASE_URL it builds a small world in a SQLite file under /tmp (``--ac
 import argparse
 import http.client
 import os
-import platform
 import re
 import signal
 import socket
@@ -29,22 +28,12 @@ import threading
 import time
 from pathlib import Path
 
+from machine_info import machine  # noqa: E402 - bench/ is the script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, nproc={os.cpu_count()}, Python {platform.python_version()}"
 
 
 def manage(env: dict, *args: str) -> str:

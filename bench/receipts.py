@@ -7,13 +7,13 @@ the machine disturbs it less than wall time; wall time is printed too.
 
 import argparse
 import html
-import os
-import platform
 import resource
 import sys
 import time
 import tracemalloc
 from pathlib import Path
+
+from machine_info import machine  # noqa: E402 - bench/ is the script's own folder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -21,18 +21,6 @@ import segno  # noqa: E402
 
 from kvartplata.receipts import pdf, qr  # noqa: E402
 from kvartplata.receipts.snapshot import sample_snapshot  # noqa: E402
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, nproc={os.cpu_count()}, Python {platform.python_version()}"
 
 
 def maxrss_mb() -> float:
