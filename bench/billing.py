@@ -27,9 +27,25 @@ from kvartplata.billing.services import billing_run_execute, billing_run_start  
 from kvartplata.registry.models import Organization, PersonalAccount  # noqa: E402
 
 
+def slow_sql_printer(threshold: float):
+    def wrapper(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            took = time.perf_counter() - began
+            if took >= threshold:
+                print(f"{took:7.3f} s  {' '.join(sql.split())[:150]}")
+
+    return wrapper
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--slow-sql", type=float, default=0, help="print statements slower than this (seconds)"
+    )
     args = parser.parse_args()
     org = Organization.objects.first()
     if org is None:
@@ -38,6 +54,8 @@ def main():
     accounts = PersonalAccount.objects.filter(organization=org).count()
     print(f"database: {connection.vendor}; accounts: {accounts}; period: {period.month:%Y-%m}")
 
+    if args.slow_sql:
+        connection.execute_wrappers.append(slow_sql_printer(args.slow_sql))
     started = time.perf_counter()
     run = billing_run_start(organization=org, enqueue=False)
     if args.profile:

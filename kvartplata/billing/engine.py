@@ -8,6 +8,7 @@ estimate since — so that the next month needs only this month's lines, not the
 
 import calendar
 import datetime
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import connection
 from django.db.models import Q
 
-from kvartplata.billing.calc.common_house import area_share, cap_by_norm
+from kvartplata.billing import setbased
 from kvartplata.billing.calc.volumes import (
     AVERAGE_MAX_PERIODS,
     AVERAGE_MIN_MONTHS_NEWER_METER,
@@ -27,15 +28,19 @@ from kvartplata.billing.calc.volumes import (
     round_volume,
 )
 from kvartplata.billing.models import (
+    HISTORY_SLOTS,
+    MAX_ZONES,
     Charge,
+    MeterState,
     Norm,
     Period,
     Recalculation,
     Resource,
     Service,
     Tariff,
+    history_column,
 )
-from kvartplata.lib.db import bulk_insert, from_kopecks, kopecks_sum
+from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.money import format_rub, format_volume, round_money
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
@@ -154,6 +159,9 @@ class Context:
             )
         }
         self.building_volumes = self._building_volumes()
+        self.previous_period = Period.objects.filter(
+            organization=self.organization, month=self.prev_month
+        ).first()
 
     def tariff(self, service: Service, zone: int) -> Decimal | None:
         found = self.tariffs.get((service.id, zone))
@@ -199,10 +207,10 @@ class Context:
         return volumes
 
 
-def _accounts(context: Context) -> list[AccountRow]:
+def _accounts(context: Context, ids) -> list[AccountRow]:
     rows = (
         PersonalAccount.objects.filter(
-            organization=context.organization, opened_on__lte=context.end
+            organization=context.organization, opened_on__lte=context.end, id__in=ids
         )
         .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=context.month))
         .order_by("id")
@@ -235,8 +243,7 @@ class Biller:
         self.result = result
         self.metered = [s for s in context.services if s.method == Service.Method.METER]
         self.metered_ids = [s.id for s in self.metered]
-        # Σ individual volume per (building, service) for the common-house formulas.
-        self.building_individual: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+        self.states: list[dict] = []
         self.reported: set = set()
 
     def problem(self, account_id, service, text):
@@ -285,16 +292,19 @@ class Biller:
             meter_id__in=meter_ids, month=c.month, is_accepted=True
         ).values_list("meter_id", "value1", "value2", "value3", "meter__zones"):
             self.readings[meter_id] = [v or ZERO for v in (v1, v2, v3)[:zones]]
-        self.cursors: dict[int, dict] = {}
-        for details in Charge.objects.filter(
-            account_id__in=ids,
-            period__organization=c.organization,
-            period__month=c.prev_month,
-            kind=Charge.Kind.INDIVIDUAL,
-            service_id__in=self.metered_ids,
-        ).values_list("details", flat=True):
-            for meter_id, cursor in (details or {}).get("cursors", {}).items():
-                self.cursors[int(meter_id)] = cursor
+        self.cursors: dict[int, dict] = self.state_cursors(meter_ids)
+        legacy = [i for i in meter_ids if i not in self.cursors]
+        if legacy:
+            # Runs before meter states existed kept the cursors in the previous month's lines.
+            for details in Charge.objects.filter(
+                account_id__in=ids,
+                period__organization=c.organization,
+                period__month=c.prev_month,
+                kind=Charge.Kind.INDIVIDUAL,
+                service_id__in=self.metered_ids,
+            ).values_list("details", flat=True):
+                for meter_id, cursor in (details or {}).get("cursors", {}).items():
+                    self.cursors.setdefault(int(meter_id), cursor)
         missing = [i for i in meter_ids if i not in self.cursors]
         self.history: dict[int, list[tuple[datetime.date, list[Decimal]]]] = defaultdict(list)
         if missing:
@@ -328,32 +338,83 @@ class Biller:
 
     # --- lines -------------------------------------------------------------------------------
 
-    def bill(self, accounts: list[AccountRow]) -> list[Line]:
+    def state_cursors(self, meter_ids: list[int]) -> dict[int, dict]:
+        """Cursors of meters from their states after the previous month's run."""
+        c = self.c
+        if not meter_ids or c.previous_period is None:
+            return {}
+        states = {
+            s.meter_id: s
+            for s in MeterState.objects.filter(period=c.previous_period, meter_id__in=meter_ids)
+        }
+        zones_of = {m.id: m.zones for ms in self.meters.values() for m in ms}
+        gaps: dict[int, list] = defaultdict(list)
+        longest = max((s.gap for s in states.values()), default=0)
+        if longest:
+            for meter_id, month, *e in (
+                MeterState.objects.filter(
+                    meter_id__in=[i for i, s in states.items() if s.gap],
+                    period__organization=c.organization,
+                    period__month__gte=add_months(c.month, -longest),
+                    period__month__lt=c.month,
+                )
+                .order_by("period__month")
+                .values_list("meter_id", "period__month", "e1", "e2", "e3")
+            ):
+                gaps[meter_id].append((month, e))
+        cursors = {}
+        for meter_id, state in states.items():
+            zones = range(1, zones_of[meter_id] + 1)
+            slots = range(HISTORY_SLOTS - state.hn + 1, HISTORY_SLOTS + 1)
+            cursors[meter_id] = {
+                "v": [str(from_micro(getattr(state, f"r{z}"))) for z in zones],
+                "h": [
+                    [str(from_micro(getattr(state, history_column(z, k)))) for z in zones]
+                    for k in slots
+                ],
+                "g": [
+                    {"m": month.isoformat(), "vol": [str(from_micro(e[z - 1])) for z in zones]}
+                    for month, e in gaps[meter_id][-state.gap :]
+                ]
+                if state.gap
+                else [],
+            }
+        return cursors
+
+    def state(self, meter: MeterRow, cursor: dict, method: str, volumes: list[Decimal]):
+        """The meter's state after this month, for the next month's run."""
+        row = {
+            "period_id": self.c.period.id,
+            "meter_id": meter.id,
+            "account_id": meter.account_id,
+            "method": method,
+            "gap": len(cursor.get("g", [])),
+            "hn": len(cursor.get("h", [])),
+        }
+        for z in range(1, MAX_ZONES + 1):
+            v = cursor["v"][z - 1] if z <= len(cursor["v"]) else None
+            row[f"r{z}"] = micro(Decimal(v)) if v is not None else None
+            row[f"e{z}"] = micro(volumes[z - 1]) if z <= len(volumes) else None
+        hist = cursor.get("h", [])[-HISTORY_SLOTS:]
+        for k in range(1, HISTORY_SLOTS + 1):
+            i = len(hist) - (HISTORY_SLOTS - k) - 1
+            for z in range(1, MAX_ZONES + 1):
+                value = hist[i][z - 1] if i >= 0 and z <= len(hist[i]) else None
+                row[history_column(z, k)] = micro(Decimal(value)) if value is not None else None
+        self.states.append(row)
+
+    def bill_left(self, accounts: list[AccountRow], left: dict) -> list[Line]:
+        """Lines SQL left to Python: the services named for each account."""
         self.load(accounts)
         lines: list[Line] = []
         for account in accounts:
-            water: dict[str, tuple[Decimal, str]] = {}
-            for service in self.c.services:
-                method = service.method
-                if method == Service.Method.METER:
-                    got = self.metered_lines(account, service)
-                    lines.extend(got)
-                    if service.resource in (Resource.COLD_WATER, Resource.HOT_WATER) and got:
-                        volume = sum((line.volume for line in got), ZERO)
-                        worst = max((line.method for line in got), key=METHOD_RANK.get)
-                        water[service.resource] = (volume, worst)
-                elif method == Service.Method.WASTEWATER:
-                    line = self.wastewater_line(account, service, water)
-                    if line:
-                        lines.append(line)
-                elif method not in SET_BASED:
+            for service in left[account.id]:
+                if service.method == Service.Method.METER:
+                    lines.extend(self.metered_lines(account, service))
+                else:
                     line = self.simple_line(account, service)
                     if line:
                         lines.append(line)
-        for line in lines:
-            account_building = self._building_of[line.account_id]
-            if line.service.has_common_house:
-                self.building_individual[(account_building, line.service.id)] += line.volume
         return lines
 
     def single_rate(self, service: Service) -> Decimal | None:
@@ -396,16 +457,6 @@ class Biller:
             return self.line(account, service, Charge.Method.NORM, volume, tariff, text, norm=norm)
         return self.line(account, service, method, volume, tariff, text)
 
-    def wastewater_line(self, account, service, water) -> Line | None:
-        tariff = self.single_rate(service)
-        if tariff is None or not water:
-            return None
-        volume = sum((v for v, _ in water.values()), ZERO)
-        method = max((m for _, m in water.values()), key=METHOD_RANK.get)
-        parts = " + ".join(f"{num(v)}" for v, _ in water.values())
-        text = f"ХВС + ГВС: {parts} = {num(volume)} м³ × {num(tariff, 2)} ₽"
-        return self.line(account, service, method, volume, tariff, text)
-
     def norm_volume(self, account: AccountRow, service: Service) -> tuple[Decimal, Decimal] | None:
         norm = self.c.norm(service, Norm.Kind.PER_PERSON, account.building_id)
         if norm is None:
@@ -440,7 +491,7 @@ class Biller:
         zones = self.zone_list(service)
         volumes = {z: ZERO for z in zones}
         method = "meter"
-        texts, cursors = [], {}
+        texts = []
         for meter, _cursor, (kind, zone_volumes, new_cursor, text) in per_meter:
             for i, v in enumerate(zone_volumes):
                 z = zones[i] if i < len(zones) else zones[-1]
@@ -448,7 +499,7 @@ class Biller:
             if METHOD_RANK[kind] > METHOD_RANK[method]:
                 method = kind
             texts.append(text)
-            cursors[str(meter.id)] = new_cursor
+            self.state(meter, new_cursor, kind, zone_volumes)
         lines = []
         for i, z in enumerate(zones):
             tariff = tariffs[i]
@@ -457,8 +508,6 @@ class Biller:
                 "explanation": "; ".join(texts)
                 + f"; {num(volumes[z])} {unit} × {num(tariff, 2)} ₽ = {format_rub(amount)}"
             }
-            if i == 0:
-                details["cursors"] = cursors
             lines.append(
                 Line(
                     account.id,
@@ -559,20 +608,15 @@ class Biller:
         details = {}
         if meters:
             share = round_volume(volume / len(meters))
-            details["cursors"] = {
-                str(meter.id): {
+            for meter, cursor, _ in meters:
+                each = [round_volume(share / meter.zones)] * meter.zones
+                gap = {"m": self.c.month.isoformat(), "vol": [str(v) for v in each]}
+                cursor_out = {
                     "v": cursor["v"],
                     "h": cursor.get("h", []),
-                    "g": cursor.get("g", [])
-                    + [
-                        {
-                            "m": self.c.month.isoformat(),
-                            "vol": [str(round_volume(share / meter.zones))] * meter.zones,
-                        }
-                    ],
+                    "g": cursor.get("g", []) + [gap],
                 }
-                for meter, cursor, _ in meters
-            }
+                self.state(meter, cursor_out, "norm", each)
         coefficient = coefficient if coefficient != 1 else None
         line = self.line(
             account, service, method, volume, tariff, text, norm=norm, coefficient=coefficient,
@@ -636,73 +680,61 @@ class Biller:
 
     # --- common-house needs ------------------------------------------------------------------
 
-    def common_house_lines(self, accounts: list[AccountRow]) -> list[Line]:
+    def common_house_buildings(self, service: Service, individual: dict[int, Decimal]) -> list:
+        """Per building, what the set-based ОДН lines need (`setbased.SetBased.common_house`)."""
         c = self.c
-        lines = []
-        services = [s for s in c.services if s.has_common_house]
-        for service in services:
-            tariff = c.tariff(service, 0)
-            if tariff is None:
+        rows = []
+        for building_id, building in c.buildings.items():
+            if building.total_area is None or building.total_area <= 0:
+                self.problem(None, service, f"нет общей площади дома № {building_id}")
                 continue
-            unit = UNIT_LABEL.get(service.unit, service.unit)
-            for account in accounts:
-                building = c.buildings[account.building_id]
-                common_norm = c.norm(service, Norm.Kind.COMMON_AREA, account.building_id)
-                by_norm = None
-                if common_norm is not None:
-                    by_norm = area_share(
-                        common_norm * building.common_area,
-                        flat_area=account.area,
-                        total_area=building.total_area,
-                    )
-                building_volume = c.building_volumes.get((account.building_id, service.resource))
-                if building_volume is not None:
-                    individual = self.building_individual[(account.building_id, service.id)]
-                    common = max(building_volume - individual, ZERO)
-                    volume = area_share(
-                        common, flat_area=account.area, total_area=building.total_area
-                    )
-                    method = Charge.Method.COMMON_HOUSE_METER
-                    text = (
-                        f"ОДПУ {num(building_volume)} {unit} − индивидуальное {num(individual)} "
-                        f"{unit} = {num(common)} {unit}; × {num(account.area, 2)} м² / "
-                        f"{num(building.total_area, 2)} м² = {num(volume, 6)} {unit}"
-                    )
-                    if c.organization.cap_common_house_by_norm and by_norm is not None:
-                        capped = cap_by_norm(volume, by_norm)
-                        if capped < volume:
-                            text += f"; ограничено нормативом: {num(capped, 6)} {unit}"
-                            volume = capped
-                    details = {
-                        "building_volume": str(building_volume),
-                        "individual_volume": str(individual),
-                        "share": str(volume),
-                    }
-                elif by_norm is not None:
-                    volume = by_norm
-                    method = Charge.Method.COMMON_HOUSE_NORM
-                    text = (
-                        f"по нормативу ОДН: {num(common_norm, 4)} {unit}/м² × "
-                        f"{num(building.common_area, 2)} м² × {num(account.area, 2)} м² / "
-                        f"{num(building.total_area, 2)} м² = {num(volume, 6)} {unit}"
-                    )
-                    details = {"share": str(volume)}
-                else:
-                    continue
-                lines.append(
-                    self.line(
-                        account,
-                        service,
-                        method,
-                        volume,
-                        tariff,
-                        f"{text} × {num(tariff, 2)} ₽",
-                        kind=Charge.Kind.COMMON_HOUSE,
-                        norm=common_norm,
-                        details=details,
-                    )  # fmt: skip
+            common_norm = c.norm(service, Norm.Kind.COMMON_AREA, building_id)
+            norm_num = None
+            if common_norm is not None:
+                norm_num = micro(common_norm) * int(building.common_area * 100)
+            building_volume = c.building_volumes.get((building_id, service.resource))
+            total_c = int(building.total_area * 100)
+            if building_volume is not None:
+                ind = individual.get(building_id, ZERO)
+                common = max(building_volume - ind, ZERO)
+                details = {
+                    "building_volume": str(building_volume),
+                    "individual_volume": str(ind),
+                    "common_volume": str(common),
+                    "total_area": str(building.total_area),
+                }
+                method = Charge.Method.COMMON_HOUSE_METER
+                common_e6 = micro(common)
+            elif common_norm is not None:
+                details = {
+                    "common_area": str(building.common_area),
+                    "total_area": str(building.total_area),
+                }
+                method, common_e6 = Charge.Method.COMMON_HOUSE_NORM, None
+            else:
+                continue
+            if c.organization.cap_common_house_by_norm and common_norm is not None:
+                details["common_area"] = str(building.common_area)
+            rows.append(
+                (
+                    building_id,
+                    method,
+                    common_e6,
+                    norm_num,
+                    total_c,
+                    micro(common_norm),
+                    json.dumps(details),
                 )
-        return lines
+            )
+        return rows
+
+
+def from_micro(value: int | None) -> Decimal:
+    return ZERO if value is None else Decimal(value) / setbased.MICRO
+
+
+def micro(value: Decimal | None) -> int | None:
+    return setbased.micro(value)
 
 
 def compute_charges(
@@ -714,69 +746,98 @@ def compute_charges(
 ) -> RunResult:
     """Delete and recompute the charge lines of an open period; returns the result and report.
 
-    The caller holds the transaction; the ledger is posted by `kvartplata.billing.ledger`.
+    SQL bills every account at once, service by service (`setbased`); what it cannot decide is
+    billed here in Python, in batches. The caller holds the transaction; the ledger is posted
+    by `kvartplata.billing.ledger`.
     """
     batch_size = batch_size or BATCH
     context = Context(period)
     result = RunResult()
-    accounts = _accounts(context)
-    result.accounts = len(accounts)
     biller = Biller(context, result)
-    biller._building_of = {a.id: a.building_id for a in accounts}
     Charge.objects.filter(period=period).delete()
-    total = len(accounts)
-    done = 0
-    # Progress is told in accounts: the common-house pass goes over them a second time.
-    passes = 2 if biller_has_common(context) else 1
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-
-    def write(lines: list[Line]):
-        rows = []
-        for line in lines:
-            totals[line.account_id] += line.amount
-            rows.append(
-                (
-                    line.account_id,
-                    period.id,
-                    line.service.id,
-                    line.kind,
-                    line.zone,
-                    line.method,
-                    line.volume,
-                    line.tariff,
-                    line.norm,
-                    line.coefficient,
-                    line.amount,
-                    line.details,
-                    run_id,
-                )
-            )
-        result.lines += bulk_insert(
-            "billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"]
-        )
-
-    for start in range(0, total, batch_size):
+    MeterState.objects.filter(period=period).delete()
+    sql = setbased.SetBased(context, run_id)
+    sql.prepare()
+    total = setbased.fetch("SELECT COUNT(*) FROM run_acc")[0][0]
+    result.accounts = total
+    left: dict[int, list[Service]] = defaultdict(list)
+    for service in context.services:
+        if service.method == Service.Method.METER:
+            zones = biller.zone_list(service)
+            tariffs = [context.tariff(service, z) for z in zones]
+            if any(t is None for t in tariffs):
+                biller.problem(None, service, "нет тарифа на период")
+                continue
+            for account_id in sql.metered(service, tariffs, zones):
+                left[account_id].append(service)
+        elif service.method == Service.Method.HEATING:
+            tariff = biller.single_rate(service)
+            if tariff is not None:
+                for account_id in sql.heating(service, tariff):
+                    left[account_id].append(service)
+        elif service.method in SET_BASED:
+            tariff = biller.single_rate(service)
+            if tariff is not None:
+                insert_set_based(context, service, tariff, run_id)
+    if progress:
+        progress(total // 2, total)
+    accounts = _accounts(context, sorted(left)) if left else []
+    for start in range(0, len(accounts), batch_size):
         batch = accounts[start : start + batch_size]
-        write(biller.bill(batch))
-        done += len(batch)
-        if progress:
-            progress(done // passes, total)
-    if passes == 2:
-        for start in range(0, total, batch_size):
-            batch = accounts[start : start + batch_size]
-            write(biller.common_house_lines(batch))
-            done += len(batch)
-            if progress:
-                progress(done // passes, total)
-    set_based = [s for s in context.services if s.method in SET_BASED]
-    for service in set_based:
-        tariff = biller.single_rate(service)
-        if tariff is not None:
-            result.lines += insert_set_based(context, service, tariff, run_id)
-    for account_id, amount in _sums_by_account(period, set_based).items():
-        totals[account_id] += amount
-    result.totals = dict(totals)
+        write_lines(period, biller.bill_left(batch, left), run_id)
+        bulk_insert("billing_meterstate", setbased.STATE_COLUMNS, _state_rows(biller.states))
+        biller.states = []
+    water = [
+        s.id
+        for s in context.services
+        if s.method == Service.Method.METER
+        and s.resource in (Resource.COLD_WATER, Resource.HOT_WATER)
+    ]
+    for service in context.services:
+        if service.method == Service.Method.WASTEWATER:
+            tariff = biller.single_rate(service)
+            if tariff is not None:
+                sql.wastewater(service, tariff, water)
+    for service in context.services:
+        if service.has_common_house:
+            tariff = context.tariff(service, 0)
+            if tariff is None:
+                continue
+            individual = sql.individual_by_building(service)
+            sql.common_house(service, tariff, biller.common_house_buildings(service, individual))
+    sql.finish()
+    result.lines = setbased.fetch(
+        "SELECT COUNT(*) FROM billing_charge WHERE period_id = %s", [period.id]
+    )[0][0]
+    if progress:
+        progress(total, total)
     return result
+
+
+def _state_rows(states: list[dict]):
+    return [tuple(row[c] for c in setbased.STATE_COLUMNS) for row in states]
+
+
+def write_lines(period: Period, lines: list[Line], run_id) -> int:
+    rows = [
+        (
+            line.account_id,
+            period.id,
+            line.service.id,
+            line.kind,
+            line.zone,
+            line.method,
+            line.volume,
+            line.tariff,
+            line.norm,
+            line.coefficient,
+            line.amount,
+            line.details,
+            run_id,
+        )
+        for line in lines
+    ]
+    return bulk_insert("billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"])
 
 
 # Exact integer arithmetic in SQL on both databases: areas in 0,01 m² (the share in 1/10 000),
@@ -825,23 +886,6 @@ def insert_set_based(context: Context, service: Service, tariff: Decimal, run_id
             ],
         )
         return cursor.rowcount
-
-
-def _sums_by_account(period: Period, services: list[Service]) -> dict[int, Decimal]:
-    if not services:
-        return {}
-    placeholders = ", ".join(["%s"] * len(services))
-    sql = f"""
-        SELECT account_id, {kopecks_sum("amount")} FROM billing_charge
-        WHERE period_id = %s AND service_id IN ({placeholders}) GROUP BY account_id
-    """  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [period.id, *(s.id for s in services)])
-        return {account_id: from_kopecks(k) for account_id, k in cursor.fetchall()}
-
-
-def biller_has_common(context: Context) -> bool:
-    return any(s.has_common_house for s in context.services)
 
 
 def save_late_recalculations(period: Period, result: RunResult, run_id: int | None) -> list:

@@ -335,7 +335,7 @@ class Charge(models.Model):
     @property
     def explanation(self) -> str:
         """How the line was computed, in words and numbers («по площади: 48,29 м² × …»)."""
-        text = (self.details or {}).get("explanation")
+        text = (self.details or {}).get("explanation") or self.__dict__.get("_explanation")
         if text:
             return text
         # Lines billed set-based (by area, per person) carry no text: it follows from the row.
@@ -525,3 +525,58 @@ class Moratorium(models.Model):
 
     def __str__(self):
         return f"{self.start:%d.%m.%Y} – {self.end:%d.%m.%Y}"
+
+
+# The window of monthly volumes a meter's average is taken over (ПП 354 п. 59: 6 months).
+HISTORY_SLOTS = 6
+MAX_ZONES = 3
+
+
+def history_column(zone: int, slot: int) -> str:
+    """Column of a meter state's history: zone 1…3, slot 1 (oldest) … 6 (newest)."""
+    return f"h{zone}{slot}"
+
+
+class MeterState(models.Model):
+    """A flat meter after a month's billing run: what the next month needs, in one narrow row.
+
+    Written set-based by the run (one row per meter and period, replaced when the run repeats).
+    Quantities are integers in millionths (of m³, kWh…), so SQL on SQLite stays exact:
+    `r` the reading used so far, `e` the volume billed for this meter this month, `gap` the
+    months billed by an estimate in a row up to this one, `h…` the monthly volumes the average
+    is taken over (newest in slot 6, `hn` of them filled).
+    """
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, db_index=False)
+    meter = models.ForeignKey(
+        "meters.Meter", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
+    )
+    account = models.ForeignKey(
+        PersonalAccount, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
+    )
+    method = models.CharField(max_length=20)
+    gap = models.PositiveSmallIntegerField(default=0)
+    hn = models.PositiveSmallIntegerField(default=0)
+    r1 = models.BigIntegerField(null=True)
+    r2 = models.BigIntegerField(null=True)
+    r3 = models.BigIntegerField(null=True)
+    e1 = models.BigIntegerField(null=True)
+    e2 = models.BigIntegerField(null=True)
+    e3 = models.BigIntegerField(null=True)
+    locals().update(
+        {
+            history_column(z, k): models.BigIntegerField(null=True)
+            for z in range(1, MAX_ZONES + 1)
+            for k in range(1, HISTORY_SLOTS + 1)
+        }
+    )
+
+    class Meta:
+        verbose_name = _("состояние прибора учёта")
+        verbose_name_plural = _("состояния приборов учёта")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "meter"], name="meterstate_one_per_period")
+        ]
+
+    def __str__(self):
+        return f"{self.meter_id} {self.period_id}: {self.method}"

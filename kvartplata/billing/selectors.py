@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from kvartplata.billing import ledger
+from kvartplata.billing import explain, ledger
 from kvartplata.billing.models import (
     AccountBalance,
     Charge,
@@ -412,7 +412,8 @@ class MonthCharges:
 def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
     """Charge lines of a month by service, with the recalculations booked in it.
 
-    Queries: charges (1), recalculations (1), penalties (1).
+    Queries: charges (1), recalculations (1), penalties (1), meters and their states for the
+    explanations (2).
     """
     charges = list(
         Charge.objects.filter(account_id=account.id, period_id=period.id)
@@ -424,6 +425,7 @@ def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
         .select_related("service__provider")
         .order_by("concerns_month", "id")
     )
+    explain.attach(charges, account, period)
     groups: dict[int | None, ServiceCharges] = {}
     for c in charges:
         group = groups.setdefault(c.service_id, ServiceCharges(service=c.service))
