@@ -655,8 +655,7 @@ class Biller:
                     "service_id": service.id,
                     "concerns_month": month,
                     "amount": amount,
-                    "reason": f"{service.name}: поступили показания, перерасчёт начисления "
-                    f"по среднему/нормативу за {period_label(month)}",
+                    "reason": late_reason(service, month),
                 }
             )
 
@@ -729,6 +728,13 @@ class Biller:
         return rows
 
 
+def late_reason(service: Service, month: datetime.date) -> str:
+    return (
+        f"{service.name}: поступили показания, перерасчёт начисления по среднему/нормативу "
+        f"за {period_label(month)}"
+    )
+
+
 def from_micro(value: int | None) -> Decimal:
     return ZERO if value is None else Decimal(value) / setbased.MICRO
 
@@ -756,7 +762,9 @@ def compute_charges(
     biller = Biller(context, result)
     Charge.objects.filter(period=period).delete()
     MeterState.objects.filter(period=period).delete()
-    sql = setbased.SetBased(context, run_id)
+    # The ledger entries of the earlier run's automatic recalculations went first (services).
+    Recalculation.objects.filter(period=period, source=Recalculation.Source.LATE_READINGS).delete()
+    sql = setbased.SetBased(context, run_id, gap_tariff=biller.gap_tariff, reason=late_reason)
     sql.prepare()
     total = setbased.fetch("SELECT COUNT(*) FROM run_acc")[0][0]
     result.accounts = total
@@ -805,10 +813,9 @@ def compute_charges(
                 continue
             individual = sql.individual_by_building(service)
             sql.common_house(service, tariff, biller.common_house_buildings(service, individual))
+    result.lines = sql.flush()
+    sql.save_recalculations(result.recalculations)
     sql.finish()
-    result.lines = setbased.fetch(
-        "SELECT COUNT(*) FROM billing_charge WHERE period_id = %s", [period.id]
-    )[0][0]
     if progress:
         progress(total, total)
     return result
@@ -837,7 +844,7 @@ def write_lines(period: Period, lines: list[Line], run_id) -> int:
         )
         for line in lines
     ]
-    return bulk_insert("billing_charge", CHARGE_COLUMNS, rows, json_columns=["details"])
+    return bulk_insert(setbased.LINES, CHARGE_COLUMNS, rows, json_columns=["details"])
 
 
 # Exact integer arithmetic in SQL on both databases: areas in 0,01 m² (the share in 1/10 000),
@@ -860,7 +867,7 @@ def insert_set_based(context: Context, service: Service, tariff: Decimal, run_id
     # volume × tariff in 1/(scale × 10 000) ₽ → kopecks: divide by scale × 100, half-up.
     divisor = scale * 100
     sql = f"""
-        INSERT INTO billing_charge ({", ".join(CHARGE_COLUMNS)})
+        INSERT INTO {setbased.LINES} ({", ".join(CHARGE_COLUMNS)})
         SELECT a.id, %s, %s, 'individual', 0, %s,
             {units} / {float(scale)!r}, %s, NULL, NULL,
             (({units}) * {tariff_units} + {divisor // 2}) / {divisor} / 100.0,
@@ -889,21 +896,8 @@ def insert_set_based(context: Context, service: Service, tariff: Decimal, run_id
 
 
 def save_late_recalculations(period: Period, result: RunResult, run_id: int | None) -> list:
-    """Write the automatic recalculations of the run (few rows: the ORM is fine here)."""
-    Recalculation.objects.filter(period=period, source=Recalculation.Source.LATE_READINGS).delete()
-    objs = [
-        Recalculation(
-            account_id=r["account_id"],
-            period=period,
-            service_id=r["service_id"],
-            concerns_month=r["concerns_month"],
-            amount=r["amount"],
-            reason=r["reason"][:255],
-            source=Recalculation.Source.LATE_READINGS,
-        )
-        for r in result.recalculations
-    ]
-    return Recalculation.objects.bulk_create(objs, batch_size=1000)
+    """Nothing left to do: the run writes its recalculations and their ledger entries itself."""
+    return []
 
 
 def vendor() -> str:

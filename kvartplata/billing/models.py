@@ -322,9 +322,11 @@ class Charge(models.Model):
         verbose_name = _("начисление")
         verbose_name_plural = _("начисления")
         constraints = [
+            # Period first: a run's lines are appended at the end of this index, not spread
+            # over the whole history; lookups by account name the period too.
             models.UniqueConstraint(
-                fields=["account", "period", "service", "kind", "zone"],
-                name="charge_one_line_per_account_service_period_kind",
+                fields=["period", "account", "service", "kind", "zone"],
+                name="charge_one_line_per_period_account_service_kind",
             )
         ]
         indexes = [models.Index(fields=["period", "service"], name="charge_period_service_idx")]

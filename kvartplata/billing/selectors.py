@@ -476,10 +476,12 @@ def consumption_by_month(
     series: dict[int, ConsumptionSeries] = {}
     for service_id, name, unit, month, volume in (
         Charge.objects.filter(
+            # The periods by a subquery: the unique index (period, account, …) then serves.
+            period__in=Period.objects.filter(
+                organization_id=account.organization_id, month__gte=first, month__lte=last
+            ).values("id"),
             account_id=account.id,
             kind=Charge.Kind.INDIVIDUAL,
-            period__month__gte=first,
-            period__month__lte=last,
         )
         .exclude(service__resource="")
         .order_by("service__sort_order", "service_id")

@@ -31,10 +31,14 @@ RANK_METHOD_SQL = (
     "CASE MAX(x.rank) WHEN 0 THEN 'meter' WHEN 1 THEN 'average' WHEN 2 THEN 'norm' "
     "ELSE 'norm_coefficient' END"
 )
-CHARGE_INSERT = (
-    "INSERT INTO billing_charge (account_id, period_id, service_id, kind, zone, method, volume, "
-    "tariff, norm, coefficient, amount, details, run_id) "
+CHARGE_FIELDS = (
+    "account_id, period_id, service_id, kind, zone, method, volume, tariff, norm, coefficient, "
+    "amount, details, run_id"
 )
+# Lines are gathered in a temporary table and written into billing_charge once, in the order of
+# its unique key: one pass over that index instead of one per service.
+LINES = "run_lines"
+CHARGE_INSERT = f"INSERT INTO {LINES} ({CHARGE_FIELDS}) "
 STATE_COLUMNS = (
     ["period_id", "meter_id", "account_id", "method", "gap", "hn"]
     + [f"r{z}" for z in range(1, MAX_ZONES + 1)]
@@ -102,7 +106,9 @@ def analyze(name: str) -> None:
 class SetBased:
     """The SQL side of one billing run of one period."""
 
-    def __init__(self, context, run_id):
+    def __init__(self, context, run_id, *, gap_tariff, reason):
+        self.gap_tariff = gap_tariff  # (service, zone, month) → the tariff of a past month
+        self.reason = reason  # (service, month) → why a late-readings recalculation was made
         self.c = context
         self.period_id = context.period.id
         self.run_id = run_id
@@ -153,9 +159,29 @@ class SetBased:
                 )
         analyze("run_acc")
         analyze("run_norm")
+        temp_table(
+            LINES,
+            "account_id BIGINT, period_id BIGINT, service_id BIGINT, kind VARCHAR(20), "
+            "zone SMALLINT, method VARCHAR(20), volume NUMERIC(18, 6), tariff NUMERIC(12, 4), "
+            "norm NUMERIC(18, 6), coefficient NUMERIC(5, 2), amount NUMERIC(14, 2), details TEXT, "
+            "run_id BIGINT",
+        )
+        temp_table(
+            "run_recalc",
+            "account_id BIGINT, service_id BIGINT, concerns_month DATE, kopecks BIGINT, "
+            "reason VARCHAR(255)",
+        )
+
+    def flush(self) -> int:
+        """Write the gathered lines into billing_charge in key order; returns their number."""
+        fields = CHARGE_FIELDS.replace("details", json_text("details"))
+        return execute(
+            f"INSERT INTO billing_charge ({CHARGE_FIELDS}) SELECT {fields} FROM {LINES} "
+            "ORDER BY account_id, service_id, kind, zone"
+        )
 
     def finish(self) -> None:
-        for name in ("run_acc", "run_norm", "run_m", "run_ch"):
+        for name in ("run_acc", "run_norm", "run_m", "run_ch", "run_gp", "run_recalc", LINES):
             drop_temp(name)
 
     # --- metered services ------------------------------------------------------------------
@@ -202,7 +228,7 @@ class SetBased:
             SELECT q.*, CASE
                 WHEN q.n <> 1 OR q.zones <> {nz} OR q.has_state = 0 THEN 'py'
                 WHEN q.has_reading = 1 AND q.valid = 1 THEN
-                    CASE WHEN q.p_gap = 0 AND {not_back} THEN 'meter' ELSE 'py' END
+                    CASE WHEN {not_back} THEN 'meter' ELSE 'py' END
                 WHEN q.p_gap < 3 AND q.p_hn >= CASE WHEN q.newer = 1 THEN 3 ELSE 6 END
                     THEN 'average'
                 WHEN q.norm_e6 IS NOT NULL THEN 'norm'
@@ -239,6 +265,7 @@ class SetBased:
         )
         analyze("run_m")
         self._states(nz)
+        self.late_recalculations(service, nz, self.gap_tariff, self.reason)
         self._meter_lines(service, tariffs, zones)
         self._meter_norm_lines(service, tariffs)
         left = {a for (a,) in fetch("SELECT DISTINCT account_id FROM run_m WHERE cls = 'py'")}
@@ -255,6 +282,9 @@ class SetBased:
             f"CASE WHEN valid = 0 THEN {half_up(f'{norm_volume} * {coef_e2}', '100')} "
             f"ELSE {norm_volume} END"
         )
+        # By readings: the consumption since the last reading used is spread evenly over the
+        # months billed by an estimate since (p_gap of them) and this one (ПП 354 п. 61).
+        n = "(p_gap + 1)"
         columns = ["period_id", "meter_id", "account_id", "method", "gap", "hn"]
         values = [
             str(self.period_id),
@@ -262,29 +292,146 @@ class SetBased:
             "account_id",
             "cls",
             "CASE WHEN cls = 'meter' THEN 0 ELSE p_gap + 1 END",
-            f"CASE WHEN cls = 'meter' AND p_hn < {HISTORY_SLOTS} THEN p_hn + 1 ELSE p_hn END",
+            f"CASE WHEN cls <> 'meter' THEN p_hn WHEN p_hn + {n} < {HISTORY_SLOTS} "
+            f"THEN p_hn + {n} ELSE {HISTORY_SLOTS} END",
         ]
         for z in range(1, nz + 1):
             hist_sum = " + ".join(
                 f"COALESCE(p_{history_column(z, k)}, 0)" for k in range(1, HISTORY_SLOTS + 1)
             )
+            share, current = self.share(z), self.current(z)
             columns += [f"r{z}", f"e{z}"]
             values += [
                 f"CASE WHEN cls = 'meter' THEN c{z} ELSE p_r{z} END",
-                f"CASE cls WHEN 'meter' THEN c{z} - p_r{z} "
+                f"CASE cls WHEN 'meter' THEN {current} "
                 f"WHEN 'average' THEN {half_up(hist_sum, 'p_hn')} "
                 f"ELSE {half_up(with_coef, str(nz))} END",
             ]
             for k in range(1, HISTORY_SLOTS + 1):
-                newer = f"p_{history_column(z, k + 1)}" if k < HISTORY_SLOTS else f"c{z} - p_r{z}"
+                if k == HISTORY_SLOTS:
+                    shifted = current
+                else:
+                    older = " ".join(
+                        f"WHEN {j} THEN p_{history_column(z, k + j + 1)}"
+                        for j in range(0, HISTORY_SLOTS - k)
+                    )
+                    shifted = (
+                        f"CASE WHEN p_gap >= {HISTORY_SLOTS - k} THEN {share} "
+                        f"ELSE CASE p_gap {older} ELSE NULL END END"
+                    )
                 columns.append(history_column(z, k))
                 values.append(
-                    f"CASE WHEN cls = 'meter' THEN {newer} ELSE p_{history_column(z, k)} END"
+                    f"CASE WHEN cls = 'meter' THEN {shifted} ELSE p_{history_column(z, k)} END"
                 )
         execute(
             f"INSERT INTO billing_meterstate ({', '.join(columns)}) "
             f"SELECT {', '.join(values)} FROM run_m WHERE cls <> 'py'"  # noqa: S608
         )
+
+    @staticmethod
+    def share(z: int) -> str:
+        """SQL: a month's share of the consumption since the last reading used (run_m row)."""
+        return half_up(f"c{z} - p_r{z}", "(p_gap + 1)")
+
+    @classmethod
+    def current(cls, z: int) -> str:
+        """SQL: this month's volume by readings, less the shares of the estimated months."""
+        return f"(c{z} - p_r{z} - {cls.share(z)} * p_gap)"
+
+    def late_recalculations(self, service, nz: int, gap_tariff, reason) -> None:
+        """Each month billed by an estimate gets the difference to its share at its own tariff."""
+        c = self.c
+        longest = fetch("SELECT MAX(p_gap) FROM run_m WHERE cls = 'meter'")[0][0] or 0
+        if not longest:
+            return
+        from kvartplata.billing.models import Period
+        from kvartplata.lib.periods import add_months
+
+        periods = {
+            p.month: p.id
+            for p in Period.objects.filter(
+                organization=c.organization,
+                month__gte=add_months(c.month, -longest),
+                month__lt=c.month,
+            )
+        }
+        zone_list = [0] if nz == 1 else list(range(1, nz + 1))
+        rows = []
+        for back in range(1, longest + 1):
+            month = add_months(c.month, -back)
+            if month not in periods:
+                continue
+            tariffs = [units(gap_tariff(service, z, month), 10000) for z in zone_list]
+            tariffs += [0] * (MAX_ZONES - len(tariffs))
+            rows.append((periods[month], back, month, *tariffs, reason(service, month)[:255]))
+        temp_table(
+            "run_gp",
+            "period_id BIGINT, back BIGINT, month DATE, t1 BIGINT, t2 BIGINT, t3 BIGINT, "
+            "reason VARCHAR(255)",
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO run_gp VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
+        delta = " + ".join(f"({self.share(z)} - g.e{z}) * gp.t{z}" for z in range(1, nz + 1))
+        execute(
+            f"""
+            INSERT INTO run_recalc (account_id, service_id, concerns_month, kopecks, reason)
+            SELECT x.account_id, %s, x.month, x.kopecks, x.reason FROM (
+                SELECT m.account_id, gp.month, gp.reason,
+                    CASE WHEN {delta} >= 0 THEN ({delta} + 50000000) / 100000000
+                    ELSE -((50000000 - ({delta})) / 100000000) END AS kopecks
+                FROM (SELECT * FROM run_m WHERE cls = 'meter' AND p_gap > 0) m
+                JOIN run_gp gp ON gp.back <= m.p_gap
+                JOIN billing_meterstate g ON g.period_id = gp.period_id AND g.meter_id = m.meter_id
+            ) x WHERE x.kopecks <> 0
+            """,
+            [service.id],
+        )
+
+    def save_recalculations(self, python_rows: list[dict]) -> int:
+        """The run's automatic recalculations and their ledger entries, replacing earlier ones."""
+        import datetime as dt
+
+        from kvartplata.lib.db import bulk_insert
+
+        if python_rows:
+            bulk_insert(
+                "run_recalc",
+                ["account_id", "service_id", "concerns_month", "kopecks", "reason"],
+                (
+                    (
+                        r["account_id"],
+                        r["service_id"],
+                        r["concerns_month"],
+                        int(r["amount"] * 100),
+                        r["reason"][:255],
+                    )
+                    for r in python_rows
+                ),
+            )
+        now = dt.datetime.now(dt.UTC)
+        if connection.vendor == "sqlite":
+            now = now.replace(tzinfo=None)
+        count = execute(
+            """
+            INSERT INTO billing_recalculation (account_id, period_id, concerns_month, service_id,
+                volume, amount, reason, source, created_by_id, created_at)
+            SELECT account_id, %s, concerns_month, service_id, NULL, kopecks / 100.0, reason,
+                'late_readings', NULL, %s
+            FROM run_recalc ORDER BY account_id, service_id, concerns_month
+            """,
+            [self.period_id, now],
+        )
+        execute(
+            """
+            INSERT INTO billing_ledgerentry (account_id, period_id, concerns_month, kind, amount,
+                entry_date, source_id, note, created_at)
+            SELECT r.account_id, r.period_id, r.concerns_month, 'recalculation', r.amount, %s,
+                r.id, r.reason, %s
+            FROM billing_recalculation r WHERE r.period_id = %s AND r.source = 'late_readings'
+            """,
+            [self.c.month, now, self.period_id],
+        )
+        return count
 
     def _meter_lines(self, service, tariffs: list[Decimal], zones: list[int]) -> None:
         for i, zone in enumerate(zones):
@@ -415,7 +562,7 @@ class SetBased:
             FROM (
                 SELECT c.account_id, CAST(ROUND(c.volume * {MICRO}) AS BIGINT) AS vol,
                     {METHOD_RANK_SQL} AS rank
-                FROM billing_charge c
+                FROM run_lines c
                 WHERE c.period_id = %s AND c.kind = 'individual'
                     AND c.service_id IN ({placeholders})
             ) x
@@ -431,7 +578,7 @@ class SetBased:
         rows = fetch(
             f"""
             SELECT a.building_id, SUM(CAST(ROUND(c.volume * {MICRO}) AS BIGINT))
-            FROM billing_charge c JOIN run_acc a ON a.id = c.account_id
+            FROM run_lines c JOIN run_acc a ON a.id = c.account_id
             WHERE c.period_id = %s AND c.service_id = %s AND c.kind = 'individual'
             GROUP BY a.building_id
             """,  # noqa: S608 - a constant
@@ -463,12 +610,11 @@ class SetBased:
         volume = f"""CASE WHEN b.method = 'common_house_norm' THEN {by_norm}
             WHEN {cap} AND b.norm_num IS NOT NULL AND {by_norm} < {by_meter} THEN {by_norm}
             ELSE {by_meter} END"""
-        details = json_text("x.details")
         return execute(
             CHARGE_INSERT
             + f"""
             SELECT x.id, %s, %s, 'common_house', 0, x.method, x.vol / {float(MICRO)!r}, %s,
-                x.norm_e6 / {float(MICRO)!r}, NULL, {kopecks("x.vol", tariff_e4)}, {details}, %s
+                x.norm_e6 / {float(MICRO)!r}, NULL, {kopecks("x.vol", tariff_e4)}, x.details, %s
             FROM (
                 SELECT a.id, b.method, b.norm_e6, b.details, {volume} AS vol
                 FROM run_acc a JOIN run_ch b ON b.building_id = a.building_id
