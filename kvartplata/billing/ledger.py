@@ -6,14 +6,17 @@ Entries carry signed amounts: + raises the debt, − lowers it.
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import connection
+from django.utils import timezone
 
 from kvartplata.billing.calc.penalties import (
     DEFAULT_KEY_RATES,
+    GRACE_DAYS,
     Debt,
     Moratorium,
     RateTable,
@@ -22,6 +25,7 @@ from kvartplata.billing.calc.penalties import (
 )
 from kvartplata.billing.models import (
     AccountBalance,
+    Charge,
     KeyRate,
     LedgerEntry,
     Period,
@@ -45,6 +49,9 @@ ENTRY_COLUMNS = [
     "created_at",
 ]
 MONEY_KINDS = ("charge", "recalculation", "correction", "payment")
+# A money column in integer kopecks: SQLite keeps decimals as binary floats, so sums and
+# differences are done on these integers and divided by 100 only when stored.
+KOPECKS = "CAST(ROUND({} * 100) AS BIGINT)"
 
 
 def due_date(organization, month: datetime.date) -> datetime.date:
@@ -53,9 +60,19 @@ def due_date(organization, month: datetime.date) -> datetime.date:
     return following.replace(day=min(organization.due_day or 15, 28))
 
 
-def _chunks(items: Sequence, size: int = BATCH):
+def _chunks(items: Sequence, size: int | None = None):
+    size = size or BATCH  # read at call time, so that tests can make batches small
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _now_value():
+    """The current time as a parameter of raw SQL, stored as the ORM stores `created_at`."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())
+
+
+def _in(column: str, values: Sequence) -> str:
+    return f"{column} IN ({', '.join(['%s'] * len(values))})"
 
 
 def post_entries(rows: Iterable[tuple]) -> int:
@@ -64,14 +81,28 @@ def post_entries(rows: Iterable[tuple]) -> int:
     return bulk_insert("billing_ledgerentry", ENTRY_COLUMNS, (tuple(row) + (now,) for row in rows))
 
 
-def post_charges(period: Period, totals: dict[int, Decimal], run_id: int | None) -> int:
-    """Replace the charge entries of an open period by one entry per account."""
+def post_charges(period: Period, run_id: int | None) -> int:
+    """Replace the charge entries of an open period by one entry per account: its lines' sum.
+
+    One INSERT … SELECT over the period's charge lines, summed in integer kopecks (exact on
+    SQLite too); an account whose lines add up to zero gets no entry.
+    """
     LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.CHARGE).delete()
-    return post_entries(
-        (account_id, period.id, period.month, "charge", amount, period.month, run_id, "")
-        for account_id, amount in totals.items()
-        if amount != 0
-    )
+    kopecks = f"SUM({KOPECKS.format('amount')})"
+    sql = f"""
+        INSERT INTO billing_ledgerentry ({", ".join(ENTRY_COLUMNS)})
+        SELECT account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, '', %s
+        FROM billing_charge
+        WHERE period_id = %s
+        GROUP BY account_id
+        HAVING {kopecks} <> 0
+        ORDER BY account_id
+    """  # noqa: S608 - only constant SQL is formatted in
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [period.id, period.month, period.month, run_id, _now_value(), period.id]
+        )
+        return cursor.rowcount
 
 
 def post_recalculations(period: Period, recalculations: Sequence[Recalculation]) -> int:
@@ -107,10 +138,17 @@ def open_debts(account_ids: Sequence[int], *, on: datetime.date | None = None) -
     """Per account: {month: unpaid amount} of charges, after payments and any advance.
 
     `on` limits payments to those dated before that day (for penalties of a past month).
+    One query per batch of accounts.
     """
+    debts: dict[int, dict] = {}
+    for chunk in _chunks(list(account_ids)):
+        debts.update(_open_debts(chunk, on))
+    return debts
+
+
+def _open_debts(account_ids: Sequence[int], on: datetime.date | None) -> dict:
     if not account_ids:
         return {}
-    placeholders = ", ".join(["%s"] * len(account_ids))
     params: list = list(account_ids)
     date_filter = ""
     if on is not None:
@@ -119,16 +157,14 @@ def open_debts(account_ids: Sequence[int], *, on: datetime.date | None = None) -
     sql = f"""
         SELECT account_id, concerns_month, {kopecks_sum("amount")}
         FROM billing_ledgerentry
-        WHERE account_id IN ({placeholders}) AND kind <> 'penalty' {date_filter}
+        WHERE {_in("account_id", account_ids)} AND kind <> 'penalty' {date_filter}
         GROUP BY account_id, concerns_month
-    """  # noqa: S608
+    """  # noqa: S608 - only placeholders are formatted in
     net: dict[int, dict] = defaultdict(dict)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for account_id, month, kopecks in cursor.fetchall():
-            if isinstance(month, str):
-                month = datetime.date.fromisoformat(month)
-            net[account_id][month] = from_kopecks(kopecks)
+            net[account_id][_date(month)] = from_kopecks(kopecks)
     debts: dict[int, dict] = {}
     for account_id, months in net.items():
         advance = -months.pop(None, ZERO)
@@ -203,19 +239,35 @@ def moratoria() -> tuple[Moratorium, ...]:
     )
 
 
-def post_penalties(period: Period, account_ids: Sequence[int]) -> int:
+def post_penalties(period: Period, account_ids: Sequence[int] | None = None) -> int:
     """Penalties accrued over the previous calendar month, booked in this period.
 
     A month's receipt shows the penalty for the month before it, as ЕПД do: by then every
-    payment dated in that month is known.
+    payment dated in that month is known. `account_ids` limits the accounts; None means the
+    accounts billed in the period (those with a charge line), or all of the organization's
+    when the period has no charge lines.
+
+    Only a month whose debt is past its grace days in that month can accrue, so SQL first finds
+    the accounts with such a month unpaid at its start; the exact rules
+    (`calc.penalties.penalties_for_month`) then run for those accounts only.
     """
     LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.PENALTY).delete()
     organization = period.organization
     start = add_months(period.month, -1)
     end = period.month - datetime.timedelta(days=1)
+    debtors = penalty_debtors(period, account_ids)
+    if not debtors:
+        return 0
     rates, pauses = rate_table(), moratoria()
+    # A later month is still in its grace days: its debt would give no line (nor need a rate).
+    last = last_accruing_month(period)
+
+    @functools.cache
+    def due(month: datetime.date) -> datetime.date:
+        return due_date(organization, month)
+
     count = 0
-    for chunk in _chunks(list(account_ids)):
+    for chunk in _chunks(debtors):
         # Debts at the start of the month, then the repayments dated inside it.
         debts_before = open_debts(chunk, on=start)
         repayments = _repayments(chunk, start, end)
@@ -227,12 +279,12 @@ def post_penalties(period: Period, account_ids: Sequence[int]) -> int:
             debts = [
                 Debt(
                     month=month,
-                    due_date=due_date(organization, month),
+                    due_date=due(month),
                     amount=amount,
                     repayments=tuple(repayments.get((account_id, month), ())),
                 )
                 for month, amount in unpaid.items()
-                if month < period.month
+                if month <= last
             ]
             for line in penalties_for_month(
                 debts, month_start=start, month_end=end, rates=rates, moratoria=pauses
@@ -253,78 +305,178 @@ def post_penalties(period: Period, account_ids: Sequence[int]) -> int:
     return count
 
 
-def _repayments(account_ids, start, end) -> dict:
+def last_accruing_month(period: Period) -> datetime.date:
+    """The latest month whose debt accrues a penalty on some day of the month before `period`.
+
+    A debt accrues from day GRACE_DAYS + 1 after its due date; a later month is still in grace.
+    """
+    end = period.month - datetime.timedelta(days=1)
+    month = add_months(period.month, -1)
+    first_day = datetime.timedelta(days=GRACE_DAYS + 1)
+    while due_date(period.organization, month) + first_day > end:
+        month = add_months(month, -1)
+    return month
+
+
+def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) -> list[int]:
+    """Accounts that may owe a penalty in `period` (see `post_penalties` for `account_ids`).
+
+    Those with a month up to `last_accruing_month` whose charges, recalculations and payments
+    dated before the previous month began do not add up to zero or less: every account that
+    `open_debts` gives an accruing month gets here (an advance only lowers its debts). Found
+    with one GROUP BY over the journal in integer kopecks, or one per batch of a given list.
+    """
+    start = add_months(period.month, -1)
+    params_tail = [last_accruing_month(period), start]
+
+    def debtors(scope: str, scope_params: list) -> list[int]:
+        sql = f"""
+            SELECT DISTINCT account_id FROM (
+                SELECT account_id FROM billing_ledgerentry
+                WHERE {scope} AND kind <> 'penalty' AND concerns_month <= %s
+                    AND (kind <> 'payment' OR entry_date < %s)
+                GROUP BY account_id, concerns_month
+                HAVING SUM({KOPECKS.format("amount")}) > 0
+            ) owing
+            ORDER BY account_id
+        """  # noqa: S608 - only constant SQL and placeholders are formatted in
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*scope_params, *params_tail])
+            return [row[0] for row in cursor.fetchall()]
+
+    if account_ids is not None:
+        found: list[int] = []
+        for chunk in _chunks(sorted(set(account_ids))):
+            found += debtors(_in("account_id", chunk), list(chunk))
+        return found
+    found = debtors(
+        "period_id IN (SELECT id FROM billing_period WHERE organization_id = %s)",
+        [period.organization_id],
+    )
+    if not Charge.objects.filter(period=period).exists():
+        return found  # nothing billed: every account of the organization may owe
+    billed: list[int] = []
+    for chunk in _chunks(found):
+        sql = f"""
+            SELECT DISTINCT account_id FROM billing_charge
+            WHERE period_id = %s AND {_in("account_id", chunk)}
+            ORDER BY account_id
+        """  # noqa: S608 - only placeholders are formatted in
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [period.id, *chunk])
+            billed += [row[0] for row in cursor.fetchall()]
+    return billed
+
+
+def _repayments(account_ids: Sequence[int], start, end) -> dict:
+    """{(account, month): [(date, amount)]} of the payments dated in [start, end] (one query)."""
+    sql = f"""
+        SELECT account_id, concerns_month, entry_date, {KOPECKS.format("amount")}
+        FROM billing_ledgerentry
+        WHERE {_in("account_id", account_ids)} AND kind = 'payment'
+            AND entry_date >= %s AND entry_date <= %s AND concerns_month IS NOT NULL
+    """  # noqa: S608 - only constant SQL and placeholders are formatted in
     found: dict = defaultdict(list)
-    for account_id, month, day, amount in LedgerEntry.objects.filter(
-        account_id__in=account_ids,
-        kind=LedgerEntry.Kind.PAYMENT,
-        entry_date__gte=start,
-        entry_date__lte=end,
-        concerns_month__isnull=False,
-    ).values_list("account_id", "concerns_month", "entry_date", "amount"):
-        found[(account_id, month)].append((day, -amount))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*account_ids, start, end])
+        for account_id, month, day, kopecks in cursor.fetchall():
+            found[(account_id, _date(month))].append((_date(day), -from_kopecks(kopecks)))
     return found
+
+
+def _date(value) -> datetime.date:
+    """A date column of raw SQL (SQLite gives text; None stays None)."""
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 # --- balances ---------------------------------------------------------------------------------
 
 
+BALANCE_COLUMNS = [
+    "account_id",
+    "period_id",
+    "month",
+    "opening",
+    "charges",
+    "recalculations",
+    "penalties",
+    "payments",
+    "closing",
+]
+
+
 def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -> int:
-    """Materialize the money movement of a month from the journal (all or some accounts)."""
-    previous = Period.objects.filter(
-        organization=period.organization, month=add_months(period.month, -1)
-    ).first()
+    """Materialize the money movement of a month from the journal (all or some accounts).
+
+    A row per account (every account of the organization when `account_ids` is None): opening
+    = the previous month's closing, the month's entries summed by kind, and closing. One
+    INSERT … SELECT for all accounts, or one per batch of a list, in integer kopecks.
+    """
+    previous = (
+        Period.objects.filter(organization=period.organization, month=add_months(period.month, -1))
+        .values_list("id", flat=True)
+        .first()
+    )
     if account_ids is None:
-        account_ids = list(period.organization.accounts.order_by("id").values_list("id", flat=True))
+        AccountBalance.objects.filter(period=period).delete()
+        # The period's entries are all of the organization's accounts: no filter on them.
+        return _insert_balances(
+            period, previous, "a.organization_id = %s", "", [period.organization_id]
+        )
     count = 0
-    for chunk in _chunks(list(account_ids)):
+    for chunk in _chunks(sorted(set(account_ids))):
         AccountBalance.objects.filter(period=period, account_id__in=chunk).delete()
-        opening: dict[int, Decimal] = {}
-        if previous is not None:
-            opening = dict(
-                AccountBalance.objects.filter(period=previous, account_id__in=chunk).values_list(
-                    "account_id", "closing"
-                )
-            )
-        sums = movement(period, chunk)
-        rows = []
-        for account_id in chunk:
-            s = sums.get(account_id, {})
-            start = opening.get(account_id, ZERO)
-            charges = s.get("charge", ZERO) + s.get("correction", ZERO)
-            recalcs = s.get("recalculation", ZERO)
-            penalties = s.get("penalty", ZERO)
-            paid = -s.get("payment", ZERO)
-            closing = start + charges + recalcs + penalties - paid
-            rows.append(
-                (
-                    account_id,
-                    period.id,
-                    period.month,
-                    start,
-                    charges,
-                    recalcs,
-                    penalties,
-                    paid,
-                    closing,
-                )
-            )
-        count += bulk_insert(
-            "billing_accountbalance",
-            [
-                "account_id",
-                "period_id",
-                "month",
-                "opening",
-                "charges",
-                "recalculations",
-                "penalties",
-                "payments",
-                "closing",
-            ],
-            rows,
+        count += _insert_balances(
+            period, previous, _in("a.id", chunk), f"AND {_in('account_id', chunk)}", list(chunk)
         )
     return count
+
+
+# The previous month's closing of each account, in kopecks (joined when there is such a month).
+OPENING_JOIN = f"""
+    LEFT JOIN (
+        SELECT account_id, {KOPECKS.format("closing")} AS kopecks
+        FROM billing_accountbalance WHERE period_id = %s
+    ) ob ON ob.account_id = a.id"""  # noqa: S608 - a constant
+
+
+def _insert_balances(
+    period: Period, previous: int | None, accounts: str, entries: str, params: list
+) -> int:
+    """Balance rows of the accounts the condition `accounts` on `a` selects.
+
+    `entries` narrows the journal to the same accounts (with the same `params`), or is empty.
+    """
+    k = KOPECKS.format("amount")
+    opening = "COALESCE(ob.kopecks, 0)" if previous is not None else "0"
+    charges, recalcs = "COALESCE(m.charges, 0)", "COALESCE(m.recalcs, 0)"
+    penalties, payments = "COALESCE(m.penalties, 0)", "COALESCE(m.payments, 0)"
+    sql = f"""
+        INSERT INTO billing_accountbalance ({", ".join(BALANCE_COLUMNS)})
+        SELECT a.id, %s, %s, {opening} / 100.0, {charges} / 100.0, {recalcs} / 100.0,
+            {penalties} / 100.0, -{payments} / 100.0,
+            ({opening} + {charges} + {recalcs} + {penalties} + {payments}) / 100.0
+        FROM registry_personalaccount a{OPENING_JOIN if previous is not None else ""}
+        LEFT JOIN (
+            SELECT account_id,
+                SUM(CASE WHEN kind IN ('charge', 'correction') THEN {k} ELSE 0 END) AS charges,
+                SUM(CASE WHEN kind = 'recalculation' THEN {k} ELSE 0 END) AS recalcs,
+                SUM(CASE WHEN kind = 'penalty' THEN {k} ELSE 0 END) AS penalties,
+                SUM(CASE WHEN kind = 'payment' THEN {k} ELSE 0 END) AS payments
+            FROM billing_ledgerentry
+            WHERE period_id = %s {entries}
+            GROUP BY account_id
+        ) m ON m.account_id = a.id
+        WHERE {accounts}
+        ORDER BY a.id
+    """  # noqa: S608 - only constant SQL and placeholders are formatted in
+    opening_params = [previous] if previous is not None else []
+    entry_params = params if entries else []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [period.id, period.month, *opening_params, period.id, *entry_params, *params]
+        )
+        return cursor.rowcount
 
 
 def movement(period: Period, account_ids: Sequence[int]) -> dict[int, dict[str, Decimal]]:

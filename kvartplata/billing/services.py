@@ -92,13 +92,8 @@ def billing_run_execute(
             result = engine.compute_charges(period, run_id=run.id, progress=report)
             recalcs = engine.save_late_recalculations(period, result, run.id)
             ledger.post_recalculations(period, recalcs)
-            ledger.post_charges(period, result.totals, run.id)
-            account_ids = [a for a in result.totals] or list(
-                PersonalAccount.objects.filter(organization=period.organization).values_list(
-                    "id", flat=True
-                )
-            )
-            ledger.post_penalties(period, sorted(set(account_ids)))
+            ledger.post_charges(period, run.id)
+            ledger.post_penalties(period)
             ledger.refresh_balances(period)
             period.state = Period.State.BILLED
             period.billed_at = timezone.now()

@@ -379,9 +379,11 @@ class SetBased:
                 SELECT m.account_id, gp.month, gp.reason,
                     CASE WHEN {delta} >= 0 THEN ({delta} + 50000000) / 100000000
                     ELSE -((50000000 - ({delta})) / 100000000) END AS kopecks
-                FROM (SELECT * FROM run_m WHERE cls = 'meter' AND p_gap > 0) m
-                JOIN run_gp gp ON gp.back <= m.p_gap
-                JOIN billing_meterstate g ON g.period_id = gp.period_id AND g.meter_id = m.meter_id
+                FROM run_m m
+                CROSS JOIN run_gp gp
+                CROSS JOIN billing_meterstate g
+                WHERE m.cls = 'meter' AND m.p_gap > 0 AND gp.back <= m.p_gap
+                    AND g.period_id = gp.period_id AND g.meter_id = m.meter_id
             ) x WHERE x.kopecks <> 0
             """,
             [service.id],
