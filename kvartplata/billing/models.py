@@ -295,8 +295,14 @@ class Charge(models.Model):
         verbose_name=_("период"),
         db_index=False,
     )
+    # No index of its own: a service is looked up with its period (the unique key), and every
+    # index is paid for on each of the million lines a month.
     service = models.ForeignKey(
-        Service, on_delete=models.PROTECT, related_name="charges", verbose_name=_("услуга")
+        Service,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("услуга"),
+        db_index=False,
     )
     kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
     zone = models.PositiveSmallIntegerField(_("зона"), choices=Zone.choices, default=Zone.SINGLE)
@@ -329,7 +335,6 @@ class Charge(models.Model):
                 name="charge_one_line_per_period_account_service_kind",
             )
         ]
-        indexes = [models.Index(fields=["period", "service"], name="charge_period_service_idx")]
 
     def __str__(self):
         return f"{self.account} {self.period} {self.service}: {self.amount}"

@@ -8,14 +8,10 @@ import importlib
 
 from django.db import migrations, models
 
-guards = importlib.import_module("kvartplata.billing.migrations.0003_closed_period_guard")
-
-
-def reinstall_sqlite_guards(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        return
-    guards.backwards(apps, schema_editor)
-    guards.forwards(apps, schema_editor)
+# Altering a table rebuilds it on SQLite, which drops its triggers: 0007 installs them again.
+reinstall_sqlite_guards = importlib.import_module(
+    "kvartplata.billing.migrations.0007_reinstall_sqlite_guards"
+).forwards
 
 
 class Migration(migrations.Migration):
