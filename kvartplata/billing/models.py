@@ -284,6 +284,7 @@ class Charge(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="charges",
         verbose_name=_("ЛС"),
         db_index=False,
@@ -291,6 +292,7 @@ class Charge(models.Model):
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="charges",
         verbose_name=_("период"),
         db_index=False,
@@ -300,6 +302,7 @@ class Charge(models.Model):
     service = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="charges",
         verbose_name=_("услуга"),
         db_index=False,
@@ -318,6 +321,7 @@ class Charge(models.Model):
     run = models.ForeignKey(
         BillingRun,
         on_delete=models.SET_NULL,
+        db_constraint=False,
         null=True,
         blank=True,
         verbose_name=_("запуск"),
@@ -417,6 +421,7 @@ class LedgerEntry(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="ledger",
         verbose_name=_("ЛС"),
         db_index=False,
@@ -424,6 +429,7 @@ class LedgerEntry(models.Model):
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="ledger",
         verbose_name=_("период"),
         db_index=False,
@@ -454,12 +460,17 @@ class AccountBalance(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
+        db_constraint=False,
         related_name="balances",
         verbose_name=_("ЛС"),
         db_index=False,
     )
     period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="balances", verbose_name=_("период")
+        Period,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        related_name="balances",
+        verbose_name=_("период"),
     )
     month = models.DateField(_("месяц"))
     opening = models.DecimalField(_("на начало"), **MONEY)
@@ -554,7 +565,9 @@ class MeterState(models.Model):
     is taken over (newest in slot 6, `hn` of them filled).
     """
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, db_index=False)
+    period = models.ForeignKey(
+        Period, on_delete=models.CASCADE, db_index=False, db_constraint=False
+    )
     meter = models.ForeignKey(
         "meters.Meter", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
     )
