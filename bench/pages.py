@@ -159,6 +159,10 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accounts", type=int, default=2000)
@@ -167,6 +171,11 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=800, help="per page")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="build every page from scratch (the cabinet's page cache off): the cold path",
+    )
     args = parser.parse_args()
 
     env = dict(
@@ -176,6 +185,8 @@ def main():
         CSRF_COOKIE_SECURE="0",
         LOG_LEVEL="WARNING",
     )
+    if args.no_page_cache:
+        env["CABINET_PAGE_CACHE_SECONDS"] = "0"
     if not env.get("DATABASE_URL"):
         db = Path(tempfile.gettempdir()) / "kvartplata-bench" / "pages.sqlite3"
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -199,6 +210,7 @@ def main():
         ("payments", f"/accounts/{account_id}/payments/"),
     ]
     port = free_port()
+    load_before = _loadavg()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "access.log"
         gunicorn = start_gunicorn(env, port, args.workers, log)
@@ -220,8 +232,10 @@ def main():
     print(f"machine: {machine()}")
     print(
         f"database: {database}; world: {accounts} accounts; gunicorn sync workers: "
-        f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}"
+        f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}; "
+        f"page cache: {'off' if args.no_page_cache else 'on'}"
     )
+    print(f"load average before / after: {load_before} / {_loadavg()}")
     print(
         f"{'page':14} {'req/s':>8} {'× trivial':>9} {'server p50':>10} {'server p99':>10} "
         f"{'client p50':>10} {'client p99':>10}"

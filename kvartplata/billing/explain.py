@@ -114,8 +114,15 @@ def _metered(c, unit, states, previous, meters) -> str:
                 now = _micro(getattr(state, f"r{z}"))
                 used = _micro(getattr(state, f"e{z}"))
                 was = _micro(getattr(before, f"r{z}")) if before else now - used
-                parts.append(f"{num(now)} − {num(was)} = {num(used)}")
-            texts.append(f"по показаниям прибора № {meter.serial_number}: {', '.join(parts)}")
+                parts.append(f"{num(now)} − {num(was)} = {num(now - was)}")
+            text = f"по показаниям прибора № {meter.serial_number}: {', '.join(parts)}"
+            if before is not None and before.gap:
+                # Readings after estimated months: the consumption was spread over them.
+                this_month = sum((_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
+                text += (
+                    f" (расход за {before.gap + 1} мес., из них за этот месяц {num(this_month)})"
+                )
+            texts.append(text)
         elif state.method == "average":
             values = ", ".join(num(_micro(getattr(state, f"e{z}"))) for z in zones)
             texts.append(

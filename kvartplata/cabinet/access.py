@@ -1,6 +1,7 @@
 """Access to accounts in the cabinet: only accounts linked to the signed-in user, else 404."""
 
 from django.shortcuts import get_object_or_404
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from kvartplata.registry.models import PersonalAccount
 from kvartplata.users.models import AccountLink
@@ -18,6 +19,23 @@ SECTIONS = [
     ("cabinet:meters:meter_list", "Показания счётчиков"),
 ]
 SECTION_NAMES = {name for name, _label in SECTIONS}
+# Reversed once with this id in place of the account's; the page puts the real one in.
+_ID_MARK = "987654321987654321"
+_section_urls: dict[tuple, list[tuple[str, str, str]]] = {}
+
+
+def section_links(account_id: int) -> list[tuple[str, str, str]]:
+    """(URL name, label, URL) of every section of an account: 7 reverses a page saved."""
+    key = (get_script_prefix(), get_urlconf())
+    marked = _section_urls.get(key)
+    if marked is None:
+        marked = [
+            (name, label, reverse(name, kwargs={"account_id": int(_ID_MARK)}))
+            for name, label in SECTIONS
+        ]
+        _section_urls[key] = marked
+    number = str(account_id)
+    return [(name, label, url.replace(_ID_MARK, number)) for name, label, url in marked]
 
 
 def linked_account(request, account_id: int) -> PersonalAccount:
@@ -32,21 +50,24 @@ def linked_account(request, account_id: int) -> PersonalAccount:
     return account
 
 
-def user_links(user) -> list[AccountLink]:
+def user_links(user, *, organization: bool = False) -> list[AccountLink]:
+    """The user's links with their accounts' premises (and organizations, when asked)."""
+    related = ["account__premises__building"]
+    if organization:
+        related.append("account__organization")
     return list(
-        AccountLink.objects.filter(user=user)
-        .select_related("account__premises__building")
-        .order_by("created_at", "id")
+        AccountLink.objects.filter(user=user).select_related(*related).order_by("created_at", "id")
     )
 
 
-def page_context(request, account: PersonalAccount, section: str, **extra) -> dict:
+def page_context(request, account: PersonalAccount, section: str, *, links=None, **extra) -> dict:
     """What every account page shows around its content: the switcher and the sections."""
-    links = user_links(request.user)
+    if links is None:
+        links = user_links(request.user)
     return {
         "account": account,
         "links": links,
         "section": section,
-        "sections": SECTIONS,
+        "sections": section_links(account.pk),
         **extra,
     }

@@ -7,3 +7,18 @@ class CabinetConfig(AppConfig):
     name = "kvartplata.cabinet"
     label = "cabinet"
     verbose_name = "Личный кабинет"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from kvartplata.cabinet.pagecache import renew_registry_stamp
+        from kvartplata.registry.models import Building, Organization, Premises
+
+        # The cached account pages show these rows but do not read them on every request.
+        for model in (Organization, Building, Premises):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    renew_registry_stamp,
+                    sender=model,
+                    dispatch_uid=f"cabinet-page-stamp-{model.__name__}-{signal is post_save}",
+                )

@@ -19,6 +19,7 @@ from kvartplata.cabinet.access import (
     user_links,
 )
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
+from kvartplata.cabinet.pagecache import cached_page
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
 
@@ -83,13 +84,14 @@ def switch(request):
 @login_required
 @require_GET
 def account(request, account_id: int):
-    acc = linked_account(request, account_id)
+    return cached_page(request, account_id, "account", (), _account_page)
+
+
+def _account_page(request, acc, links):
     periods = selectors.organization_periods(acc.organization_id)
     state = selectors.account_state(acc, periods, today=timezone.localdate())
-    return render(
-        request,
-        "cabinet/account.html",
-        page_context(request, acc, "cabinet:account", state=state),
+    return "cabinet/account.html", page_context(
+        request, acc, "cabinet:account", links=links, state=state
     )
 
 
@@ -109,7 +111,11 @@ def services(request, account_id: int):
 @login_required
 @require_GET
 def charges(request, account_id: int):
-    acc = linked_account(request, account_id)
+    params = (request.GET.get("month"),)
+    return cached_page(request, account_id, "charges", params, _charges_page)
+
+
+def _charges_page(request, acc, links):
     periods = selectors.organization_periods(acc.organization_id)
     by_month = {p.month: p for p in periods}
     month, error = parse_month(request.GET.get("month"), set(by_month))
@@ -118,26 +124,27 @@ def charges(request, account_id: int):
     default = selectors.last_billed_of(periods) or selectors.current_of(periods)
     period = by_month.get(month) if month else default
     data = selectors.month_charges(acc, period) if period else None
-    return render(
+    return "cabinet/charges.html", page_context(
         request,
-        "cabinet/charges.html",
-        page_context(
-            request,
-            acc,
-            "cabinet:charges",
-            period=period,
-            period_name=period_label(period.month) if period else "",
-            data=data,
-            choices=month_choices(periods),
-            chosen=f"{period.month:%Y-%m}" if period else "",
-        ),
+        acc,
+        "cabinet:charges",
+        links=links,
+        period=period,
+        period_name=period_label(period.month) if period else "",
+        data=data,
+        choices=month_choices(periods),
+        chosen=f"{period.month:%Y-%m}" if period else "",
     )
 
 
 @login_required
 @require_GET
 def payments(request, account_id: int):
-    acc = linked_account(request, account_id)
+    params = (request.GET.get("from"), request.GET.get("to"))
+    return cached_page(request, account_id, "payments", params, _payments_page)
+
+
+def _payments_page(request, acc, links):
     periods = selectors.organization_periods(acc.organization_id)
     months = {p.month for p in periods}
     movement = None
@@ -158,20 +165,17 @@ def payments(request, account_id: int):
         if error:
             messages.warning(request, error)
         movement = selectors.money_movement(acc, periods, first, last)
-    return render(
+    return "cabinet/payments.html", page_context(
         request,
-        "cabinet/payments.html",
-        page_context(
-            request,
-            acc,
-            "cabinet:payments",
-            movement=movement,
-            choices=month_choices(periods),
-            first=f"{first:%Y-%m}" if first else "",
-            last=f"{last:%Y-%m}" if last else "",
-            first_name=period_label(first) if first else "",
-            last_name=period_label(last) if last else "",
-        ),
+        acc,
+        "cabinet:payments",
+        links=links,
+        movement=movement,
+        choices=month_choices(periods),
+        first=f"{first:%Y-%m}" if first else "",
+        last=f"{last:%Y-%m}" if last else "",
+        first_name=period_label(first) if first else "",
+        last_name=period_label(last) if last else "",
     )
 
 

@@ -57,7 +57,12 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
 
 
 def kopecks_sum(column: str) -> str:
-    """SQL for an exact sum of a money column in kopecks (SQLite sums decimals as floats)."""
+    """SQL for an exact sum of a money column in kopecks (SQLite sums decimals as floats).
+
+    PostgreSQL sums numeric exactly: one multiplication per group, not a rounding per row.
+    """
+    if connection.vendor == "postgresql":
+        return f"(SUM({column}) * 100)"
     return f"SUM(ROUND({column} * 100))"
 
 

@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from kvartplata.demo import world as demo_world
 from kvartplata.registry.models import Organization
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         world = demo_world.build(
             accounts=accounts, months=months, seed=seed, log=lambda s: self.stdout.write(s)
         )
+        if connection.vendor == "postgresql":
+            # A new world has no statistics yet: the first pages would be planned blind.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         elapsed = time.monotonic() - started
         self.stdout.write(self.style.SUCCESS(f"Готово за {elapsed:.1f} с."))
         self.stdout.write(
