@@ -161,8 +161,13 @@ class SetBased:
         analyze("run_norm")
         # Fresh tables (a new world, a big import) have no statistics yet: the plans below
         # would go by guesses of one row. Sampling keeps this cheap.
-        for table in ("meters_meter", "meters_reading", "billing_meterstate"):
-            analyze(table)
+        if connection.vendor == "postgresql":
+            for (table,) in fetch(
+                "SELECT relname FROM pg_stat_user_tables WHERE relname IN "
+                "('meters_meter', 'meters_reading', 'billing_meterstate') "
+                "AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+            ):
+                analyze(table)
         temp_table(
             LINES,
             "account_id BIGINT, period_id BIGINT, service_id BIGINT, kind VARCHAR(20), "
@@ -562,7 +567,7 @@ class SetBased:
             + f"""
             SELECT x.account_id, %s, %s, 'individual', 0, {RANK_METHOD_SQL},
                 SUM(x.vol) / {float(MICRO)!r}, %s, NULL, NULL,
-                {kopecks("SUM(x.vol)", tariff_e4)}, '{{}}', %s
+                {kopecks("CAST(SUM(x.vol) AS BIGINT)", tariff_e4)}, '{{}}', %s
             FROM (
                 SELECT c.account_id, CAST(ROUND(c.volume * {MICRO}) AS BIGINT) AS vol,
                     {METHOD_RANK_SQL} AS rank

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -10,6 +11,7 @@ from kvartplata.billing.models import Charge, MeterState, Recalculation
 from kvartplata.demo.world import build
 
 TODAY = datetime.date(2026, 11, 25)
+KOPECK = Decimal("0.01")
 pytestmark = pytest.mark.django_db(transaction=False)
 
 
@@ -72,6 +74,9 @@ def test_a_world_billed_in_sql_equals_the_world_billed_in_python(monkeypatch, dj
     # spread over the estimated months, expired meters, meters without readings, ОДН.
     build(accounts=150, months=8, today=TODAY)
     in_sql = snapshot()
+    # Every line multiplies out: volume × tariff, half-up to the kopeck (× coefficient aside).
+    for c in Charge.objects.filter(coefficient__isnull=True):
+        assert c.amount == (c.volume * c.tariff).quantize(KOPECK, rounding=ROUND_HALF_UP), c
     texts_sql = explanations(composed=True)
     methods = {c[5] for c in in_sql[0]}
     assert {"meter", "average", "norm", "norm_coefficient", "common_house_meter"} <= methods
@@ -103,6 +108,7 @@ def _wipe():
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks may remain
             cursor.execute("TRUNCATE " + ", ".join(tables) + " CASCADE")  # noqa: S608
         else:
             cursor.execute("PRAGMA defer_foreign_keys = ON")
