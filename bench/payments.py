@@ -7,6 +7,11 @@ first) and imports it on the configured database (DATABASE_URL, or the SQLite fi
     DATABASE_URL=postgres://... .venv/bin/python bench/payments.py --lines 1000000 --again
 
 `--again` imports the same file a second time (every line is then a duplicate: nothing is added).
+
+As a reference, the same payment rows are then written once more the plainest way the database
+has — PostgreSQL: one COPY into payments_payment; SQLite: executemany of plain INSERTs — in a
+transaction that is rolled back (`--no-reference` skips it). The import does that and more:
+parsing, exactly-once, matching, the ledger entries and the balances.
 """
 
 import argparse
@@ -45,12 +50,60 @@ def generate(path: Path, numbers: list[str], lines: int, tag: str, unmatched: fl
         out.write(f"={lines};{total // 100}.{total % 100:02d};0.00\n")
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def reference(path: Path, bank, payment_file) -> tuple[int, float]:
+    """Write the file's payment rows once more, plainly, and roll back: (rows, seconds)."""
+    from django.db import connection, transaction
+
+    from kvartplata.billing.services import current_period
+    from kvartplata.payments import bulk
+    from kvartplata.payments.parsing import Summary, read_blocks
+    from kvartplata.payments.services import BATCH, layout_of
+
+    period = current_period(bank.organization)
+    summary = Summary()
+    with transaction.atomic():
+        writer = bulk.Writer.for_connection(
+            organization_id=bank.organization_id,
+            bank_id=bank.pk,
+            file_id=payment_file.pk,
+            accounts=bulk.Accounts(bank.organization_id, period.pk),
+        )
+        prepared = []
+        with open(path, "rb") as stream:
+            for block in read_blocks(stream, layout_of(bank), summary=summary, block_lines=BATCH):
+                block.keys = [key + "~ref" for key in block.keys]  # not the imported keys
+                prepared.append(writer.prepare(block))
+        rows = sum(len(p) if isinstance(p, list) else p[0] for p in prepared)
+        started = time.perf_counter()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                sql = f"COPY payments_payment ({bulk.COPY_COLUMNS}) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
+                    for _, _, text, _ in prepared:
+                        copy.write(text)
+            else:
+                sql = bulk.SQLITE_INSERT_SQL.split("ON CONFLICT")[0]
+                for part in prepared:
+                    connection.connection.executemany(sql, part)
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM payments_payment")  # the rolled-back rows, not timed
+    return rows, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--bank", default="sber")
     parser.add_argument("--unmatched", type=float, default=0.01, help="share of unknown accounts")
     parser.add_argument("--again", action="store_true", help="import the same file twice")
+    parser.add_argument("--no-reference", action="store_true", help="skip the plain write")
     args = parser.parse_args()
 
     import django
@@ -76,9 +129,12 @@ def main() -> None:
             f"file: {size / 1024 / 1024:.1f} MB, generated in {time.perf_counter() - started:.1f} s"
         )
         runs = 2 if args.again else 1
+        payment_file = None
         for run in range(runs):
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             payment_file = PaymentFile.objects.create(bank=bank, name=path.name, size=size)
+            label = "first import" if run == 0 else "same file again"
+            print(f"{label}: start, {load()}", flush=True)
             started = time.perf_counter()
             payment_file = payment_file_import(payment_file_id=payment_file.pk, path=path)
             elapsed = time.perf_counter() - started
@@ -86,12 +142,19 @@ def main() -> None:
             if payment_file.status != PaymentFile.Status.IMPORTED:
                 print(payment_file.error)
                 sys.exit(1)
-            label = "first import" if run == 0 else "same file again"
             print(
                 f"{label}: {elapsed:.1f} s, {args.lines / elapsed:,.0f} lines/s; new "
                 f"{payment_file.lines_imported}, duplicates {payment_file.lines_duplicate}, "
                 f"unmatched {payment_file.lines_unmatched}; peak RSS {rss_after / 1024:.0f} MB "
-                f"(+{(rss_after - rss_before) / 1024:.0f} MB during the import)"
+                f"(+{(rss_after - rss_before) / 1024:.0f} MB during the import); {load()}",
+                flush=True,
+            )
+        if not args.no_reference:
+            rows, elapsed = reference(path, bank, payment_file)
+            plain = "one COPY" if connection.vendor == "postgresql" else "executemany INSERT"
+            print(
+                f"reference, the same {rows} payment rows by {plain} into payments_payment "
+                f"(rolled back): {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s; {load()}"
             )
 
 

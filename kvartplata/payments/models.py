@@ -102,7 +102,15 @@ class PaymentFile(models.Model):
 
 
 class Payment(models.Model):
-    """Money received for an account («платёж»), once per bank's natural key."""
+    """Money received for an account («платёж»), once per bank's natural key.
+
+    The references have no FOREIGN KEY in the database (db_constraint=False): a registry adds
+    a million rows at a time and each constraint would be checked row by row at commit (about
+    as long as the whole import). The import takes the organization, bank, file and period
+    from their rows and the account from a lookup in the same transaction; deleting a referenced
+    row is refused by the ORM (PROTECT), as before. Nothing looks payments up by file, so that
+    reference has no index either (one index less to write per line).
+    """
 
     class Status(models.TextChoices):
         MATCHED = "matched", _("зачтён")
@@ -121,6 +129,7 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("организация"),
         db_index=False,
+        db_constraint=False,
     )
     bank = models.ForeignKey(
         Bank,
@@ -129,6 +138,7 @@ class Payment(models.Model):
         blank=True,
         verbose_name=_("банк"),
         db_index=False,
+        db_constraint=False,
     )
     file = models.ForeignKey(
         PaymentFile,
@@ -137,6 +147,8 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name=_("реестр"),
+        db_constraint=False,
+        db_index=False,  # the import finds a file's new payments by their ids
     )
     natural_key = models.CharField(_("ключ операции"), max_length=160)
     account = models.ForeignKey(
@@ -147,6 +159,7 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("ЛС"),
         db_index=False,
+        db_constraint=False,
     )
     account_number = models.CharField(_("номер ЛС в реестре"), max_length=40)
     payer_name = models.CharField(_("плательщик"), max_length=160, blank=True)
@@ -169,6 +182,7 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("проведён в периоде"),
         db_index=False,
+        db_constraint=False,
     )
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

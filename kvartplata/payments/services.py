@@ -1,9 +1,10 @@
 """Payments workflows: upload and import of a bank's registry, manual matching and return."""
 
-import dataclasses
 import hashlib
 import logging
 import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -11,29 +12,28 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from kvartplata.billing import ledger
 from kvartplata.billing.models import Period
 from kvartplata.billing.services import current_period
-from kvartplata.payments import bulk
+from kvartplata.payments import bulk, posting
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.payments.parsing import (
     Layout,
     RegistryError,
     Summary,
     check_totals,
-    iter_batches,
     money_text,
+    read_blocks,
 )
 from kvartplata.registry.models import Organization, PersonalAccount
-from kvartplata.registry.selectors import number_lengths
 
 log = logging.getLogger("kvartplata.payments")
 
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
-BATCH = 50_000
+BATCH = 50_000  # lines per block at most (a block is also at most a few MB of the file)
 PROGRESS_KEY = "payments-file-progress-{}"
 
 
@@ -212,23 +212,69 @@ def payment_file_import(
     return payment_file
 
 
-def _padded_numbers(organization, batch, pad_to: int | None) -> dict[str, str]:
-    """Short numbers of the batch whose zero-padded form is an account of the organization."""
-    if not pad_to:
-        return {}
-    short = {
-        r.account_number: r.account_number.zfill(pad_to)
-        for r in batch
-        if r.account_number.isdigit() and len(r.account_number) < pad_to
-    }
-    if not short:
-        return {}
-    known = set(
-        PersonalAccount.objects.filter(
-            organization=organization, number__in=short.values()
-        ).values_list("number", flat=True)
-    )
-    return {number: full for number, full in short.items() if full in known}
+def _last_payment_id() -> int:
+    """Every payment the import adds gets a greater id (the identity only grows)."""
+    found = Payment.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return found or 0
+
+
+_DONE = object()
+
+
+class _Blocks:
+    """Parse the file in a thread of its own, a block ahead of the database.
+
+    The parser (Python) and the database work at the same time; at most two prepared blocks
+    wait in between, so memory stays bounded by a few blocks whatever the file's size. Only for
+    PostgreSQL: its COPY waits on the server in long stretches without the GIL, while SQLite's
+    executemany takes the GIL back for every row and would queue behind the parser.
+    """
+
+    def __init__(self, stream, layout: Layout, summary: Summary, writer: "bulk.Writer"):
+        self.threaded = connection.vendor == "postgresql"
+        self.args = (stream, layout, summary, writer)
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(
+            target=self._run, args=(stream, layout, summary, writer), daemon=True
+        )
+
+    def _put(self, item) -> bool:
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, stream, layout, summary, writer) -> None:
+        try:
+            for block in read_blocks(stream, layout, summary=summary, block_lines=BATCH):
+                if not self._put((writer.prepare(block), stream.read_bytes)):
+                    return
+            self._put(_DONE)
+        except BaseException as exc:  # handed over to the importing thread
+            self._put(exc)
+
+    def __iter__(self):
+        if not self.threaded:
+            stream, layout, summary, writer = self.args
+            for block in read_blocks(stream, layout, summary=summary, block_lines=BATCH):
+                yield writer.prepare(block), stream.read_bytes
+            return
+        self.thread.start()
+        try:
+            while True:
+                item = self.queue.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self.stopped.set()
+            self.thread.join()
 
 
 def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> dict:
@@ -236,63 +282,43 @@ def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> di
     organization = bank.organization
     layout = layout_of(bank)
     summary = Summary()
-    inserted = unmatched = 0
-    touched: set[int] = set()
-    # Banks often drop the leading zeros of account numbers: restore them where unambiguous.
-    lengths = number_lengths(organization)
-    pad_to = lengths[0] if len(lengths) == 1 else None
+    clock = time.monotonic()
+    phases: dict[str, float] = {}
     with transaction.atomic():
+        bulk.tune_session()
         period = _locked_period(organization)
-        bulk.stage_open()
-        for batch in iter_batches(stream, layout, batch_size=BATCH, summary=summary):
-            if summary.error_count:
-                continue  # the file is refused anyway; go on parsing to list every bad line
-            rows = {}
-            padded = _padded_numbers(organization, batch, pad_to)
-            for row in batch:
-                if row.account_number in padded:
-                    row = dataclasses.replace(row, account_number=padded[row.account_number])
-                rows.setdefault(row.natural_key, row)  # a repeat inside the batch counts once
-            new = bulk.insert_new(
-                list(rows.values()),
-                organization_id=organization.pk,
-                bank_id=bank.pk,
-                file_id=payment_file.pk,
-                period_id=period.pk,
-            )
-            inserted += len(new)
-            posts = []
-            for payment_id, key, account_id in new:
-                if account_id is None:
-                    unmatched += 1
-                    continue
-                row = rows[key]
-                posts.append(
-                    {
-                        "id": payment_id,
-                        "account_id": account_id,
-                        "amount": Decimal(money_text(row.amount_kopecks)),
-                        "paid_on": row.paid_on,
-                        "for_month": row.for_month,
-                    }
-                )
-                touched.add(account_id)
-            ledger.post_payments(period, posts)
-            done = min(stream.read_bytes, size)
+        after_id = _last_payment_id()
+        writer = bulk.Writer.for_connection(
+            organization_id=organization.pk,
+            bank_id=bank.pk,
+            file_id=payment_file.pk,
+            accounts=bulk.Accounts(organization.pk, period.pk),
+        )
+        for prepared, done in _Blocks(stream, layout, summary, writer):
+            if not summary.error_count:  # a refused file: parse on only to list every bad line
+                writer.write(prepared)
+            done = min(done, size)
             progress_set(payment_file.pk, done=done, total=size, lines=summary.lines)
             if progress:
                 progress(done, size)
         check_totals(summary, layout)
-        if period.state == Period.State.BILLED and touched:
-            ledger.refresh_balances(period, sorted(touched))
-        bulk.stage_close()
+        writer.close()
+        phases["read and write"], clock = time.monotonic() - clock, time.monotonic()
+        posting.post_imported(period, file_id=payment_file.pk, after_id=after_id)
+        phases["ledger"], clock = time.monotonic() - clock, time.monotonic()
+    phases["commit"] = time.monotonic() - clock
+    log.info(
+        "Payment file %s: %s",
+        payment_file.pk,
+        ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
+    )
     if progress:
         progress(size, size)
     return {
         "lines_total": summary.lines,
-        "lines_imported": inserted,
-        "lines_duplicate": summary.lines - inserted,
-        "lines_unmatched": unmatched,
+        "lines_imported": writer.inserted,
+        "lines_duplicate": summary.lines - writer.inserted,
+        "lines_unmatched": writer.unmatched,
         "amount_total": Decimal(money_text(summary.amount_kopecks)),
     }
 

@@ -247,3 +247,39 @@ def test_it_matches_a_number_whose_leading_zeros_the_bank_dropped(world, account
     assert f.status == PaymentFile.Status.IMPORTED, f.error
     payment = Payment.objects.get(natural_key="Z1")
     assert (payment.account, payment.account_number) == (account, account.number)
+
+
+def test_it_keeps_the_first_line_of_a_key_repeated_in_a_later_block(
+    world, accounts, import_text, monkeypatch
+):
+    from kvartplata.payments import services as payment_services
+
+    monkeypatch.setattr(payment_services, "BATCH", 3)  # blocks of three lines
+    lines = [line(accounts[i].number, "10.00", op=f"R{i}") for i in range(7)]
+    lines.append(line(accounts[5].number, "99.00", op="R1"))  # R1 again, another amount
+    lines += [line(accounts[i].number, "20.00", op=f"S{i}") for i in range(4)]
+    f = import_text(registry(lines))
+    assert f.status == PaymentFile.Status.IMPORTED, f.error
+    assert (f.lines_total, f.lines_imported, f.lines_duplicate) == (12, 11, 1)
+    first = Payment.objects.get(natural_key="R1")
+    assert (first.amount, first.account) == (Decimal("10.00"), accounts[1])
+    assert Payment.objects.filter(natural_key__startswith="S").count() == 4
+    entries = LedgerEntry.objects.filter(
+        kind="payment", source_id__in=Payment.objects.filter(file=f).values("pk")
+    )
+    assert sum(e.amount for e in entries) == Decimal("-150.00")  # 7 × 10 + 4 × 20
+
+
+def test_it_adds_only_the_new_lines_of_a_file_that_overlaps_an_imported_one(
+    world, accounts, import_text, monkeypatch
+):
+    from kvartplata.payments import services as payment_services
+
+    monkeypatch.setattr(payment_services, "BATCH", 2)
+    old = [line(accounts[i].number, "10.00", op=f"O{i}") for i in range(3)]
+    import_text(registry(old))
+    new = [line(accounts[i].number, "30.00", op=f"N{i}") for i in range(5)]
+    f = import_text(registry([*old, *new, line("99999999", "1.00", op="NX")]))
+    assert (f.lines_imported, f.lines_duplicate, f.lines_unmatched) == (6, 3, 1)
+    assert Payment.objects.filter(natural_key__startswith="O").count() == 3
+    assert Payment.objects.filter(file=f, status="matched").count() == 5
