@@ -769,7 +769,17 @@ def compute_charges(
     total = setbased.fetch("SELECT COUNT(*) FROM run_acc")[0][0]
     result.accounts = total
     left: dict[int, list[Service]] = defaultdict(list)
+    # Progress is told in accounts, by steps: every service, then the rest, then the writing.
+    steps = len(context.services) + 3
+    step = [0]
+
+    def advance():
+        step[0] += 1
+        if progress:
+            progress(min(total * step[0] // steps, total), total)
+
     for service in context.services:
+        advance()
         if service.method == Service.Method.METER:
             zones = biller.zone_list(service)
             tariffs = [context.tariff(service, z) for z in zones]
@@ -787,14 +797,13 @@ def compute_charges(
             tariff = biller.single_rate(service)
             if tariff is not None:
                 insert_set_based(context, service, tariff, run_id)
-    if progress:
-        progress(total // 2, total)
     accounts = _accounts(context, sorted(left)) if left else []
     for start in range(0, len(accounts), batch_size):
         batch = accounts[start : start + batch_size]
         write_lines(period, biller.bill_left(batch, left), run_id)
         bulk_insert("billing_meterstate", setbased.STATE_COLUMNS, _state_rows(biller.states))
         biller.states = []
+    advance()
     water = [
         s.id
         for s in context.services
@@ -813,6 +822,7 @@ def compute_charges(
                 continue
             individual = sql.individual_by_building(service)
             sql.common_house(service, tariff, biller.common_house_buildings(service, individual))
+    advance()
     result.lines = sql.flush()
     sql.save_recalculations(result.recalculations)
     sql.finish()
