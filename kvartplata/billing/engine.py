@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
 from django.db.models import Q
 
 from kvartplata.billing import setbased
@@ -27,6 +26,7 @@ from kvartplata.billing.calc.volumes import (
     meter_consumption,
     round_volume,
 )
+from kvartplata.billing.explain import UNIT_LABEL, num
 from kvartplata.billing.models import (
     HISTORY_SLOTS,
     MAX_ZONES,
@@ -40,8 +40,9 @@ from kvartplata.billing.models import (
     Tariff,
     history_column,
 )
+from kvartplata.billing.setbased import from_micro, micro
 from kvartplata.lib.db import bulk_insert
-from kvartplata.lib.money import format_rub, format_volume, round_money
+from kvartplata.lib.money import format_rub, round_money
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.registry.models import Building, PersonalAccount
@@ -51,30 +52,10 @@ BATCH = 2000  # accounts per batch: a few queries each
 METHOD_RANK = {"meter": 0, "average": 1, "norm": 2, "norm_coefficient": 3}
 # Billed by one INSERT … SELECT per service, not line by line in Python.
 SET_BASED = {Service.Method.AREA, Service.Method.PERSON}
-UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
-CHARGE_COLUMNS = [
-    "account_id",
-    "period_id",
-    "service_id",
-    "kind",
-    "zone",
-    "method",
-    "volume",
-    "tariff",
-    "norm",
-    "coefficient",
-    "amount",
-    "details",
-    "run_id",
-]
 
 
 def month_end(month: datetime.date) -> datetime.date:
     return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
-def num(value: Decimal, places: int = 3) -> str:
-    return format_volume(value, places)
 
 
 @dataclass
@@ -373,7 +354,10 @@ class Biller:
                     for k in slots
                 ],
                 "g": [
-                    {"m": month.isoformat(), "vol": [str(from_micro(e[z - 1])) for z in zones]}
+                    {
+                        "m": month.isoformat(),
+                        "vol": [str(from_micro(e[z - 1])) for z in zones],
+                    }
                     for month, e in gaps[meter_id][-state.gap :]
                 ]
                 if state.gap
@@ -735,14 +719,6 @@ def late_reason(service: Service, month: datetime.date) -> str:
     )
 
 
-def from_micro(value: int | None) -> Decimal:
-    return ZERO if value is None else Decimal(value) / setbased.MICRO
-
-
-def micro(value: Decimal | None) -> int | None:
-    return setbased.micro(value)
-
-
 def compute_charges(
     period: Period,
     *,
@@ -796,7 +772,7 @@ def compute_charges(
         elif service.method in SET_BASED:
             tariff = biller.single_rate(service)
             if tariff is not None:
-                insert_set_based(context, service, tariff, run_id)
+                sql.flat_rate(service, tariff)
     accounts = _accounts(context, sorted(left)) if left else []
     for start in range(0, len(accounts), batch_size):
         batch = accounts[start : start + batch_size]
@@ -854,61 +830,4 @@ def write_lines(period: Period, lines: list[Line], run_id) -> int:
         )
         for line in lines
     ]
-    return bulk_insert(setbased.LINES, CHARGE_COLUMNS, rows, json_columns=["details"])
-
-
-# Exact integer arithmetic in SQL on both databases: areas in 0,01 m² (the share in 1/10 000),
-# tariffs in 1/10 000 ₽, amounts in kopecks rounded half-up. SQLite keeps decimals as binary
-# floats, so nothing here may be multiplied as a decimal.
-AREA_CENTS = (
-    "((CAST(ROUND(p.total_area * 100) AS BIGINT) * CAST(ROUND(a.share * 10000) AS BIGINT)"
-    " + 5000) / 10000)"
-)
-SET_BASED_VOLUME = {
-    Service.Method.AREA: (AREA_CENTS, 100),
-    Service.Method.PERSON: ("CAST(a.residents AS BIGINT)", 1),
-}
-
-
-def insert_set_based(context: Context, service: Service, tariff: Decimal, run_id) -> int:
-    """One INSERT … SELECT for a service billed by area or per person: a line per account."""
-    units, scale = SET_BASED_VOLUME[service.method]
-    tariff_units = int(tariff * 10000)
-    # volume × tariff in 1/(scale × 10 000) ₽ → kopecks: divide by scale × 100, half-up.
-    divisor = scale * 100
-    sql = f"""
-        INSERT INTO {setbased.LINES} ({", ".join(CHARGE_COLUMNS)})
-        SELECT a.id, %s, %s, 'individual', 0, %s,
-            {units} / {float(scale)!r}, %s, NULL, NULL,
-            (({units}) * {tariff_units} + {divisor // 2}) / {divisor} / 100.0,
-            '{{}}', %s
-        FROM registry_personalaccount a
-        JOIN registry_premises p ON p.id = a.premises_id
-        WHERE a.organization_id = %s AND a.opened_on <= %s
-            AND (a.closed_on IS NULL OR a.closed_on >= %s)
-    """  # noqa: S608 - only constants and integers are formatted in
-    method = Charge.Method.AREA if service.method == Service.Method.AREA else Charge.Method.PERSON
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                context.period.id,
-                service.id,
-                method,
-                tariff,
-                run_id,
-                context.organization.id,
-                context.end,
-                context.month,
-            ],
-        )
-        return cursor.rowcount
-
-
-def save_late_recalculations(period: Period, result: RunResult, run_id: int | None) -> list:
-    """Nothing left to do: the run writes its recalculations and their ledger entries itself."""
-    return []
-
-
-def vendor() -> str:
-    return connection.vendor
+    return bulk_insert(setbased.LINES, setbased.CHARGE_COLUMNS, rows, json_columns=["details"])

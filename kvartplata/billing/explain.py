@@ -10,21 +10,17 @@ from decimal import Decimal
 from kvartplata.billing.calc.common_house import area_share
 from kvartplata.billing.calc.volumes import round_volume
 from kvartplata.billing.models import Charge, MeterState, Period, Resource, Service
+from kvartplata.billing.setbased import from_micro
 from kvartplata.lib.money import format_rub, format_volume
 from kvartplata.lib.periods import add_months
 from kvartplata.meters.models import Meter
 
-MICRO = Decimal(1_000_000)
 UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
 
 
 def num(value: Decimal, places: int = 3) -> str:
     return format_volume(value, places)
-
-
-def _micro(value: int | None) -> Decimal:
-    return Decimal(value or 0) / MICRO
 
 
 def attach(charges: list[Charge], account, period: Period) -> None:
@@ -58,16 +54,9 @@ def attach(charges: list[Charge], account, period: Period) -> None:
         individual = c.kind == Charge.Kind.INDIVIDUAL
         if individual and c.service.method == Service.Method.METER and c.service.resource in WATER:
             water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + c.volume
-    area = _area(account)
+    area = account.area if account.premises.total_area is not None else None
     for c in missing:
         c._explanation = _text(c, states, previous, meters, water, area, period)
-
-
-def _area(account) -> Decimal | None:
-    premises = getattr(account, "premises", None)
-    if premises is None or premises.total_area is None:
-        return None
-    return (premises.total_area * account.share).quantize(Decimal("0.01"))
 
 
 def _tail(c: Charge, unit: str) -> str:
@@ -111,20 +100,20 @@ def _metered(c, unit, states, previous, meters) -> str:
             before = previous.get(meter_id)
             parts = []
             for z in zones:
-                now = _micro(getattr(state, f"r{z}"))
-                used = _micro(getattr(state, f"e{z}"))
-                was = _micro(getattr(before, f"r{z}")) if before else now - used
+                now = from_micro(getattr(state, f"r{z}"))
+                used = from_micro(getattr(state, f"e{z}"))
+                was = from_micro(getattr(before, f"r{z}")) if before else now - used
                 parts.append(f"{num(now)} − {num(was)} = {num(now - was)}")
             text = f"по показаниям прибора № {meter.serial_number}: {', '.join(parts)}"
             if before is not None and before.gap:
                 # Readings after estimated months: the consumption was spread over them.
-                this_month = sum((_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
+                this_month = sum((from_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
                 text += (
                     f" (расход за {before.gap + 1} мес., из них за этот месяц {num(this_month)})"
                 )
             texts.append(text)
         elif state.method == "average":
-            values = ", ".join(num(_micro(getattr(state, f"e{z}"))) for z in zones)
+            values = ", ".join(num(from_micro(getattr(state, f"e{z}"))) for z in zones)
             texts.append(
                 f"по среднему за {state.hn} мес. (прибор № {meter.serial_number}): {values}"
             )

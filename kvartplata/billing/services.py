@@ -89,9 +89,8 @@ def billing_run_execute(
             if period.state == Period.State.CLOSED:
                 raise BillingError("Период закрыт: начисление невозможно.")
             ledger.unpost_auto_recalculations(period)
+            # The run writes its late-readings recalculations and their ledger entries itself.
             result = engine.compute_charges(period, run_id=run.id, progress=report)
-            recalcs = engine.save_late_recalculations(period, result, run.id)
-            ledger.post_recalculations(period, recalcs)
             ledger.post_charges(period, run.id)
             ledger.post_penalties(period)
             ledger.refresh_balances(period)

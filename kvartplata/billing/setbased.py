@@ -14,7 +14,17 @@ from decimal import Decimal
 
 from django.db import connection
 
-from kvartplata.billing.models import HISTORY_SLOTS, MAX_ZONES, history_column
+from kvartplata.billing.models import (
+    HISTORY_SLOTS,
+    MAX_ZONES,
+    Charge,
+    Norm,
+    Period,
+    Service,
+    history_column,
+)
+from kvartplata.lib.db import bulk_insert
+from kvartplata.lib.periods import add_months
 
 MICRO = 1_000_000
 # Leave metered and heating lines to the Python biller (the reference), for equivalence tests.
@@ -31,10 +41,22 @@ RANK_METHOD_SQL = (
     "CASE MAX(x.rank) WHEN 0 THEN 'meter' WHEN 1 THEN 'average' WHEN 2 THEN 'norm' "
     "ELSE 'norm_coefficient' END"
 )
-CHARGE_FIELDS = (
-    "account_id, period_id, service_id, kind, zone, method, volume, tariff, norm, coefficient, "
-    "amount, details, run_id"
-)
+CHARGE_COLUMNS = [
+    "account_id",
+    "period_id",
+    "service_id",
+    "kind",
+    "zone",
+    "method",
+    "volume",
+    "tariff",
+    "norm",
+    "coefficient",
+    "amount",
+    "details",
+    "run_id",
+]
+CHARGE_FIELDS = ", ".join(CHARGE_COLUMNS)
 # Lines are gathered in a temporary table and written into billing_charge once, in the order of
 # its unique key: one pass over that index instead of one per service.
 LINES = "run_lines"
@@ -49,6 +71,10 @@ STATE_COLUMNS = (
 
 def micro(value: Decimal | None) -> int | None:
     return None if value is None else int((value * MICRO).to_integral_value())
+
+
+def from_micro(value: int | None) -> Decimal:
+    return Decimal(0) if value is None else Decimal(value) / MICRO
 
 
 def units(value: Decimal, scale: int) -> int:
@@ -140,8 +166,6 @@ class SetBased:
             "building_id BIGINT NOT NULL, service_id BIGINT NOT NULL, person_e6 BIGINT, "
             "area_e6 BIGINT, common_e6 BIGINT, PRIMARY KEY (building_id, service_id)",
         )
-        from kvartplata.billing.models import Norm
-
         rows = []
         for building_id in c.buildings:
             for service in c.services:
@@ -351,8 +375,6 @@ class SetBased:
         longest = fetch("SELECT MAX(p_gap) FROM run_m WHERE cls = 'meter'")[0][0] or 0
         if not longest:
             return
-        from kvartplata.billing.models import Period
-        from kvartplata.lib.periods import add_months
 
         periods = {
             p.month: p.id
@@ -398,10 +420,6 @@ class SetBased:
 
     def save_recalculations(self, python_rows: list[dict]) -> int:
         """The run's automatic recalculations and their ledger entries, replacing earlier ones."""
-        import datetime as dt
-
-        from kvartplata.lib.db import bulk_insert
-
         if python_rows:
             bulk_insert(
                 "run_recalc",
@@ -417,7 +435,7 @@ class SetBased:
                     for r in python_rows
                 ),
             )
-        now = dt.datetime.now(dt.UTC)
+        now = datetime.datetime.now(datetime.UTC)
         if connection.vendor == "sqlite":
             now = now.replace(tzinfo=None)
         count = execute(
@@ -528,7 +546,26 @@ class SetBased:
         )
         return {a for (a,) in rows}
 
-    # --- heating, wastewater ---------------------------------------------------------------
+    # --- by area, per person, heating, wastewater --------------------------------------------
+
+    def flat_rate(self, service, tariff: Decimal) -> int:
+        """A line per account for a service billed by area or per person."""
+        if service.method == Service.Method.AREA:
+            # the area in 0,01 m² × the tariff in 1/10 000 ₽ → kopecks: ÷ 10 000, half-up
+            volume, scale, method = "a.area_c", 100, Charge.Method.AREA
+        else:
+            volume, scale, method = "a.residents", 1, Charge.Method.PERSON
+        tariff_e4 = units(tariff, 10000)
+        divisor = scale * 100
+        return execute(
+            CHARGE_INSERT
+            + f"""
+            SELECT a.id, %s, %s, 'individual', 0, %s, {volume} / {float(scale)!r}, %s, NULL, NULL,
+                ({volume} * {tariff_e4} + {divisor // 2}) / {divisor} / 100.0, '{{}}', %s
+            FROM run_acc a
+            """,
+            [self.period_id, service.id, method, tariff, self.run_id],
+        )
 
     def heating(self, service, tariff: Decimal) -> set[int]:
         """Heating by the norm per m² × the flat's area; the accounts with no norm are left."""
