@@ -32,7 +32,7 @@ from kvartplata.billing.models import (
     Recalculation,
 )
 from kvartplata.billing.models import Moratorium as MoratoriumRow
-from kvartplata.lib.db import bulk_insert, from_kopecks, kopecks_sum
+from kvartplata.lib.db import as_kopecks, bulk_insert, from_kopecks, kopecks_sum
 from kvartplata.lib.periods import add_months
 
 ZERO = Decimal("0.00")
@@ -51,7 +51,6 @@ ENTRY_COLUMNS = [
 MONEY_KINDS = ("charge", "recalculation", "correction", "payment")
 # A money column in integer kopecks: SQLite keeps decimals as binary floats, so sums and
 # differences are done on these integers and divided by 100 only when stored.
-KOPECKS = "CAST(ROUND({} * 100) AS BIGINT)"
 
 
 def due_date(organization, month: datetime.date) -> datetime.date:
@@ -88,7 +87,7 @@ def post_charges(period: Period, run_id: int | None) -> int:
     SQLite too); an account whose lines add up to zero gets no entry.
     """
     LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.CHARGE).delete()
-    kopecks = f"SUM({KOPECKS.format('amount')})"
+    kopecks = f"SUM({as_kopecks('amount')})"
     sql = f"""
         INSERT INTO billing_ledgerentry ({", ".join(ENTRY_COLUMNS)})
         SELECT account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, '', %s
@@ -336,7 +335,7 @@ def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) ->
                 WHERE {scope} AND kind <> 'penalty' AND concerns_month <= %s
                     AND (kind <> 'payment' OR entry_date < %s)
                 GROUP BY account_id, concerns_month
-                HAVING SUM({KOPECKS.format("amount")}) > 0
+                HAVING SUM({as_kopecks("amount")}) > 0
             ) owing
             ORDER BY account_id
         """  # noqa: S608 - only constant SQL and placeholders are formatted in
@@ -371,7 +370,7 @@ def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) ->
 def _repayments(account_ids: Sequence[int], start, end) -> dict:
     """{(account, month): [(date, amount)]} of the payments dated in [start, end] (one query)."""
     sql = f"""
-        SELECT account_id, concerns_month, entry_date, {KOPECKS.format("amount")}
+        SELECT account_id, concerns_month, entry_date, {as_kopecks("amount")}
         FROM billing_ledgerentry
         WHERE {_in("account_id", account_ids)} AND kind = 'payment'
             AND entry_date >= %s AND entry_date <= %s AND concerns_month IS NOT NULL
@@ -435,7 +434,7 @@ def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -
 # The previous month's closing of each account, in kopecks (joined when there is such a month).
 OPENING_JOIN = f"""
     LEFT JOIN (
-        SELECT account_id, {KOPECKS.format("closing")} AS kopecks
+        SELECT account_id, {as_kopecks("closing")} AS kopecks
         FROM billing_accountbalance WHERE period_id = %s
     ) ob ON ob.account_id = a.id"""  # noqa: S608 - a constant
 
@@ -447,7 +446,7 @@ def _insert_balances(
 
     `entries` narrows the journal to the same accounts (with the same `params`), or is empty.
     """
-    k = KOPECKS.format("amount")
+    k = as_kopecks("amount")
     opening = "COALESCE(ob.kopecks, 0)" if previous is not None else "0"
     charges, recalcs = "COALESCE(m.charges, 0)", "COALESCE(m.recalcs, 0)"
     penalties, payments = "COALESCE(m.penalties, 0)", "COALESCE(m.payments, 0)"

@@ -56,6 +56,11 @@ def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
     return count
 
 
+def as_kopecks(column: str) -> str:
+    """SQL for a money column as whole kopecks, per row (exact on SQLite's floats too)."""
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
 def kopecks_sum(column: str) -> str:
     """SQL for an exact sum of a money column in kopecks (SQLite sums decimals as floats).
 

@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from kvartplata.billing import ledger
 from kvartplata.billing.models import Period
+from kvartplata.lib.db import as_kopecks
 
 NEW = "payments_new"
 DEBTS = "payments_debts"
@@ -44,10 +45,6 @@ TABLES = (NEW, DEBTS, NAMED, LATER, TOUCHED)
 
 def _sql(postgres: str, sqlite: str) -> str:
     return postgres if connection.vendor == "postgresql" else sqlite
-
-
-def _kopecks(column: str) -> str:
-    return _sql(f"CAST(ROUND({column} * 100) AS bigint)", f"CAST(ROUND({column} * 100) AS INTEGER)")
 
 
 def _money(kopecks: str) -> str:
@@ -118,7 +115,7 @@ def _new_payments(cursor, file_id: int, after_id: int) -> None:
         SELECT id, account_id, kop, paid_on, for_month, ROW_NUMBER() OVER w AS rn,
             CAST(SUM(kop) OVER w AS bigint) AS s
         FROM (
-            SELECT id, account_id, {_kopecks("amount")} AS kop, {paid_on} AS paid_on, for_month
+            SELECT id, account_id, {as_kopecks("amount")} AS kop, {paid_on} AS paid_on, for_month
             FROM payments_payment
             WHERE id > %s AND file_id = %s AND account_id IS NOT NULL
         ) p
@@ -165,7 +162,7 @@ def _open_debts(cursor) -> None:
         f"""
         WITH net AS (
             SELECT account_id, concerns_month AS month,
-                CAST(SUM({_kopecks("amount")}) AS bigint) AS net
+                CAST(SUM({as_kopecks("amount")}) AS bigint) AS net
             FROM billing_ledgerentry
             WHERE kind <> 'penalty' AND account_id IN (SELECT account_id FROM {TOUCHED})
             GROUP BY account_id, concerns_month
