@@ -1,0 +1,168 @@
+"""Leases for claimed background jobs: who holds a job and until when.
+
+A job row (a billing run, an imported file, a delivery…) inherits ``LeasedJob``. A worker takes
+the job with ``claim`` — one conditional UPDATE, so two workers can never both hold it — and
+``renew`` extends the lease while it works (progress callbacks are a natural place). A worker
+that dies (SIGKILL, a lost machine) stops renewing; once ``lease_expires_at`` has passed,
+``expired`` finds the row and ``take_over`` hands it to someone else, or the caller marks the job
+failed with the reason so that staff can start it again.
+
+Generic: this module knows no domain model. Times are passed in (``now``) where a caller may
+want to fix them; by default the database clock of Django (``timezone.now``) is used.
+"""
+
+import datetime
+import os
+import socket
+import threading
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+DEFAULT_LEASE_SECONDS = 60
+
+
+def lease_seconds() -> int:
+    """The lease length of jobs; short in the fault tests (``JOB_LEASE_SECONDS``)."""
+    return int(getattr(settings, "JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+
+
+def worker_id() -> str:
+    """A name for this holder: host, process and thread, plus a random tag (unique per call)."""
+    return (f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}")[
+        :200
+    ]
+
+
+class LeasedJob(models.Model):
+    """Abstract mixin: a job row that a worker holds for a limited time."""
+
+    lease_owner = models.CharField("кто выполняет", max_length=200, blank=True, default="")
+    lease_expires_at = models.DateTimeField("аренда до", null=True, blank=True)
+    attempts = models.PositiveIntegerField("попыток", default=0)
+
+    class Meta:
+        abstract = True
+
+    def lease_expired(self, *, now: datetime.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.lease_expires_at is not None and self.lease_expires_at <= now
+
+
+def _now(now):
+    return now or timezone.now()
+
+
+def claim(
+    model,
+    pk,
+    *,
+    owner: str,
+    seconds: int | None = None,
+    now: datetime.datetime | None = None,
+    filters: Q | None = None,
+    **updates,
+) -> bool:
+    """Take the job ``pk`` if nobody holds a live lease on it; True when this caller has it.
+
+    ``filters`` narrows the rows that may be taken (e.g. a status); ``updates`` are written in the
+    same UPDATE (e.g. the new status). A lease that expired may be claimed again: that is the
+    take-over of a dead worker's job. ``attempts`` counts every successful claim.
+    """
+    now = _now(now)
+    seconds = lease_seconds() if seconds is None else seconds
+    free = Q(lease_owner="") | Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now)
+    rows = model.objects.filter(free, pk=pk)
+    if filters is not None:
+        rows = rows.filter(filters)
+    return bool(
+        rows.update(
+            lease_owner=owner,
+            lease_expires_at=now + datetime.timedelta(seconds=seconds),
+            attempts=models.F("attempts") + 1,
+            **updates,
+        )
+    )
+
+
+def renew(
+    model,
+    pk,
+    *,
+    owner: str,
+    seconds: int | None = None,
+    now: datetime.datetime | None = None,
+    **updates,
+) -> bool:
+    """Extend the lease of a job this owner holds; False when it was lost (taken over)."""
+    now = _now(now)
+    seconds = lease_seconds() if seconds is None else seconds
+    return bool(
+        model.objects.filter(pk=pk, lease_owner=owner).update(
+            lease_expires_at=now + datetime.timedelta(seconds=seconds), **updates
+        )
+    )
+
+
+def release(model, pk, *, owner: str, **updates) -> bool:
+    """Give the job back (done or failed); ``updates`` record the outcome in the same UPDATE."""
+    return bool(
+        model.objects.filter(pk=pk, lease_owner=owner).update(
+            lease_owner="", lease_expires_at=None, **updates
+        )
+    )
+
+
+def expired(model, *, now: datetime.datetime | None = None, filters: Q | None = None):
+    """The rows whose holder stopped renewing: a queryset of held, expired jobs."""
+    rows = model.objects.exclude(lease_owner="").filter(lease_expires_at__lte=_now(now))
+    if filters is not None:
+        rows = rows.filter(filters)
+    return rows
+
+
+def take_over(
+    model,
+    pk,
+    *,
+    owner: str,
+    seconds: int | None = None,
+    now: datetime.datetime | None = None,
+    **updates,
+) -> bool:
+    """Take a job whose lease expired (and only such a job) for this owner."""
+    now = _now(now)
+    seconds = lease_seconds() if seconds is None else seconds
+    return bool(
+        expired(model, now=now)
+        .filter(pk=pk)
+        .update(
+            lease_owner=owner,
+            lease_expires_at=now + datetime.timedelta(seconds=seconds),
+            attempts=models.F("attempts") + 1,
+            **updates,
+        )
+    )
+
+
+def fail_expired(
+    model, *, now: datetime.datetime | None = None, filters: Q | None = None, **updates
+) -> list:
+    """Release every expired lease with ``updates`` (a failed status and its reason).
+
+    Returns the primary keys released. Each row is released by a conditional UPDATE of its own
+    so that a row renewed meanwhile (its worker was only slow) is left alone.
+    """
+    now = _now(now)
+    released = []
+    for pk in list(expired(model, now=now, filters=filters).values_list("pk", flat=True)):
+        if (
+            model.objects.filter(pk=pk, lease_expires_at__lte=now)
+            .exclude(lease_owner="")
+            .update(lease_owner="", lease_expires_at=None, **updates)
+        ):
+            released.append(pk)
+    return released
