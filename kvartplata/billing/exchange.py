@@ -16,6 +16,7 @@ from kvartplata.billing import ledger
 from kvartplata.billing.models import BillingRun, Charge, LedgerEntry, Period, Service
 from kvartplata.billing.services import BillingError, current_period
 from kvartplata.lib.db import bulk_insert
+from kvartplata.lib.exports import safe_row
 from kvartplata.lib.periods import parse_period
 from kvartplata.registry.models import Organization, PersonalAccount
 
@@ -61,7 +62,7 @@ def export_rows(period: Period):
     )
     label = f"{period.month:%Y-%m}"
     for number, code, kind, zone, method, volume, tariff, amount in rows:
-        yield [label, number, code, kind, zone, method, volume, tariff, amount]
+        yield safe_row([label, number, code, kind, zone, method, volume, tariff, amount])
 
 
 def _decimal(value: str, places: int) -> Decimal:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from kvartplata.lib.exports import safe_row
 from kvartplata.lib.periods import parse_period
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.meters.selectors import readings_for_export
@@ -166,12 +167,14 @@ def readings_export(*, organization: Organization, month: date) -> str:
         values = [plain(v) if v is not None else "" for v in reading.values()]
         values += [""] * (3 - len(values))
         writer.writerow(
-            [
-                reading.meter.account.number,
-                reading.meter.serial_number,
-                label,
-                *values,
-                "1" if reading.confirmed_high else "",
-            ]
+            safe_row(
+                [
+                    reading.meter.account.number,
+                    reading.meter.serial_number,
+                    label,
+                    *values,
+                    "1" if reading.confirmed_high else "",
+                ]
+            )
         )
     return out.getvalue()

@@ -1,5 +1,6 @@
 """Charges export and import (an external billing system instead of the run)."""
 
+import csv
 import datetime
 import io
 from decimal import Decimal
@@ -35,6 +36,30 @@ def test_it_exports_the_month(world, tmp_path, capsys):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "period;account;service;kind;zone;method;volume;tariff;amount"
     assert lines[1] == f"2026-03;{acc.number};maint;individual;0;area;50.000000;30.0000;1500.00"
+
+
+def test_it_exports_no_formula(world, tmp_path):
+    org, acc, svc = world
+    billing_run(organization=org)
+    acc.number = '=HYPERLINK("http://evil.example")'
+    acc.save(update_fields=["number"])
+    svc.code = "@SUM(1+1)"
+    svc.save(update_fields=["code"])
+    Charge.objects.filter(account=acc).update(amount=Decimal("-15.00"))
+    out = tmp_path / "charges.csv"
+    call_command("billing_export", period="2026-03", out=str(out))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8")), delimiter=";"))
+    assert rows[1] == [
+        "2026-03",
+        '\'=HYPERLINK("http://evil.example")',
+        "'@SUM(1+1)",
+        "individual",
+        "0",
+        "area",
+        "50.000000",
+        "30.0000",
+        "-15.00",
+    ]
 
 
 def test_it_imports_external_charges(world):
