@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvartplata.settings")
+# DEBUG stays off as in production; a key of its own for the benchmark process.
+os.environ.setdefault("SECRET_KEY", "bench-" + "not-a-secret-" * 4)
 
 import django  # noqa: E402
 

@@ -185,6 +185,7 @@ def main():
         CSRF_COOKIE_SECURE="0",
         LOG_LEVEL="WARNING",
     )
+    env.setdefault("SECRET_KEY", "bench-" + "not-a-secret-" * 4)
     if args.no_page_cache:
         env["CABINET_PAGE_CACHE_SECONDS"] = "0"
     if not env.get("DATABASE_URL"):

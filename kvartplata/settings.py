@@ -1,10 +1,12 @@
 """Settings of Kvartplata, all taken from the environment (one module for every deployment)."""
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
@@ -24,9 +26,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A fixed key is only acceptable on a developer's machine; production must set SECRET_KEY.
-# The fallback starts with "django-insecure-" so that `check --deploy` flags a missing SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "django-insecure-kvartplata-development-key-0123456789"
+# The key signs sessions and the activation, unsubscribe and resend links: with DEBUG off the
+# site refuses to start without one of its own. The fixed development key is used only with
+# DEBUG on (`make run`) and inside the test run (pytest; it imports these settings in-process).
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG and "pytest" not in sys.modules:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. With DEBUG off set SECRET_KEY in the environment to 50+ "
+            'random characters: python -c "import secrets; print(secrets.token_urlsafe(50))" '
+            "(for a developer's machine: DEBUG=1, see docs/deployment.md)."
+        )
+    # Starts with "django-insecure-", so that `check --deploy` flags it.
+    SECRET_KEY = "django-insecure-kvartplata-development-key-0123456789"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
