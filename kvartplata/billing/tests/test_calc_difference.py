@@ -1,0 +1,212 @@
+"""Why a bill changed: hand-computed causes and the property that they sum to the change."""
+
+from datetime import date
+from decimal import Decimal as D
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kvartplata.billing.calc.difference import (
+    AREA,
+    AVERAGE,
+    COMMON_HOUSE,
+    METER,
+    NORM_COEFFICIENT,
+    PERSON,
+    Cause,
+    Line,
+    Month,
+    Payment,
+    Recalculation,
+    decompose,
+    describe,
+    headline,
+)
+
+JUNE, JULY = date(2026, 6, 1), date(2026, 7, 1)
+
+
+def causes(difference):
+    return [(p.service, p.cause, p.amount) for p in difference.parts]
+
+
+def test_it_splits_a_tariff_rise_from_a_volume_change():
+    # June: 4,100 m³ × 45,20 = 185,32. July: 6,200 m³ × 49,67 = 307,954 → 307,95.
+    # Tariff: 4,100 × (49,67 − 45,20) = 4,100 × 4,47 = 18,327 → 18,33.
+    # Volume: the rest, 307,95 − 185,32 − 18,33 = 104,30.
+    june = Month(JUNE, lines=[Line("ГВС", D("185.32"), D("4.100"), D("45.20"), unit="м³")])
+    july = Month(JULY, lines=[Line("ГВС", D("307.95"), D("6.200"), D("49.67"), unit="м³")])
+    difference = decompose(june, july)
+    assert causes(difference) == [
+        ("ГВС", Cause.TARIFF, D("18.33")),
+        ("ГВС", Cause.VOLUME, D("104.30")),
+    ]
+    assert difference.bill_change == D("122.63")
+    texts = [describe(p) for p in difference.parts]
+    assert texts[0] == "тариф с 1 июля: 49,67 ₽ вместо 45,20 ₽, +9,9 % — +18,33\u00a0₽"
+    assert texts[1] == "расход 6,200 м³ вместо 4,100 м³ — +104,30\u00a0₽"
+    assert headline(difference) == "Сумма к оплате выросла на 122,63\u00a0₽"
+
+
+def test_it_names_the_method_and_says_what_to_do():
+    # Meter 5,000 m³ × 40,00 = 200,00; then the average 5,500 m³ × 40,00 = 220,00: +20,00.
+    june = Month(JUNE, lines=[Line("ХВС", D("200.00"), D("5.000"), D("40.00"), METER, unit="м³")])
+    july = Month(JULY, lines=[Line("ХВС", D("220.00"), D("5.500"), D("40.00"), AVERAGE, unit="м³")])
+    (part,) = decompose(june, july).parts
+    assert (part.cause, part.amount) == (Cause.METHOD, D("20.00"))
+    assert describe(part) == (
+        "начислено по среднему вместо показаний счётчика — +20,00\u00a0₽; "
+        "передайте показания счётчика до 25-го числа, и начисление пересчитают"
+    )
+
+
+def test_it_names_an_expired_meter_billed_by_norm_with_coefficient():
+    # Norm 6,935 m³ × 3 = 20,805 m³ × 40,00 = 832,20 against 5,000 × 40,00 = 200,00: +632,20.
+    june = Month(JUNE, lines=[Line("ХВС", D("200.00"), D("5.000"), D("40.00"), METER)])
+    july = Month(JULY, lines=[Line("ХВС", D("832.20"), D("20.805"), D("40.00"), NORM_COEFFICIENT)])
+    (part,) = decompose(june, july).parts
+    assert part.amount == D("632.20")
+    assert "по нормативу с повышающим коэффициентом" in describe(part)
+    assert "поверьте или замените счётчик" in describe(part)
+
+
+def test_it_names_residents_and_area():
+    # Waste per person: 2 × 150,00 = 300,00 → 3 × 150,00 = 450,00.
+    # Maintenance by area: 50,00 m² × 30,00 = 1 500,00 → 52,50 × 30,00 = 1 575,00.
+    june = Month(
+        JUNE,
+        residents=2,
+        area=D("50.00"),
+        lines=[
+            Line("ТКО", D("300.00"), D("2"), D("150.00"), PERSON),
+            Line("Содержание", D("1500.00"), D("50.00"), D("30.00"), AREA),
+        ],
+    )
+    july = Month(
+        JULY,
+        residents=3,
+        area=D("52.50"),
+        lines=[
+            Line("ТКО", D("450.00"), D("3"), D("150.00"), PERSON),
+            Line("Содержание", D("1575.00"), D("52.50"), D("30.00"), AREA),
+        ],
+    )
+    parts = {p.service: p for p in decompose(june, july).parts}
+    assert (parts["ТКО"].cause, parts["ТКО"].amount) == (Cause.RESIDENTS, D("150.00"))
+    assert describe(parts["ТКО"]) == "проживающих 3 чел. вместо 2 — +150,00\u00a0₽"
+    assert (parts["Содержание"].cause, parts["Содержание"].amount) == (Cause.AREA, D("75.00"))
+    assert describe(parts["Содержание"]) == "площадь 52,50 м² вместо 50,00 м² — +75,00\u00a0₽"
+
+
+def test_it_separates_common_house_needs_new_and_removed_services():
+    june = Month(
+        JUNE,
+        lines=[
+            Line("ХВС", D("200.00"), D("5.000"), D("40.00")),
+            Line("ХВС", D("4.00"), D("0.100"), D("40.00"), "common_house_meter", COMMON_HOUSE),
+            Line("Антенна", D("90.00"), D("1"), D("90.00"), PERSON),
+        ],
+    )
+    july = Month(
+        JULY,
+        lines=[
+            Line("ХВС", D("200.00"), D("5.000"), D("40.00")),
+            Line("ХВС", D("6.40"), D("0.160"), D("40.00"), "common_house_meter", COMMON_HOUSE),
+            Line("Домофон", D("55.00"), D("1"), D("55.00"), PERSON),
+        ],
+    )
+    assert causes(decompose(june, july)) == [
+        ("Антенна", Cause.REMOVED_SERVICE, D("-90.00")),
+        ("Домофон", Cause.NEW_SERVICE, D("55.00")),
+        ("ХВС", Cause.COMMON_HOUSE, D("2.40")),
+    ]
+
+
+def test_it_lists_recalculations_penalties_and_the_debt_with_payments():
+    # June's bill 1 000,00 with a −50,00 recalculation; July's 1 000,00 with +120,00 for
+    # March, penalties 3,17 (none in June), and a carried debt that fell from 2 000,00 to 950,00
+    # after a payment of 1 050,00 on 12.06.
+    line = Line("Отопление", D("1000.00"), D("0.5000"), D("2000.00"))
+    june = Month(
+        JUNE,
+        lines=[line],
+        recalculations=[Recalculation("Отопление", D("-50.00"), date(2026, 2, 1), "перерасчёт")],
+        carried=D("2000.00"),
+    )
+    july = Month(
+        JULY,
+        lines=[line],
+        recalculations=[
+            Recalculation("Отопление", D("120.00"), date(2026, 3, 1), "показания за март")
+        ],
+        penalties=D("3.17"),
+        carried=D("950.00"),
+        payments=[Payment(date(2026, 6, 12), D("1050.00"))],
+    )
+    difference = decompose(june, july)
+    assert causes(difference) == [
+        ("Отопление", Cause.RECALCULATION, D("120.00")),
+        ("Отопление", Cause.RECALCULATION_GONE, D("50.00")),
+        (None, Cause.PENALTY, D("3.17")),
+        (None, Cause.DEBT, D("-1050.00")),
+    ]
+    # 2 950,00 → 2 073,17.
+    assert difference.total_change == D("-876.83")
+    texts = [describe(p) for p in difference.parts]
+    assert texts[0] == "перерасчёт за март 2026 (показания за март): +120,00\u00a0₽"
+    assert texts[2] == "пени 3,17\u00a0₽ вместо 0,00\u00a0₽: +3,17\u00a0₽"
+    assert texts[3] == (
+        "долг с прошлых месяцев 950,00\u00a0₽ (оплата от 12.06 на 1\u00a0050,00\u00a0₽ учтена): "
+        "−1\u00a0050,00\u00a0₽"
+    )
+    assert headline(difference) == "Сумма к оплате уменьшилась на 876,83\u00a0₽"
+
+
+def test_it_orders_services_by_the_size_of_their_change():
+    june = Month(JUNE, lines=[Line("А", D("10.00"), D("1"), D("10.00")), Line("Б", D("10.00"))])
+    july = Month(JULY, lines=[Line("А", D("11.00"), D("1"), D("11.00")), Line("Б", D("30.00"))])
+    assert [row[0] for row in decompose(june, july).by_service()] == ["Б", "А"]
+
+
+money = st.decimals(min_value=-100000, max_value=100000, places=2)
+volume = st.decimals(min_value=0, max_value=10000, places=3)
+tariff = st.decimals(min_value=0, max_value=5000, places=2)
+method = st.sampled_from([METER, AVERAGE, NORM_COEFFICIENT, PERSON, AREA])
+line = st.builds(
+    Line,
+    service=st.sampled_from(["ХВС", "ГВС", "Отопление", "ТКО"]),
+    amount=money,
+    volume=volume,
+    tariff=tariff,
+    method=method,
+    kind=st.sampled_from(["individual", COMMON_HOUSE]),
+    zone=st.integers(0, 2),
+    coefficient=st.sampled_from([None, D("1.5"), D("3")]),
+)
+recalculation = st.builds(
+    Recalculation,
+    service=st.sampled_from(["ХВС", "ГВС"]),
+    amount=money,
+    concerns_month=st.just(date(2026, 3, 1)),
+)
+month = st.builds(
+    Month,
+    month=st.just(JULY),
+    lines=st.lists(line, max_size=8),
+    recalculations=st.lists(recalculation, max_size=3),
+    penalties=money,
+    carried=money,
+    residents=st.integers(0, 6),
+    area=st.decimals(min_value=1, max_value=200, places=2),
+)
+
+
+@given(month, month)
+def test_it_always_sums_the_causes_to_the_change(previous, current):
+    difference = decompose(previous, current)
+    assert sum((p.amount for p in difference.parts), D(0)) == difference.total_change
+    by_service = sum((row[1] for row in difference.by_service()), D(0))
+    assert by_service == difference.total_change
+    for part in difference.parts:
+        assert part.amount != 0
+        assert describe(part)
