@@ -11,7 +11,8 @@ Per service, in this order:
 * a service that is new this month, or gone, is one cause: its whole amount;
 * individual lines (per zone): the tariff change at the old volume, then the rest of the change,
   named by what moved — the method (meter → average → norm), the increasing coefficient, the
-  number of residents (per-person lines), the area (area lines), or the volume;
+  number of residents (the volume of a per-person line), the area (of an area line), or the
+  volume;
 * common-house lines: one cause, the change of the common-house amount;
 * recalculations: each recalculation booked this month is its own cause; those booked the month
   before do not repeat, which is a cause of its own (− their sum).
@@ -101,8 +102,6 @@ class Month:
     carried: Decimal = ZERO
     # Payments received since the previous bill (they are already inside `carried`).
     payments: Sequence[Payment] = ()
-    residents: int | None = None
-    area: Decimal | None = None
 
     @property
     def bill(self) -> Decimal:
@@ -166,11 +165,7 @@ def decompose(previous: Month, current: Month) -> Difference:
     for service in sorted(set(old_lines) | set(new_lines)):
         parts.extend(
             _service_parts(
-                service,
-                old_lines.get(service, []),
-                new_lines.get(service, []),
-                previous,
-                current,
+                service, old_lines.get(service, []), new_lines.get(service, []), current.month
             )
         )
     parts.extend(_recalculation_parts(previous.recalculations, current.recalculations))
@@ -207,9 +202,7 @@ def _sum(lines: Iterable[Line]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
 
 
-def _service_parts(
-    service: str, old: list[Line], new: list[Line], previous: Month, current: Month
-) -> list[Part]:
+def _service_parts(service: str, old: list[Line], new: list[Line], month: date) -> list[Part]:
     if not old:
         return [Part(Cause.NEW_SERVICE, _sum(new), service=service)]
     if not new:
@@ -219,9 +212,7 @@ def _service_parts(
     new_individual = _by_zone(line for line in new if line.kind == INDIVIDUAL)
     for zone in sorted(set(old_individual) | set(new_individual)):
         parts.extend(
-            _individual_parts(
-                service, old_individual.get(zone), new_individual.get(zone), previous, current
-            )
+            _individual_parts(service, old_individual.get(zone), new_individual.get(zone), month)
         )
     common_old = _sum(line for line in old if line.kind != INDIVIDUAL)
     common_new = _sum(line for line in new if line.kind != INDIVIDUAL)
@@ -250,9 +241,7 @@ def _by_zone(lines: Iterable[Line]) -> dict[int, Line]:
     return zones
 
 
-def _individual_parts(
-    service: str, old: Line | None, new: Line | None, previous: Month, current: Month
-) -> list[Part]:
+def _individual_parts(service: str, old: Line | None, new: Line | None, month: date) -> list[Part]:
     if old is None or new is None:
         # A zone that appeared or went (a two-zone meter replaced a single one): its volume.
         line = new or old
@@ -280,7 +269,7 @@ def _individual_parts(
                 old=old.tariff,
                 new=new.tariff,
                 unit=new.unit,
-                extra={"since": current.month},
+                extra={"since": month},
             )
         )
     rest = change - tariff_effect
@@ -290,10 +279,11 @@ def _individual_parts(
         cause, before, after = Cause.METHOD, old.method, new.method
     elif _coefficient(new) != _coefficient(old):
         cause, before, after = Cause.COEFFICIENT, _coefficient(old), _coefficient(new)
-    elif new.method == PERSON and previous.residents != current.residents:
-        cause, before, after = Cause.RESIDENTS, previous.residents, current.residents
-    elif new.method == AREA and previous.area != current.area:
-        cause, before, after = Cause.AREA, previous.area, current.area
+    elif new.method == PERSON and new.volume != old.volume:
+        # A per-person line's volume is the number of residents billed.
+        cause, before, after = Cause.RESIDENTS, int(old.volume), int(new.volume)
+    elif new.method == AREA and new.volume != old.volume:
+        cause, before, after = Cause.AREA, old.volume, new.volume
     else:
         cause, before, after = Cause.VOLUME, old.volume, new.volume
     parts.append(

@@ -75,8 +75,6 @@ def test_it_names_residents_and_area():
     # Maintenance by area: 50,00 m² × 30,00 = 1 500,00 → 52,50 × 30,00 = 1 575,00.
     june = Month(
         JUNE,
-        residents=2,
-        area=D("50.00"),
         lines=[
             Line("ТКО", D("300.00"), D("2"), D("150.00"), PERSON),
             Line("Содержание", D("1500.00"), D("50.00"), D("30.00"), AREA),
@@ -84,8 +82,6 @@ def test_it_names_residents_and_area():
     )
     july = Month(
         JULY,
-        residents=3,
-        area=D("52.50"),
         lines=[
             Line("ТКО", D("450.00"), D("3"), D("150.00"), PERSON),
             Line("Содержание", D("1575.00"), D("52.50"), D("30.00"), AREA),
@@ -196,8 +192,6 @@ month = st.builds(
     recalculations=st.lists(recalculation, max_size=3),
     penalties=money,
     carried=money,
-    residents=st.integers(0, 6),
-    area=st.decimals(min_value=1, max_value=200, places=2),
 )
 
 
