@@ -217,7 +217,7 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
     org = Organization.objects.create(
         name="Общество с ограниченной ответственностью «Управляющая компания «Уютный дом»",
         short_name="ООО «УК «Уютный дом»",
-        inn="6229012345",
+        inn="6229012342",
         kpp="622901001",
         ogrn="1026200000123",
         address="390000, г. Рязань, ул. Почтовая, д. 61, офис 12",
@@ -228,7 +228,7 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
         bank_name="ПАО «Сбербанк», Рязанское отделение",
         bic="046126614",
         correspondent_account="30101810500000000614",
-        settlement_account="40702810253000012345",
+        settlement_account="40702810853000012345",
     )
     providers = {
         "org": Provider.objects.create(
@@ -254,8 +254,8 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
             kpp="622701001",
             bank_name="АО «Банк Рязань»",
             bic="046126700",
-            correspondent_account="30101810000000000700",
-            settlement_account="40602810100000000123",
+            correspondent_account="30101810100000000700",
+            settlement_account="40602810400000000123",
         ),
         "power": Provider.objects.create(
             organization=org,
@@ -268,7 +268,7 @@ def _registry(rng: random.Random, count: int, first: datetime.date) -> World:
             bank_name="Рязанское отделение № 8606 ПАО Сбербанк",
             bic="046126614",
             correspondent_account="30101810500000000614",
-            settlement_account="40702810553000098765",
+            settlement_account="40702810253000098765",
         ),
     }
     for code, name, provider, unit, method, resource, zones, common, sort, tariffs in SERVICES:

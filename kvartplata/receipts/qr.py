@@ -25,7 +25,9 @@ from segno import consts as _segno_consts
 __all__ = [
     "HEADER",
     "MASK",
+    "MAX_MANDATORY_BYTES",
     "draw_qr",
+    "koi8r_safe",
     "payment_bytes",
     "payment_qr_matrix",
     "payment_text",
@@ -67,6 +69,8 @@ OPTIONAL = (
     "PayerINN",
 )
 _KNOWN = frozenset(REQUIRED + OPTIONAL)
+# ГОСТ Р 56042-2014, 5.2: the mandatory block (header and the five required fields) ≤ 300 bytes.
+MAX_MANDATORY_BYTES = 300
 MAX_LENGTHS = {"Name": 160, "BankName": 45, "Purpose": 210, "PayerAddress": 210}
 # Alternative separators, in order of preference; none can appear in a key or be "=".
 SEPARATORS = "|#~^;`_!@$%&*+/\\<>"
@@ -130,12 +134,55 @@ def payment_text(fields: dict, *, encoding: str = "cp1251") -> str:
     separator = next((c for c in SEPARATORS if c not in values), None)
     if separator is None:
         raise ValueError("Значения реквизитов содержат все допустимые разделители.")
+    if codec == "koi8-r":
+        # KOI8-R was asked for (a bank's terminal reads only it): keep it, replace what it lacks.
+        clean = {key: koi8r_safe(value) for key, value in clean.items()}
+        values = "".join(clean.values())
+        separator = next((c for c in SEPARATORS if c not in values), None)
+        if separator is None:
+            raise ValueError("Значения реквизитов содержат все допустимые разделители.")
     body = separator.join(f"{key}={value}" for key, value in clean.items())
     try:
         body.encode(codec)
     except UnicodeEncodeError:
         codec = "utf-8"
-    return f"{HEADER}{ENCODINGS[codec]}{separator}{body}"
+    text = f"{HEADER}{ENCODINGS[codec]}{separator}{body}"
+    mandatory = separator.join(f"{key}={clean[key]}" for key in REQUIRED)
+    size = len(f"{HEADER}{ENCODINGS[codec]}{separator}{mandatory}".encode(codec))
+    if size > MAX_MANDATORY_BYTES:
+        raise ValueError(
+            f"Блок обязательных реквизитов QR-кода (наименование получателя, счёт, банк, БИК, "
+            f"корр. счёт) занимает {size} байт, допустимо не более {MAX_MANDATORY_BYTES}: "
+            "сократите наименование получателя или банка."
+        )
+    return text
+
+
+# Characters common in payee names that KOI8-R lacks, and their plain equivalents.
+_KOI8R_SUBSTITUTES = str.maketrans(
+    {
+        "«": '"',
+        "»": '"',
+        "„": '"',
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "№": "N",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "…": "...",
+    }
+)
+
+
+def koi8r_safe(value: str) -> str:
+    """``value`` with what KOI8-R cannot encode replaced: quotes, dashes, № by ASCII, else «?»."""
+    value = value.translate(_KOI8R_SUBSTITUTES)
+    return value.encode("koi8-r", errors="replace").decode("koi8-r")
 
 
 def payment_bytes(text: str) -> bytes:

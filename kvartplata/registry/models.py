@@ -2,15 +2,25 @@
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-inn_validator = RegexValidator(r"^(\d{10}|\d{12})$", _("ИНН — 10 или 12 цифр."))
-kpp_validator = RegexValidator(r"^\d{9}$", _("КПП — 9 цифр."))
-bic_validator = RegexValidator(r"^\d{9}$", _("БИК — 9 цифр."))
-account20_validator = RegexValidator(r"^\d{20}$", _("Номер счёта — 20 цифр."))
+from kvartplata.lib.bankdetails import (
+    account_key_errors,
+    validate_account20,
+    validate_bic,
+    validate_inn,
+    validate_kpp,
+)
+
+# Field validators of the bank details (one implementation: kvartplata.lib.bankdetails).
+inn_validator = validate_inn
+kpp_validator = validate_kpp
+bic_validator = validate_bic
+account20_validator = validate_account20
 
 
 class BankDetails(models.Model):
@@ -29,6 +39,17 @@ class BankDetails(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self):
+        """The accounts' control keys against the БИК (field formats are the field validators)."""
+        super().clean()
+        keys = account_key_errors(
+            bic=self.bic,
+            correspondent_account=self.correspondent_account,
+            settlement_account=self.settlement_account,
+        )
+        if keys:
+            raise ValidationError(keys)
 
 
 class Organization(BankDetails):

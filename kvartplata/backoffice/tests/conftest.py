@@ -30,12 +30,12 @@ from kvartplata.users.models import AccountLink, User
 
 MONTH = dt.date(2025, 1, 1)
 BANK = {
-    "inn": "7701234567",
+    "inn": "7701234560",
     "kpp": "770101001",
     "bank_name": "ПАО Банк",
     "bic": "044525225",
     "correspondent_account": "30101810400000000225",
-    "settlement_account": "40702810900000000001",
+    "settlement_account": "40702810200000000001",
 }
 
 

@@ -186,3 +186,42 @@ def test_it_draws_one_filled_path_of_merged_runs():
         "1 0 1 1 re",
         "f Q",
     ]
+
+
+def test_it_refuses_a_mandatory_block_over_300_bytes():
+    # 150 Cyrillic letters: 150 bytes in windows-1251, 300 in UTF-8 (the name alone).
+    fields = {**REQUIRED, "Name": "Ж" * 150}
+    text = qr.payment_text(fields)
+    assert len(qr.payment_bytes(text)) < 300
+    with pytest.raises(ValueError, match="не более 300"):
+        qr.payment_text(fields, encoding="utf-8")
+
+
+def test_it_counts_the_mandatory_block_exactly():
+    # UTF-8, two bytes per Cyrillic letter: "ST00012|" 8, "Name=" 5 + 2n, "|PersonalAcc=" 13 + 20,
+    # "|BankName=" 10 + 17 ('ОАО "БАНК"' = 3×2 + 1 + 1 + 4×2 + 1), "|BIC=" 5 + 9,
+    # "|CorrespAcc=" 12 + 20: 119 + 2n bytes — n = 90 gives 299 (passes), n = 91 gives 301.
+    assert qr.payment_text({**REQUIRED, "Name": "Ж" * 90}, encoding="utf-8")
+    with pytest.raises(ValueError, match="301 байт"):
+        qr.payment_text({**REQUIRED, "Name": "Ж" * 91}, encoding="utf-8")
+
+
+def test_it_does_not_count_optional_fields_in_the_mandatory_block():
+    fields = {**REQUIRED, "Name": "Ж" * 150, "Purpose": "П" * 200, "PayerAddress": "А" * 200}
+    assert len(qr.payment_bytes(qr.payment_text(fields))) > 300
+
+
+def test_it_keeps_koi8r_when_asked_and_replaces_what_it_cannot_encode():
+    fields = {**example_fields(), "Name": "ООО «УК «Уютный дом» № 1 — Ёлкино", "LastName": "Гәрәев"}
+    text = qr.payment_text(fields, encoding="koi8-r")
+    assert text.startswith("ST00013|")
+    assert 'Name=ООО "УК "Уютный дом" N 1 - Ёлкино|' in text
+    assert "LastName=Г?р?ев|" in text
+    data = qr.payment_bytes(text)
+    assert data.decode("koi8-r") == text
+
+
+def test_it_falls_back_to_utf8_from_windows_1251_but_never_from_koi8r():
+    fields = {**REQUIRED, "Name": "ООО «Три кита» № 1"}
+    assert qr.payment_text(fields).startswith("ST00011|")  # cp1251 has « » №
+    assert qr.payment_text(fields, encoding="koi8-r").startswith("ST00013|")

@@ -1,8 +1,103 @@
-# Reserved for one piece of work; filled in when that work needs schema changes.
-from django.db import migrations
+# Bank details checked where they are entered: ИНН check digits, КПП format (validators only).
+from django.db import migrations, models
+
+import kvartplata.lib.bankdetails
 
 
 class Migration(migrations.Migration):
     dependencies = [("registry", "0001_initial")]
 
-    operations = []
+    operations = [
+        migrations.AlterField(
+            model_name="organization",
+            name="bic",
+            field=models.CharField(
+                max_length=9,
+                validators=[kvartplata.lib.bankdetails.validate_bic],
+                verbose_name="БИК",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="organization",
+            name="correspondent_account",
+            field=models.CharField(
+                max_length=20,
+                validators=[kvartplata.lib.bankdetails.validate_account20],
+                verbose_name="корр. счёт",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="organization",
+            name="inn",
+            field=models.CharField(
+                max_length=12,
+                validators=[kvartplata.lib.bankdetails.validate_inn],
+                verbose_name="ИНН",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="organization",
+            name="kpp",
+            field=models.CharField(
+                blank=True,
+                max_length=9,
+                validators=[kvartplata.lib.bankdetails.validate_kpp],
+                verbose_name="КПП",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="organization",
+            name="settlement_account",
+            field=models.CharField(
+                max_length=20,
+                validators=[kvartplata.lib.bankdetails.validate_account20],
+                verbose_name="расчётный счёт",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="provider",
+            name="bic",
+            field=models.CharField(
+                max_length=9,
+                validators=[kvartplata.lib.bankdetails.validate_bic],
+                verbose_name="БИК",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="provider",
+            name="correspondent_account",
+            field=models.CharField(
+                max_length=20,
+                validators=[kvartplata.lib.bankdetails.validate_account20],
+                verbose_name="корр. счёт",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="provider",
+            name="inn",
+            field=models.CharField(
+                max_length=12,
+                validators=[kvartplata.lib.bankdetails.validate_inn],
+                verbose_name="ИНН",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="provider",
+            name="kpp",
+            field=models.CharField(
+                blank=True,
+                max_length=9,
+                validators=[kvartplata.lib.bankdetails.validate_kpp],
+                verbose_name="КПП",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="provider",
+            name="settlement_account",
+            field=models.CharField(
+                max_length=20,
+                validators=[kvartplata.lib.bankdetails.validate_account20],
+                verbose_name="расчётный счёт",
+            ),
+        ),
+    ]
