@@ -1,5 +1,6 @@
 """Settings of Kvartplata, all taken from the environment (one module for every deployment)."""
 
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -198,6 +199,16 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kvartplata.users.views.lockout"
 AXES_VERBOSE = False  # no banner on every management command
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated;
+# e.g. "127.0.0.1" for the documented nginx on the same machine). Empty: the peer's address is
+# the client's. One rule (kvartplata.users.clientip) for axes, allauth's limits and the audit.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+try:
+    for _proxy in TRUSTED_PROXIES:
+        ipaddress.ip_network(_proxy, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+AXES_CLIENT_IP_CALLABLE = "kvartplata.users.clientip.client_ip"
 # Session timeouts (ASVS V3.3): idle and absolute, enforced by users.middleware.
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 CONSENT_VERSION = "2025-01"
@@ -216,6 +227,8 @@ if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 else:
     EMAIL_BACKEND = "kvartplata.lib.mail.ConsoleAndFileBackend"
+# Seconds an SMTP exchange may take: a server that accepts and never answers delays mail only.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "15"))
 
 # Task queue: Huey, embedded on SQLite by default, Redis-backed when REDIS_URL is given.
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -229,10 +242,14 @@ if REDIS_URL:
             "KEY_PREFIX": "kvartplata",
         }
     }
+# Claimed jobs hold a lease this long, renewed while they work; a job whose worker died is
+# taken for dead once it runs out (kvartplata.lib.leases).
+JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "60"))
 HUEY_IMMEDIATE = env_bool("HUEY_IMMEDIATE", False)
 if REDIS_URL:
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        # Priorities: runs and imports go before queued mail (docs/deployment.md).
+        "huey_class": "huey.PriorityRedisHuey",
         "name": os.environ.get("HUEY_NAME", "kvartplata"),
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,

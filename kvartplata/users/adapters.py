@@ -7,6 +7,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.urls import reverse
 from django.utils import timezone
 
+from kvartplata.users.clientip import client_ip
 from kvartplata.users.tasks import email_send_on_commit
 
 
@@ -27,6 +28,10 @@ class AccountAdapter(DefaultAccountAdapter):
         "duplicate_email": "Этот адрес уже указан в вашей учётной записи.",
         "same_as_current": "Новое значение должно отличаться от текущего.",
     }
+
+    def get_client_ip(self, request) -> str:
+        # The address a trusted proxy reports (users.clientip), as axes and the audit see it.
+        return client_ip(request) or super().get_client_ip(request)
 
     def save_user(self, request, user, form, commit=True):
         # The consent to personal-data processing (152-FZ) is recorded with its text version.

@@ -2,17 +2,18 @@
 
 import logging
 
-from axes.helpers import get_client_ip_address
 from django.utils import timezone
+
+from kvartplata.users.clientip import client_ip as request_client_ip
 
 logger = logging.getLogger("kvartplata.audit")
 
 
 def client_ip(request) -> str:
-    """The client's address as the throttling sees it, so that both agree."""
+    """The client's address as the throttling sees it (users.clientip), so that both agree."""
     if request is None:
         return "-"
-    return get_client_ip_address(request) or "-"
+    return request_client_ip(request) or "-"
 
 
 def audit(event: str, *, request=None, user=None, login: str = "", **details) -> None:
