@@ -1,0 +1,100 @@
+"""Export an organization's registry in the exchange format (the same the importer reads).
+
+Rows are ordered by their natural keys and every value is written as the importer parses it,
+so that export → import into an empty organization → export gives identical files. Text cells
+that a spreadsheet would run as a formula get a leading apostrophe (`lib.exports.safe_cell`);
+the reader takes it off again.
+"""
+
+import datetime
+from decimal import Decimal
+
+from kvartplata.billing.models import LedgerEntry
+from kvartplata.lib.exports import safe_cell
+from kvartplata.meters.models import Meter, Reading
+from kvartplata.registry.exchange.fileformat import BY_NAME, SHEETS
+from kvartplata.registry.exchange.load import OPENING_NOTE
+from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(safe_cell(value))
+
+
+def _rows(queryset, fields) -> list[list[str]]:
+    return [[_text(v) for v in row] for row in queryset.values_list(*fields)]
+
+
+def registry_tables(organization: Organization) -> dict[str, tuple[tuple[str, ...], list]]:
+    """Every sheet of the format: {name: (columns, rows of text)}, ready for `write_tables`."""
+    org = organization
+    tables = {}
+    sheet = BY_NAME["providers"]
+    tables["providers"] = _rows(
+        Provider.objects.filter(organization=org).order_by("inn"), sheet.columns
+    )
+    tables["buildings"] = _rows(
+        Building.objects.filter(organization=org).order_by("city", "street", "house"),
+        BY_NAME["buildings"].columns,
+    )
+    address = ("building__city", "building__street", "building__house")
+    tables["premises"] = _rows(
+        Premises.objects.filter(building__organization=org).order_by(*address, "number"),
+        (*address, *BY_NAME["premises"].columns[3:]),
+    )
+    tables["accounts"] = _rows(
+        PersonalAccount.objects.filter(organization=org).order_by("number"),
+        (
+            "number",
+            *(f"premises__{a}" for a in address),
+            "premises__number",
+            *BY_NAME["accounts"].columns[5:],
+        ),
+    )
+    last = _last_readings(org)
+    meter_fields = BY_NAME["meters"].columns[2:-4]  # resource … initial_value3
+    for name, owner, order in (
+        ("meters", ("account__number",), "account__organization"),
+        ("building_meters", address, "building__organization"),
+    ):
+        rows = []
+        meters = Meter.objects.filter(**{order: org}).order_by("serial_number")
+        for meter_id, *values in meters.values_list("id", "serial_number", *owner, *meter_fields):
+            reading = last.get(meter_id)
+            tail = ["", "", "", ""]
+            if reading is not None:
+                month, *vals = reading
+                tail = [f"{month:%Y-%m}", *(_text(v) for v in vals)]
+            rows.append([_text(v) for v in values] + tail)
+        tables[name] = rows
+    tables["opening_balances"] = [
+        [number, inn, f"{month:%Y-%m}", _text(amount)]
+        for number, inn, month, amount in LedgerEntry.objects.filter(
+            period__organization=org,
+            kind=LedgerEntry.Kind.CORRECTION,
+            note=OPENING_NOTE,
+        )
+        .order_by("account__number", "provider__inn", "concerns_month")
+        .values_list("account__number", "provider__inn", "concerns_month", "amount")
+    ]
+    return {s.name: (s.columns, tables[s.name]) for s in SHEETS}
+
+
+def _last_readings(org) -> dict[int, tuple]:
+    """The latest accepted reading of each meter of the organization: (month, v1, v2, v3)."""
+    last = {}
+    for owner in ("account__organization", "building__organization"):
+        rows = (
+            Reading.objects.filter(**{f"meter__{owner}": org}, is_accepted=True)
+            .order_by("meter_id", "month")
+            .values_list("meter_id", "month", "value1", "value2", "value3")
+        )
+        for meter_id, *values in rows.iterator(chunk_size=5000):
+            last[meter_id] = tuple(values)
+    return last

@@ -1,0 +1,931 @@
+"""Check a whole registry file, then write it in one transaction, set-based — or write nothing.
+
+`registry_load` parses every line of every sheet, matches it to what the organization already
+has by natural keys (address; address + premises number; account number; meter serial number;
+account + provider + month) and sorts it into created / changed / unchanged, or refuses it with
+a Russian reason. One refused line and nothing is written. Otherwise the rows are written with
+the set-based helpers of `lib.db` (COPY on PostgreSQL) in dependency order, a few queries per
+sheet whatever its length; ids of new rows are read back by their natural keys.
+
+Opening balances become the journal's start: one `correction` entry per account, provider and
+month in the month before the switch month (the «opening period», created here and closed), so
+that the switch month opens with them (balances), penalties accrue on them by their months and
+payments are allocated to them oldest first.
+"""
+
+import datetime
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from kvartplata.billing.models import LedgerEntry, Period, Resource
+from kvartplata.lib.db import bulk_insert
+from kvartplata.lib.periods import add_months, period_label
+from kvartplata.meters.models import Meter, Reading
+from kvartplata.registry.exchange.fileformat import BY_NAME, SHEETS
+from kvartplata.registry.exchange.files import Rows
+from kvartplata.registry.models import (
+    Building,
+    Organization,
+    PersonalAccount,
+    Premises,
+    Provider,
+    new_link_code,
+)
+
+OPENING_NOTE = "Начальное сальдо при переходе"
+CENT = Decimal("0.01")
+_ACCOUNT_RE = re.compile(r"\d{4,20}")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_DOTTED_MONTH = re.compile(r"(\d{1,2})\.(\d{4})")
+_ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})(?:-01)?")
+
+
+@dataclass
+class Problem:
+    sheet: str
+    line: int
+    message: str
+
+
+@dataclass
+class Report:
+    counts: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    error: str = ""
+    written: bool = False
+    dry_run: bool = False
+    switch_month: str = ""
+
+    def count(self, sheet: str, outcome: str) -> None:
+        self.counts.setdefault(sheet, {"created": 0, "changed": 0, "unchanged": 0})[outcome] += 1
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.problems
+
+    def as_dict(self) -> dict:
+        return {
+            "counts": self.counts,
+            "problems": [[p.sheet, p.line, p.message] for p in self.problems],
+            "error": self.error,
+            "written": self.written,
+            "dry_run": self.dry_run,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        return cls(
+            counts=data.get("counts", {}),
+            problems=[Problem(*p) for p in data.get("problems", [])],
+            error=data.get("error", ""),
+            written=data.get("written", False),
+            dry_run=data.get("dry_run", False),
+        )
+
+    def rows(self) -> list[tuple[str, int, int, int]]:
+        """(title, created, changed, unchanged) per sheet, in the order of the format."""
+        names = [s.name for s in SHEETS] + ["readings"]
+        titles = {s.name: s.title for s in SHEETS} | {"readings": "последние показания"}
+        return [
+            (titles[n], c["created"], c["changed"], c["unchanged"])
+            for n in names
+            if (c := self.counts.get(n))
+        ]
+
+    def as_text(self) -> str:
+        lines = []
+        if self.error:
+            lines.append(self.error)
+        for title, created, changed, unchanged in self.rows():
+            lines.append(
+                f"{title}: новых {created}, изменённых {changed}, без изменений {unchanged}"
+            )
+        for p in self.problems:
+            title = BY_NAME[p.sheet].title if p.sheet in BY_NAME else p.sheet
+            lines.append(f"{p.sheet} ({title}), строка {p.line}: {p.message}")
+        if self.problems or self.error:
+            lines.append(f"Отклонено строк: {len(self.problems)}. Ничего не записано.")
+        elif self.written:
+            lines.append("Записано.")
+        elif self.dry_run:
+            lines.append("Проверка пройдена (пробный запуск: ничего не записано).")
+        return "\n".join(lines)
+
+
+class LineError(Exception):
+    pass
+
+
+# --- parsing one cell ---------------------------------------------------------------------------
+
+
+def _decimal(text: str, name: str, places: int | None = None) -> Decimal:
+    clean = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        value = Decimal(clean)
+    except InvalidOperation:
+        raise LineError(f"{name}: «{text}» — не число") from None
+    if not value.is_finite():
+        raise LineError(f"{name}: «{text}» — не число")
+    if places is not None and value != value.quantize(Decimal(1).scaleb(-places)):
+        raise LineError(f"{name}: не более {places} знаков после запятой («{text}»)")
+    return value
+
+
+def _optional_decimal(text: str, name: str, places: int | None = None):
+    return _decimal(text, name, places) if text else None
+
+
+def _int(text: str, name: str, default=None) -> int | None:
+    if not text:
+        return default
+    try:
+        value = _decimal(text, name)
+        if value != value.to_integral_value():
+            raise LineError
+        return int(value)
+    except LineError:
+        raise LineError(f"{name}: «{text}» — не целое число") from None
+
+
+def _date(text: str, name: str) -> datetime.date | None:
+    if not text:
+        return None
+    try:
+        if match := _DOTTED_DATE.fullmatch(text):
+            return datetime.date(int(match[3]), int(match[2]), int(match[1]))
+        return datetime.date.fromisoformat(text[:10] if len(text) > 10 else text)
+    except ValueError:
+        raise LineError(f"{name}: неверная дата «{text}» (ожидается ДД.ММ.ГГГГ)") from None
+
+
+def _month(text: str, name: str) -> datetime.date | None:
+    if not text:
+        return None
+    match = _DOTTED_MONTH.fullmatch(text) or _ISO_MONTH.fullmatch(text)
+    if match:
+        month, year = (
+            (int(match[1]), int(match[2]))
+            if match.re is _DOTTED_MONTH
+            else (int(match[2]), int(match[1]))
+        )
+        if 1 <= month <= 12 and year >= 1900:
+            return datetime.date(year, month, 1)
+    raise LineError(f"{name}: неверный месяц «{text}» (ожидается ГГГГ-ММ)")
+
+
+def _choice(text: str, name: str, choices, default: str) -> str:
+    if not text:
+        return default
+    values = {str(v) for v, _label in choices}
+    labels = {str(label).lower(): str(v) for v, label in choices}
+    if text in values:
+        return text
+    if text.lower() in labels:
+        return labels[text.lower()]
+    raise LineError(f"{name}: неизвестное значение «{text}»")
+
+
+def _label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - a non-field error has no label
+        return "реквизиты"
+
+
+def _address(row: dict) -> tuple[str, str, str]:
+    return (row["city"], row["street"], row["house"])
+
+
+def _show_address(key) -> str:
+    return f"{key[0]}, {key[1]}, д. {key[2]}"
+
+
+# --- the load ----------------------------------------------------------------------------------
+
+
+class Load:
+    """One check-then-write pass over a file's tables for one organization."""
+
+    def __init__(self, organization: Organization, tables: dict[str, Rows], switch_month, progress):
+        self.org = organization
+        self.tables = tables
+        self.switch = switch_month
+        self.report = Report()
+        self.progress = progress or (lambda step, done, total: None)
+        # What will be written: per entity, new rows and (id, values) of changed ones.
+        self.creates: dict[str, list] = defaultdict(list)
+        self.updates: dict[str, list] = defaultdict(list)
+
+    def refuse(self, sheet: str, line: int, message: str) -> None:
+        self.report.problems.append(Problem(sheet, line, message))
+
+    def outcome(self, sheet: str, key, values: tuple, existing: dict, bucket: str = "") -> None:
+        """Sort a parsed line: new, changed (with its id) or unchanged; counted per sheet."""
+        bucket = bucket or sheet
+        old = existing.get(key)
+        if old is None:
+            self.creates[bucket].append((key, values))
+            self.report.count(sheet, "created")
+        elif old[1] != values:
+            self.updates[bucket].append((old[0], values))
+            self.report.count(sheet, "changed")
+        else:
+            self.report.count(sheet, "unchanged")
+
+    def lines(self, sheet: str):
+        rows = self.tables[sheet]
+        total = len(rows)
+        for i, (line, row) in enumerate(rows):
+            if i % 5000 == 0:
+                self.progress(sheet, i, total)
+            yield line, row
+
+    # --- providers -----------------------------------------------------------------------------
+
+    PROVIDER_FIELDS = (
+        "kpp",
+        "name",
+        "short_name",
+        "bank_name",
+        "bic",
+        "correspondent_account",
+        "settlement_account",
+        "address",
+        "phones",
+    )
+
+    def check_providers(self):
+        existing = {
+            r[0]: (r[1], tuple(r[2:]))
+            for r in Provider.objects.filter(organization=self.org).values_list(
+                "inn", "id", *self.PROVIDER_FIELDS
+            )
+        }
+        self.provider_keys = set(existing)
+        seen = {}
+        for line, row in self.lines("providers"):
+            inn = row["inn"]
+            if inn in seen:
+                self.refuse("providers", line, f"ИНН {inn} повторяется (строка {seen[inn]})")
+                continue
+            seen[inn] = line
+            values = tuple(row.get(f, "") for f in self.PROVIDER_FIELDS)
+            values = values[:2] + (values[2] or values[1][:80],) + values[3:]
+            candidate = Provider(
+                organization=self.org,
+                inn=inn,
+                **dict(zip(self.PROVIDER_FIELDS, values, strict=True)),
+            )
+            try:
+                candidate.full_clean(
+                    exclude=["organization"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as exc:
+                reasons = "; ".join(
+                    f"{_label(Provider, name)}: {' '.join(msgs)}"
+                    for name, msgs in exc.message_dict.items()
+                )
+                self.refuse("providers", line, reasons)
+                continue
+            self.provider_keys.add(inn)
+            self.outcome("providers", inn, values, existing)
+
+    # --- buildings -----------------------------------------------------------------------------
+
+    BUILDING_FIELDS = (
+        "fias_code",
+        "building_type",
+        "floors",
+        "built_year",
+        "total_area",
+        "residential_area",
+        "non_residential_area",
+        "common_area",
+    )
+
+    def check_buildings(self):
+        existing = {
+            tuple(r[:3]): (r[3], tuple(r[4:]))
+            for r in Building.objects.filter(organization=self.org).values_list(
+                "city", "street", "house", "id", *self.BUILDING_FIELDS
+            )
+        }
+        self.building_keys = set(existing)
+        seen = {}
+        for line, row in self.lines("buildings"):
+            key = _address(row)
+            if key in seen:
+                self.refuse("buildings", line, f"дом повторяется (строка {seen[key]})")
+                continue
+            seen[key] = line
+            try:
+                total = _decimal(row["total_area"], "площадь помещений", 2)
+                if total <= 0:
+                    raise LineError("площадь помещений должна быть больше нуля")
+                values = (
+                    row.get("fias_code", ""),
+                    _choice(
+                        row.get("building_type", ""), "тип дома", Building.Type.choices, "full"
+                    ),
+                    _int(row.get("floors", ""), "этажей", 9),
+                    _int(row.get("built_year", ""), "год постройки"),
+                    total,
+                    self._area(row.get("residential_area", ""), "жилые помещения"),
+                    self._area(row.get("non_residential_area", "") or "0", "нежилые помещения"),
+                    self._area(row.get("common_area", "") or "0", "общее имущество"),
+                )
+                if values[2] < 1:
+                    raise LineError("этажей должно быть не меньше одного")
+            except LineError as exc:
+                self.refuse("buildings", line, str(exc))
+                continue
+            self.building_keys.add(key)
+            self.outcome("buildings", key, values, existing)
+
+    @staticmethod
+    def _area(text: str, name: str) -> Decimal:
+        value = _decimal(text, name, 2)
+        if value < 0:
+            raise LineError(f"{name}: площадь не может быть отрицательной")
+        return value
+
+    # --- premises ------------------------------------------------------------------------------
+
+    PREMISES_FIELDS = ("kind", "total_area", "living_area", "rooms", "floor")
+
+    def check_premises(self):
+        existing = {
+            (tuple(r[:3]), r[3]): (r[4], tuple(r[5:]))
+            for r in Premises.objects.filter(building__organization=self.org).values_list(
+                "building__city",
+                "building__street",
+                "building__house",
+                "number",
+                "id",
+                *self.PREMISES_FIELDS,
+            )
+        }
+        self.premises_keys = set(existing)
+        seen = {}
+        for line, row in self.lines("premises"):
+            building = _address(row)
+            key = (building, row["number"])
+            try:
+                if building not in self.building_keys:
+                    raise LineError(f"неизвестный дом «{_show_address(building)}»")
+                if key in seen:
+                    raise LineError(f"помещение повторяется (строка {seen[key]})")
+                seen[key] = line
+                if len(row["number"]) > 10:
+                    raise LineError("номер помещения длиннее 10 знаков")
+                total = _decimal(row["total_area"], "общая площадь", 2)
+                if total <= 0:
+                    raise LineError("общая площадь должна быть больше нуля")
+                living = _optional_decimal(row.get("living_area", ""), "жилая площадь", 2)
+                if living is not None and not 0 <= living <= total:
+                    raise LineError("жилая площадь должна быть от нуля до общей площади")
+                rooms = _int(row.get("rooms", ""), "комнат")
+                if rooms is not None and rooms < 0:
+                    raise LineError("комнат: не может быть отрицательным")
+                values = (
+                    _choice(row.get("kind", ""), "вид помещения", Premises.Kind.choices, "flat"),
+                    total,
+                    living,
+                    rooms,
+                    _int(row.get("floor", ""), "этаж"),
+                )
+            except LineError as exc:
+                self.refuse("premises", line, str(exc))
+                continue
+            self.premises_keys.add(key)
+            self.outcome("premises", key, values, existing)
+
+    # --- accounts ------------------------------------------------------------------------------
+
+    ACCOUNT_FIELDS = (
+        "holder_last_name",
+        "holder_first_name",
+        "holder_middle_name",
+        "holder_phone",
+        "residents",
+        "share",
+        "opened_on",
+        "closed_on",
+    )
+
+    def check_accounts(self):
+        existing = {}
+        for r in PersonalAccount.objects.filter(organization=self.org).values_list(
+            "number",
+            "id",
+            "premises__building__city",
+            "premises__building__street",
+            "premises__building__house",
+            "premises__number",
+            *self.ACCOUNT_FIELDS,
+        ):
+            existing[r[0]] = (r[1], ((tuple(r[2:5]), r[5]), *r[6:]))
+        self.account_keys = set(existing)
+        seen = {}
+        for line, row in self.lines("accounts"):
+            number = row["number"]
+            try:
+                if not _ACCOUNT_RE.fullmatch(number):
+                    raise LineError(f"номер ЛС «{number}»: от 4 до 20 цифр")
+                if number in seen:
+                    raise LineError(f"ЛС {number} повторяется (строка {seen[number]})")
+                seen[number] = line
+                premises = (_address(row), row["premises"])
+                if premises not in self.premises_keys:
+                    raise LineError(
+                        f"неизвестное помещение «{_show_address(premises[0])}, {premises[1]}»"
+                    )
+                residents = _int(row.get("residents", ""), "проживает", 1)
+                if residents < 0:
+                    raise LineError("число проживающих не может быть меньше нуля")
+                if residents > 32767:
+                    raise LineError("число проживающих слишком велико")
+                share = _decimal(row.get("share", "") or "1", "доля площади", 4)
+                if not 0 < share <= 1:
+                    raise LineError("доля площади должна быть больше 0 и не больше 1")
+                opened = _date(row["opened_on"], "открыт")
+                closed = _date(row.get("closed_on", ""), "закрыт")
+                if closed is not None and closed < opened:
+                    raise LineError("дата закрытия раньше даты открытия")
+                names = [row[f] for f in self.ACCOUNT_FIELDS[:3]]
+                if any(len(n) > 60 for n in names) or len(row.get("holder_phone", "")) > 20:
+                    raise LineError("ФИО или телефон абонента слишком длинные")
+                values = (
+                    premises,
+                    *names[:2],
+                    row.get("holder_middle_name", ""),
+                    row.get("holder_phone", ""),
+                    residents,
+                    share,
+                    opened,
+                    closed,
+                )
+            except LineError as exc:
+                self.refuse("accounts", line, str(exc))
+                continue
+            self.account_keys.add(number)
+            self.outcome("accounts", number, values, existing)
+
+    # --- meters --------------------------------------------------------------------------------
+
+    METER_FIELDS = (
+        "resource",
+        "zones",
+        "model",
+        "digits",
+        "precision",
+        "installed_on",
+        "verified_on",
+        "next_verification_on",
+        "initial_value1",
+        "initial_value2",
+        "initial_value3",
+    )
+
+    def check_meters(self):
+        existing = {}
+        flat = Meter.objects.filter(account__organization=self.org).values_list(
+            "serial_number", "id", "account__number", *self.METER_FIELDS
+        )
+        for r in flat:
+            existing[r[0]] = (r[1], ("flat", r[2], *r[3:]))
+        house = Meter.objects.filter(building__organization=self.org).values_list(
+            "serial_number",
+            "id",
+            "building__city",
+            "building__street",
+            "building__house",
+            *self.METER_FIELDS,
+        )
+        for r in house:
+            existing[r[0]] = (r[1], ("building", tuple(r[2:5]), *r[5:]))
+        self.meter_readings = []  # (serial, month, values, sheet, line)
+        seen = {}
+        for sheet in ("meters", "building_meters"):
+            for line, row in self.lines(sheet):
+                serial = row["serial_number"]
+                try:
+                    if len(serial) > 40:
+                        raise LineError("заводской номер длиннее 40 знаков")
+                    if serial in seen:
+                        raise LineError(
+                            f"заводской номер {serial} повторяется ({seen[serial][0]}, "
+                            f"строка {seen[serial][1]})"
+                        )
+                    seen[serial] = (sheet, line)
+                    if sheet == "meters":
+                        owner = row["account"]
+                        if owner not in self.account_keys:
+                            raise LineError(f"неизвестный ЛС «{owner}»")
+                        scope = "flat"
+                    else:
+                        owner = _address(row)
+                        if owner not in self.building_keys:
+                            raise LineError(f"неизвестный дом «{_show_address(owner)}»")
+                        scope = "building"
+                    values, reading = self._meter(row)
+                except LineError as exc:
+                    self.refuse(sheet, line, str(exc))
+                    continue
+                self.outcome(sheet, serial, (scope, owner, *values), existing, "meters")
+                if reading is not None:
+                    self.meter_readings.append((serial, *reading))
+        self.check_readings()
+
+    def check_readings(self):
+        """Last readings: accepted readings of their month, matched by serial and month."""
+        months = {month for _serial, month, _values in self.meter_readings}
+        existing = {}
+        if months:
+            for owner in ("account__organization", "building__organization"):
+                rows = Reading.objects.filter(
+                    **{f"meter__{owner}": self.org}, month__in=months, is_accepted=True
+                ).values_list("meter__serial_number", "month", "id", "value1", "value2", "value3")
+                for r in rows:
+                    existing[(r[0], r[1])] = (r[2], tuple(r[3:]))
+        for serial, month, values in self.meter_readings:
+            self.outcome("readings", (serial, month), values, existing)
+
+    def _meter(self, row: dict):
+        resource = _choice(row["resource"], "ресурс", Resource.choices, "")
+        if not resource:
+            raise LineError("ресурс не указан")
+        zones = _int(row.get("zones", ""), "зон", 1)
+        if not 1 <= zones <= 3:
+            raise LineError("тарифных зон — от 1 до 3")
+        digits = _int(row.get("digits", ""), "разрядность", 5)
+        precision = _int(row.get("precision", ""), "знаков после запятой", 3)
+        if not 1 <= digits <= 12 or not 0 <= precision <= 4:
+            raise LineError("разрядность — от 1 до 12, знаков после запятой — от 0 до 4")
+        installed = _date(row["installed_on"], "установлен")
+        verified = _date(row["verified_on"], "дата поверки")
+        next_check = _date(row["next_verification_on"], "следующая поверка")
+        if next_check < verified:
+            raise LineError("следующая поверка раньше даты поверки")
+        if len(row.get("model", "")) > 80:
+            raise LineError("модель длиннее 80 знаков")
+        initial = []
+        for z in range(1, 4):
+            text = row.get(f"initial_value{z}", "")
+            if z > zones:
+                if text:
+                    raise LineError(f"начальные показания T{z} у прибора с {zones} зонами")
+                initial.append(None)
+                continue
+            value = _decimal(text or "0", f"начальные показания T{z}", 4)
+            if value < 0 or value >= Decimal(10) ** digits:
+                raise LineError(f"начальные показания T{z} вне шкалы прибора")
+            initial.append(value)
+        values = (
+            resource,
+            zones,
+            row.get("model", ""),
+            digits,
+            precision,
+            installed,
+            verified,
+            next_check,
+            *initial,
+        )
+        month = _month(row.get("last_month", ""), "месяц последних показаний")
+        given = [row.get(f"last_value{z}", "") for z in range(1, 4)]
+        if month is None:
+            if any(given):
+                raise LineError("последние показания без месяца")
+            return values, None
+        if month >= self.switch:
+            raise LineError(
+                f"месяц последних показаний ({period_label(month)}) не раньше месяца перехода "
+                f"({period_label(self.switch)})"
+            )
+        if month < installed.replace(day=1):
+            raise LineError("последние показания раньше установки прибора")
+        last = []
+        for z in range(1, zones + 1):
+            if not given[z - 1]:
+                raise LineError(f"нет последних показаний T{z}")
+            value = _decimal(given[z - 1], f"последние показания T{z}", 4)
+            if value < initial[z - 1]:
+                raise LineError(
+                    f"последние показания T{z} ({value}) меньше начальных ({initial[z - 1]})"
+                )
+            if value >= Decimal(10) ** digits:
+                raise LineError(f"последние показания T{z} вне шкалы прибора")
+            last.append(value)
+        if any(given[zones:]):
+            raise LineError(f"лишние показания у прибора с {zones} зонами")
+        return values, (month, tuple(last + [None] * (3 - zones)))
+
+    # --- opening balances ----------------------------------------------------------------------
+
+    def check_balances(self):
+        self.opening_period = Period.objects.filter(
+            organization=self.org, month=add_months(self.switch, -1)
+        ).first()
+        existing = {}
+        if self.opening_period is not None:
+            entries = LedgerEntry.objects.filter(
+                period=self.opening_period, kind=LedgerEntry.Kind.CORRECTION, note=OPENING_NOTE
+            )
+            for r in entries.values_list(
+                "account__number", "provider__inn", "concerns_month", "id", "amount"
+            ):
+                existing[(r[0], r[1], r[2])] = (r[3], (r[4],))
+        seen = {}
+        blocked = None
+        if self.tables["opening_balances"]:
+            blocked = self._opening_blocked()
+        for line, row in self.lines("opening_balances"):
+            try:
+                number, inn = row["account"], row["provider_inn"]
+                if number not in self.account_keys:
+                    raise LineError(f"неизвестный ЛС «{number}»")
+                if inn not in self.provider_keys:
+                    raise LineError(f"неизвестный поставщик (ИНН {inn})")
+                month = _month(row["month"], "месяц")
+                if month >= self.switch:
+                    raise LineError(
+                        f"месяц долга ({period_label(month)}) не раньше месяца перехода "
+                        f"({period_label(self.switch)})"
+                    )
+                amount = _decimal(row["amount"], "сумма", 2)
+                if abs(amount) >= Decimal("1e12"):
+                    raise LineError("сумма слишком велика")
+                key = (number, inn, month)
+                if key in seen:
+                    raise LineError(
+                        f"долг по этому ЛС, поставщику и месяцу повторяется (строка {seen[key]})"
+                    )
+                seen[key] = line
+                old = existing.get(key)
+                if blocked and (old is None or old[1] != (amount,)):
+                    raise LineError(blocked)
+            except LineError as exc:
+                self.refuse("opening_balances", line, str(exc))
+                continue
+            self.outcome("opening_balances", key, (amount,), existing)
+
+    def _opening_blocked(self) -> str:
+        """Why opening balances cannot be written now, or ''."""
+        period = self.opening_period
+        if period is not None and period.state == Period.State.CLOSED:
+            return (
+                f"начальное сальдо на {period_label(self.switch)} уже загружено и период "
+                f"{period_label(period.month)} закрыт: изменить его можно только перерасчётом"
+            )
+        others = Period.objects.filter(organization=self.org).exclude(state=Period.State.CLOSED)
+        if period is not None:
+            others = others.exclude(id=period.id)
+        if others.exists():
+            return (
+                "начальное сальдо загружается до открытия первого расчётного периода "
+                f"(сейчас открыт {period_label(others.first().month)})"
+            )
+        return ""
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def write(self):
+        now = timezone.now()
+        org = self.org
+        self.progress("writing", 0, 7)
+        self._write_simple(
+            Provider,
+            "providers",
+            ("inn",),
+            self.PROVIDER_FIELDS,
+            lambda key, v: {"organization_id": org.id, "inn": key},
+        )
+        provider_ids = dict(Provider.objects.filter(organization=org).values_list("inn", "id"))
+        self._write_simple(
+            Building,
+            "buildings",
+            ("city", "street", "house"),
+            self.BUILDING_FIELDS,
+            lambda key, v: {
+                "organization_id": org.id,
+                "city": key[0],
+                "street": key[1],
+                "house": key[2],
+            },
+        )
+        building_ids = {
+            tuple(r[:3]): r[3]
+            for r in Building.objects.filter(organization=org).values_list(
+                "city", "street", "house", "id"
+            )
+        }
+        self.progress("writing", 1, 7)
+        self._write_simple(
+            Premises,
+            "premises",
+            ("building_id", "number"),
+            self.PREMISES_FIELDS,
+            lambda key, v: {"building_id": building_ids[key[0]], "number": key[1]},
+        )
+        premises_ids = {
+            ((r[0], r[1], r[2]), r[3]): r[4]
+            for r in Premises.objects.filter(building__organization=org).values_list(
+                "building__city", "building__street", "building__house", "number", "id"
+            )
+        }
+        self.progress("writing", 2, 7)
+        self._write_rows(
+            PersonalAccount,
+            "accounts",
+            ("organization_id", "number", "premises_id", *self.ACCOUNT_FIELDS, "link_code"),
+            (
+                (org.id, key, premises_ids[v[0]], *v[1:], new_link_code())
+                for key, v in self.creates["accounts"]
+            ),
+            ("premises_id", *self.ACCOUNT_FIELDS),
+            ((pk, (premises_ids[v[0]], *v[1:])) for pk, v in self.updates["accounts"]),
+        )
+        account_ids = dict(
+            PersonalAccount.objects.filter(organization=org).values_list("number", "id")
+        )
+        self.progress("writing", 3, 7)
+
+        def owner(v):
+            if v[0] == "flat":
+                return ("flat", account_ids[v[1]], None)
+            return ("building", None, building_ids[v[1]])
+
+        meter_cols = ("scope", "account_id", "building_id", *self.METER_FIELDS)
+        self._write_rows(
+            Meter,
+            "meters",
+            (
+                "serial_number",
+                *meter_cols,
+                "seal_number",
+                "place",
+                "archive_reason",
+            ),
+            ((key, *owner(v), *v[2:], "", "", "") for key, v in self.creates["meters"]),
+            meter_cols,
+            ((pk, (*owner(v), *v[2:])) for pk, v in self.updates["meters"]),
+        )
+        self.progress("writing", 4, 7)
+        meter_ids = dict(
+            Meter.objects.filter(account__organization=org).values_list("serial_number", "id")
+        )
+        meter_ids.update(
+            Meter.objects.filter(building__organization=org).values_list("serial_number", "id")
+        )
+        self._write_readings(meter_ids, now)
+        self.progress("writing", 5, 7)
+        self._write_balances(account_ids, provider_ids, now)
+        self.progress("writing", 7, 7)
+
+    def _write_simple(self, model, sheet, key_fields, fields, key_values):
+        self._write_rows(
+            model,
+            sheet,
+            None,
+            [
+                {**key_values(key, v), **dict(zip(fields, v, strict=True))}
+                for key, v in self.creates[sheet]
+            ],
+            fields,
+            self.updates[sheet],
+        )
+
+    @staticmethod
+    def _write_rows(model, sheet, columns, creates, fields, updates):
+        """New rows set-based (COPY on PostgreSQL), changed ones by primary key in batches."""
+        if columns is None:
+            model.objects.bulk_create([model(**values) for values in creates], batch_size=2000)
+        else:
+            bulk_insert(model._meta.db_table, columns, creates)
+        changed = []
+        for pk, values in updates:
+            obj = model(pk=pk, **dict(zip(fields, values, strict=True)))
+            changed.append(obj)
+        if changed:
+            model.objects.bulk_update(changed, list(fields), batch_size=1000)
+
+    def _write_readings(self, meter_ids, now):
+        source = Reading.Source.IMPORT
+        self._write_rows(
+            Reading,
+            "readings",
+            (
+                "meter_id",
+                "month",
+                "value1",
+                "value2",
+                "value3",
+                "kind",
+                "source",
+                "is_accepted",
+                "confirmed_high",
+                "submitted_at",
+            ),
+            (
+                (meter_ids[serial], month, *values, "regular", source, True, False, now)
+                for (serial, month), values in self.creates["readings"]
+            ),
+            ("value1", "value2", "value3"),
+            self.updates["readings"],
+        )
+
+    def _write_balances(self, account_ids, provider_ids, now):
+        creates, updates = self.creates["opening_balances"], self.updates["opening_balances"]
+        if not creates and not updates:
+            return
+        month = add_months(self.switch, -1)
+        period = self.opening_period
+        if period is None:
+            from kvartplata.billing.ledger import due_date
+
+            period = Period.objects.create(
+                organization=self.org, month=month, due_date=due_date(self.org, month)
+            )
+        entry_date = self.switch - datetime.timedelta(days=1)
+        columns = [
+            "account_id",
+            "period_id",
+            "concerns_month",
+            "kind",
+            "amount",
+            "entry_date",
+            "source_id",
+            "note",
+            "created_at",
+            "provider_id",
+        ]
+        bulk_insert(
+            LedgerEntry._meta.db_table,
+            columns,
+            (
+                (
+                    account_ids[key[0]],
+                    period.id,
+                    key[2],
+                    "correction",
+                    amount,
+                    entry_date,
+                    None,
+                    OPENING_NOTE,
+                    now,
+                    provider_ids[key[1]],
+                )
+                for key, (amount,) in creates
+            ),
+        )
+        for pk, (amount,) in updates:
+            LedgerEntry.objects.filter(pk=pk).update(amount=amount)
+        from kvartplata.billing.ledger import refresh_balances
+
+        refresh_balances(period)
+        Period.objects.filter(id=period.id).update(
+            state=Period.State.CLOSED, billed_at=now, closed_at=now
+        )
+
+
+def default_switch_month(organization: Organization) -> datetime.date | None:
+    """The month the organization starts billing here: its open period, or the one after."""
+    periods = Period.objects.filter(organization=organization)
+    current = periods.exclude(state=Period.State.CLOSED).first()
+    if current is not None:
+        return current.month
+    last = periods.order_by("-month").first()
+    return add_months(last.month, 1) if last is not None else None
+
+
+def registry_load(
+    *,
+    organization: Organization,
+    tables: dict[str, Rows],
+    switch_month: datetime.date,
+    dry_run: bool = False,
+    progress=None,
+) -> Report:
+    """Check every line; write all of it in one transaction, or nothing if a line is refused."""
+    load = Load(organization, tables, switch_month, progress)
+    load.report.dry_run = dry_run
+    with transaction.atomic():
+        load.check_providers()
+        load.check_buildings()
+        load.check_premises()
+        load.check_accounts()
+        load.check_meters()
+        load.check_balances()
+        if load.report.problems or dry_run:
+            return load.report
+        load.write()
+    load.report.written = True
+    return load.report

@@ -1,0 +1,50 @@
+"""The registry exchange as services: import a file (check, then write) and export one."""
+
+import datetime
+from pathlib import Path
+
+from kvartplata.lib.periods import period_label
+from kvartplata.registry.exchange.dump import registry_tables
+from kvartplata.registry.exchange.files import FileRefused, read_workbook, write_tables
+from kvartplata.registry.exchange.load import Report, default_switch_month, registry_load
+from kvartplata.registry.models import Organization
+
+
+def registry_import(
+    *,
+    organization: Organization,
+    source: bytes | str | Path,
+    filename: str = "",
+    switch_month: datetime.date | None = None,
+    dry_run: bool = False,
+    progress=None,
+) -> Report:
+    """Read a registry file and load it into the organization; the report says what happened.
+
+    A file that cannot be read as a whole (size, ZIP bomb, encoding, a sheet or column missing)
+    gives a report with `error` and writes nothing, like a file with a refused line.
+    """
+    switch_month = switch_month or default_switch_month(organization)
+    if switch_month is None:
+        return Report(
+            error="Укажите месяц перехода: первый месяц, который будет начисляться здесь.",
+            dry_run=dry_run,
+        )
+    try:
+        tables = read_workbook(source, filename)
+    except FileRefused as exc:
+        return Report(error=str(exc), dry_run=dry_run)
+    report = registry_load(
+        organization=organization,
+        tables=tables,
+        switch_month=switch_month,
+        dry_run=dry_run,
+        progress=progress,
+    )
+    report.switch_month = period_label(switch_month)
+    return report
+
+
+def registry_export(*, organization: Organization, target: str | Path) -> None:
+    """Write the organization's registry: `.xlsx` a workbook, `.zip` or a directory CSV files."""
+    write_tables(registry_tables(organization), target)
