@@ -1,0 +1,123 @@
+"""Reading exchange files: whole-file refusals with a clear message, before any line is checked."""
+
+import io
+import zipfile
+
+import pytest
+
+from kvartplata.registry.exchange import files
+from kvartplata.registry.exchange.files import FileRefused, csv_bytes, read_workbook
+from kvartplata.registry.exchange.services import registry_import
+from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.tests.exchange_helpers import SWITCH, csv_zip, organization, tables, xlsx
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def csv_members(data, encoding="utf-8") -> dict[str, bytes]:
+    return {
+        f"{name}.csv": csv_bytes(columns, rows).decode().encode(encoding)
+        for name, (columns, rows) in data.items()
+    }
+
+
+def test_it_reads_windows_1251_and_semicolons():
+    data = tables(accounts=2)
+    members = csv_members(data, "cp1251")
+    members["accounts.csv"] = members["accounts.csv"].replace(b",", b";")
+    result = read_workbook(zipped(members))
+    assert result["accounts"][0][1]["holder_last_name"] == data["accounts"][1][0][5]
+    assert result["accounts"][0][0] == 2
+
+
+def test_it_takes_off_the_apostrophe_an_export_puts_before_a_formula():
+    data = tables(accounts=1)
+    columns, rows = data["accounts"]
+    rows[0][6] = "'=HYPERLINK(1)"
+    assert read_workbook(xlsx(data))["accounts"][0][1]["holder_first_name"] == "=HYPERLINK(1)"
+
+
+def test_it_refuses_utf16():
+    members = csv_members(tables(accounts=1))
+    members["buildings.csv"] = members["buildings.csv"].decode().encode("utf-16")
+    with pytest.raises(FileRefused, match="похоже на UTF-16"):
+        read_workbook(zipped(members))
+
+
+def test_it_refuses_a_missing_sheet():
+    data = tables(accounts=1)
+    del data["meters"]
+    with pytest.raises(FileRefused, match="В книге нет листа «meters» \\(приборы учёта\\)"):
+        read_workbook(xlsx(data))
+
+
+def test_it_refuses_a_missing_csv_file():
+    members = csv_members(tables(accounts=1))
+    del members["premises.csv"]
+    with pytest.raises(FileRefused, match="Нет файла premises.csv"):
+        read_workbook(zipped(members))
+
+
+def test_it_refuses_a_renamed_column():
+    data = tables(accounts=1)
+    columns, rows = data["accounts"]
+    data["accounts"] = (tuple("holder" if c == "holder_last_name" else c for c in columns), rows)
+    with pytest.raises(FileRefused, match="Лист accounts: неизвестная колонка «holder»"):
+        read_workbook(xlsx(data))
+
+
+def test_it_refuses_a_missing_required_column():
+    data = tables(accounts=1)
+    columns, rows = data["opening_balances"]
+    data["opening_balances"] = (columns[:-1], [r[:-1] for r in rows])
+    with pytest.raises(FileRefused, match="нет колонки «amount»"):
+        read_workbook(xlsx(data))
+
+
+def test_it_refuses_a_file_over_the_size_limit(monkeypatch):
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 1000)
+    with pytest.raises(FileRefused, match="Файл слишком большой"):
+        read_workbook(xlsx(tables(accounts=5)))
+
+
+def test_it_refuses_a_zip_bomb_before_unpacking_it():
+    bomb = zipped({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b"0" * 50_000_000})
+    assert len(bomb) < 100_000
+    with pytest.raises(FileRefused, match="распаковывается в слишком большой объём"):
+        read_workbook(bomb)
+
+
+def test_it_refuses_what_is_neither_a_workbook_nor_an_archive():
+    with pytest.raises(FileRefused, match="не похож ни на книгу XLSX"):
+        read_workbook(b"number,city\n1,2\n")
+
+
+def test_it_refuses_a_broken_archive():
+    with pytest.raises(FileRefused, match="повреждён"):
+        read_workbook(b"PK\x03\x04broken")
+
+
+@pytest.mark.django_db
+def test_it_reports_a_refused_file_and_writes_nothing():
+    org = organization()
+    members = csv_members(tables(accounts=2))
+    del members["accounts.csv"]
+    report = registry_import(organization=org, source=zipped(members), switch_month=SWITCH)
+    assert report.error == "Нет файла accounts.csv (лицевые счета)."
+    assert not report.ok and not report.written
+    assert not PersonalAccount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_it_reads_a_directory_of_csv_files(tmp_path):
+    with zipfile.ZipFile(io.BytesIO(csv_zip(tables(accounts=2)))) as archive:
+        archive.extractall(tmp_path)
+    report = registry_import(organization=organization(), source=tmp_path, switch_month=SWITCH)
+    assert report.ok, report.as_text()
+    assert PersonalAccount.objects.count() == 2

@@ -1,0 +1,54 @@
+"""registry_export: the same format back; export → import into an empty organization → export."""
+
+import pytest
+from django.core.management import call_command
+
+from kvartplata.registry.exchange.services import registry_import
+from kvartplata.registry.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "zip"])
+def test_it_round_trips_to_identical_files(tmp_path, suffix):
+    first = organization("Первая")
+    data = edit(tables(accounts=7), "accounts", 0, "holder_last_name", "=HYPERLINK(1)")
+    assert registry_import(organization=first, source=xlsx(data), switch_month=SWITCH).ok
+    one = tmp_path / f"one.{suffix}"
+    call_command("registry_export", str(one), organization=first.id)
+
+    second = organization("Вторая")
+    report = registry_import(organization=second, source=one, switch_month=SWITCH)
+    assert report.ok, report.as_text()
+    assert report.counts["accounts"]["created"] == 7
+    two = tmp_path / f"two.{suffix}"
+    call_command("registry_export", str(two), organization=second.id)
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_it_exports_what_was_imported_cell_for_cell(tmp_path):
+    from kvartplata.registry.exchange.dump import registry_tables
+
+    org = organization()
+    data = tables(accounts=3)
+    registry_import(organization=org, source=xlsx(data), switch_month=SWITCH)
+    exported = registry_tables(org)
+    assert [r[0] for r in exported["accounts"][1]] == [r[0] for r in data["accounts"][1]]
+    columns, rows = exported["meters"]
+    row = rows[0]
+    assert row[columns.index("last_month")] == "2026-02"
+    assert row[columns.index("initial_value1")] == f"{float(data['meters'][1][0][10]):.4f}"
+    assert sorted(map(tuple, exported["opening_balances"][1])) == sorted(
+        (n, inn, m, f"{float(a):.2f}") for n, inn, m, a in data["opening_balances"][1]
+    )
+
+
+def test_it_writes_a_directory_of_csv_files(tmp_path):
+    org = organization()
+    registry_import(organization=org, source=xlsx(tables(accounts=2)), switch_month=SWITCH)
+    call_command("registry_export", str(tmp_path / "out"), organization=org.id)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        f"{name}.csv" for name in tables(accounts=1)
+    )
+    text = (tmp_path / "out" / "accounts.csv").read_text(encoding="utf-8")
+    assert text.startswith("number,city,street,house,premises,holder_last_name")
