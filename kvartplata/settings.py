@@ -307,3 +307,6 @@ DEMO_STAFF_PASSWORD = os.environ.get("DEMO_STAFF_PASSWORD", "operator-kvartplata
 
 # Payment registries larger than this are refused unread (bytes; 256 MB ≈ 2 million lines).
 PAYMENTS_MAX_FILE_BYTES = int(os.environ.get("PAYMENTS_MAX_FILE_BYTES", str(256 * 1024 * 1024)))
+# The largest amount of one line (₽) that an import or a back-office form accepts: a payment of
+# a bank registry, a charge line (kvartplata.lib.ranges).
+MAX_LINE_AMOUNT = os.environ.get("MAX_LINE_AMOUNT", "1000000.00")

@@ -18,6 +18,13 @@ from kvartplata.billing.services import BillingError, current_period
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row
 from kvartplata.lib.periods import parse_period
+from kvartplata.lib.ranges import (
+    TARIFF_LIMIT,
+    VOLUME_LIMIT,
+    amount_problem,
+    organization_bounds,
+    quantity_problem,
+)
 from kvartplata.registry.models import Organization, PersonalAccount
 
 EXPORT_HEADER = [
@@ -72,6 +79,20 @@ def _decimal(value: str, places: int) -> Decimal:
     return number
 
 
+def _records(reader):
+    """The CSV records; a malformed one (a NUL byte, a huge field) refuses the file."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportRefused(
+                f"Строка {reader.line_num}: файл не читается как CSV ({exc}).",
+                [f"Строка {reader.line_num}: файл не читается как CSV ({exc})."],
+            ) from exc
+
+
 def charges_import(*, organization: Organization, stream, user=None) -> dict:
     """Replace the open period's charges of the accounts in the file; all lines or none."""
     raw = stream.read(MAX_IMPORT_BYTES + 1)
@@ -83,7 +104,7 @@ def charges_import(*, organization: Organization, stream, user=None) -> dict:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused("Файл должен быть в кодировке UTF-8.") from exc
-    reader = csv.reader(io.StringIO(text), delimiter=";")
+    reader = _records(csv.reader(io.StringIO(text), delimiter=";"))
     header = [h.strip().lower() for h in next(reader, [])]
     if header != IMPORT_HEADER:
         raise ImportRefused("Неверный заголовок. Ожидается: " + ";".join(IMPORT_HEADER))
@@ -94,6 +115,7 @@ def charges_import(*, organization: Organization, stream, user=None) -> dict:
         PersonalAccount.objects.filter(organization=organization).values_list("number", "id")
     )
     services = {s.code: s for s in Service.objects.filter(organization=organization)}
+    bounds = organization_bounds(organization, today=timezone.localdate())
     errors, rows, seen = [], [], set()
     totals: dict[int, Decimal] = defaultdict(Decimal)
     for line_no, fields in enumerate(reader, start=2):
@@ -130,6 +152,14 @@ def charges_import(*, organization: Organization, stream, user=None) -> dict:
             values = (_decimal(volume, 6), _decimal(tariff, 4), _decimal(amount, 2))
         except (InvalidOperation, ValueError):
             errors.append(f"Строка {line_no}: объём, тариф или сумма — не число нужной точности.")
+            continue
+        problem = (
+            quantity_problem(values[0], limit=VOLUME_LIMIT, what="Объём")
+            or quantity_problem(values[1], limit=TARIFF_LIMIT, what="Тариф")
+            or amount_problem(values[2], bounds)
+        )
+        if problem:
+            errors.append(f"Строка {line_no}: {problem}")
             continue
         key = (account_id, service.id, kind, int(zone))
         if key in seen:

@@ -1,0 +1,102 @@
+"""Sane bounds for numbers and dates at every entrance (imports and back-office forms).
+
+Pure checks: each returns a Russian message (without the line number — the caller adds it) or
+"" when the value is acceptable. `organization_bounds` is the one place that reads the bounds of
+an organization from the database and the settings.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kvartplata.lib.money import format_rub, format_volume
+
+# A year ahead of today is the latest date accepted anywhere.
+DAYS_AHEAD = 365
+# What the database columns hold (MONEY 14.2, VOLUME 18.6, PRICE 12.4 in billing.models).
+VOLUME_LIMIT = Decimal(10) ** 12
+TARIFF_LIMIT = Decimal(10) ** 8
+DEFAULT_MAX_LINE_AMOUNT = Decimal("1000000.00")
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The dates and the largest amount of one line that an organization accepts."""
+
+    earliest: datetime.date
+    latest: datetime.date
+    max_amount: Decimal
+
+
+def bounds_for(
+    *, first_month: datetime.date | None, today: datetime.date, max_amount: Decimal
+) -> Bounds:
+    """From the organization's first period (or, without one, this month) to a year ahead."""
+    earliest = first_month or today.replace(day=1)
+    return Bounds(
+        earliest=earliest, latest=today + datetime.timedelta(days=DAYS_AHEAD), max_amount=max_amount
+    )
+
+
+def organization_bounds(organization, *, today: datetime.date) -> Bounds:
+    """The bounds of an organization: its first period, today, settings.MAX_LINE_AMOUNT."""
+    from django.conf import settings
+
+    from kvartplata.billing.models import Period
+
+    first = (
+        Period.objects.filter(organization=organization)
+        .order_by("month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    return bounds_for(
+        first_month=first,
+        today=today,
+        max_amount=Decimal(getattr(settings, "MAX_LINE_AMOUNT", DEFAULT_MAX_LINE_AMOUNT)),
+    )
+
+
+def _day(value: datetime.date) -> str:
+    return f"{value:%d.%m.%Y}"
+
+
+def date_problem(value: datetime.date, bounds: Bounds, *, what: str = "Дата") -> str:
+    """A date before the organization's first period or more than a year ahead."""
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if value < bounds.earliest:
+        return (
+            f"{what} {_day(value)} — раньше первого расчётного периода организации "
+            f"({_day(bounds.earliest)})."
+        )
+    if value > bounds.latest:
+        return f"{what} {_day(value)} — больше чем на год вперёд (позже {_day(bounds.latest)})."
+    return ""
+
+
+def amount_problem(value: Decimal, bounds: Bounds, *, what: str = "Сумма") -> str:
+    """A money amount of one line: finite, not negative, at most the maximum per line."""
+    if not value.is_finite():
+        return f"{what} «{value}» — не число."
+    if value < 0:
+        return f"{what} {value} — отрицательное число."
+    if value > bounds.max_amount:
+        return (
+            f"{what} {value} ₽ — больше допустимой для одной строки "
+            f"({format_rub(bounds.max_amount)}, настройка MAX_LINE_AMOUNT)."
+        )
+    return ""
+
+
+def quantity_problem(value: Decimal, *, limit: Decimal, what: str) -> str:
+    """A volume, tariff or reading: finite, not negative, below the column's limit."""
+    if not value.is_finite():
+        return f"{what} «{value}» — не число."
+    if value < 0:
+        return f"{what} {value} — отрицательное число."
+    if value >= limit:
+        return (
+            f"{what} {value} — слишком большое число (допустимо меньше {format_volume(limit, 0)})."
+        )
+    return ""
