@@ -1,0 +1,95 @@
+"""The facts of an account's months as the run and the ledger stored them, for `calc.difference`.
+
+Four queries for any two months (charges, recalculations, balances, payments), whatever the
+number of lines: the cabinet, the receipt's e-mail and the back office's review all explain a
+change of the bill from here.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from kvartplata.billing.calc.difference import Difference, Line, Month, Payment, Recalculation
+from kvartplata.billing.calc.difference import decompose as _decompose
+from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Unit
+from kvartplata.billing.models import Recalculation as RecalculationRow
+
+ZERO = Decimal(0)
+UNIT_LABELS = dict(Unit.choices)
+
+
+def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
+    """The stored facts of each period's bill of one account, by period id."""
+    ids = [period.id for period in periods]
+    lines: dict[int, list[Line]] = defaultdict(list)
+    for row in (
+        Charge.objects.filter(account_id=account_id, period_id__in=ids)
+        .order_by("service__sort_order", "service_id", "kind", "zone")
+        .values_list(
+            "period_id",
+            "service__name",
+            "service__unit",
+            "amount",
+            "volume",
+            "tariff",
+            "method",
+            "kind",
+            "zone",
+        )
+    ):
+        period_id, name, unit, amount, volume, tariff, method, kind, zone = row
+        # The stored volume is the billed one (an increasing coefficient is already in it).
+        lines[period_id].append(
+            Line(
+                service=name,
+                amount=amount,
+                volume=volume,
+                tariff=tariff,
+                method=method,
+                kind=kind,
+                zone=zone,
+                unit=UNIT_LABELS.get(unit, unit),
+            )
+        )
+    recalculations: dict[int, list[Recalculation]] = defaultdict(list)
+    for period_id, name, amount, month, reason in (
+        RecalculationRow.objects.filter(account_id=account_id, period_id__in=ids)
+        .order_by("concerns_month", "id")
+        .values_list("period_id", "service__name", "amount", "concerns_month", "reason")
+    ):
+        recalculations[period_id].append(Recalculation(name or "Прочее", amount, month, reason))
+    balances = {
+        row["period_id"]: row
+        for row in AccountBalance.objects.filter(account_id=account_id, period_id__in=ids).values(
+            "period_id", "opening", "penalties", "payments"
+        )
+    }
+    payments: dict[int, list[Payment]] = defaultdict(list)
+    for period_id, day, amount in (
+        LedgerEntry.objects.filter(
+            account_id=account_id, period_id__in=ids, kind=LedgerEntry.Kind.PAYMENT
+        )
+        .order_by("entry_date", "id")
+        .values_list("period_id", "entry_date", "amount")
+    ):
+        # Payments reduce the debt: they are negative entries in the journal.
+        payments[period_id].append(Payment(day, -amount))
+    months = {}
+    for period in periods:
+        balance = balances.get(period.id) or {}
+        opening = balance.get("opening") or ZERO
+        paid = balance.get("payments") or ZERO
+        months[period.id] = Month(
+            month=period.month,
+            lines=tuple(lines[period.id]),
+            recalculations=tuple(recalculations[period.id]),
+            penalties=balance.get("penalties") or ZERO,
+            carried=opening - paid,
+            payments=tuple(payments[period.id]),
+        )
+    return months
+
+
+def bill_change(account_id: int, period: Period, previous: Period) -> Difference:
+    """Why the bill of `period` differs from the bill of `previous` (both issued months)."""
+    facts = month_facts(account_id, [previous, period])
+    return _decompose(facts[previous.id], facts[period.id])
