@@ -14,22 +14,22 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
+from kvartplata.billing.calc import allocation
 from kvartplata.billing.calc.penalties import (
     DEFAULT_KEY_RATES,
     GRACE_DAYS,
     Debt,
     Moratorium,
     RateTable,
-    allocate_payment,
     penalties_for_month,
 )
 from kvartplata.billing.models import (
     AccountBalance,
-    Charge,
     KeyRate,
     LedgerEntry,
     Period,
     Recalculation,
+    Service,
 )
 from kvartplata.billing.models import Moratorium as MoratoriumRow
 from kvartplata.lib.db import as_kopecks, bulk_insert, from_kopecks, kopecks_sum
@@ -46,9 +46,18 @@ ENTRY_COLUMNS = [
     "entry_date",
     "source_id",
     "note",
+    "provider_id",
     "created_at",
 ]
 MONEY_KINDS = ("charge", "recalculation", "correction", "payment")
+# A recalculation that raises the bill (`e` the entry, `bp` its period): a debt of the month it is
+# booked in (`calc.allocation.debt_month`).
+RAISING = "CASE WHEN e.kind = 'recalculation' AND e.amount > 0 THEN 1 ELSE 0 END"
+# The same month in SQL, for the candidates of `penalty_debtors` only (a filter whose superset of
+# the rule's debtors the property test checks); debts themselves go through `calc`.
+DEBT_MONTH = (
+    "CASE WHEN e.kind = 'recalculation' AND e.amount > 0 THEN bp.month ELSE e.concerns_month END"
+)
 # A money column in integer kopecks: SQLite keeps decimals as binary floats, so sums and
 # differences are done on these integers and divided by 100 only when stored.
 
@@ -59,7 +68,7 @@ def due_date(organization, month: datetime.date) -> datetime.date:
     return following.replace(day=min(organization.due_day or 15, 28))
 
 
-def _chunks(items: Sequence, size: int | None = None):
+def chunks(items: Sequence, size: int | None = None):
     size = size or BATCH  # read at call time, so that tests can make batches small
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -75,37 +84,68 @@ def _in(column: str, values: Sequence) -> str:
 
 
 def post_entries(rows: Iterable[tuple]) -> int:
-    """Write ledger rows (account, period, concerns_month, kind, amount, date, source, note)."""
+    """Write ledger rows (account, period, concerns_month, kind, amount, date, source, note[,
+    provider]); a row without a provider is the organization's own."""
     now = datetime.datetime.now(datetime.UTC)
-    return bulk_insert("billing_ledgerentry", ENTRY_COLUMNS, (tuple(row) + (now,) for row in rows))
+    return bulk_insert(
+        "billing_ledgerentry",
+        ENTRY_COLUMNS,
+        ((*row, None, now) if len(row) == 8 else (*row, now) for row in rows),
+    )
 
 
 def post_charges(period: Period, run_id: int | None) -> int:
-    """Replace the charge entries of an open period by one entry per account: its lines' sum.
+    """Replace the charge entries of an open period by one entry per account and payee: the sum
+    of its lines of that payee's services.
 
     One INSERT … SELECT over the period's charge lines, summed in integer kopecks (exact on
-    SQLite too); an account whose lines add up to zero gets no entry.
+    SQLite too); an account and payee whose lines add up to zero get no entry. The run's
+    late-readings recalculations (written by the run itself) get their payees here too.
     """
     LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.CHARGE).delete()
-    kopecks = f"SUM({as_kopecks('amount')})"
+    kopecks = f"SUM({as_kopecks('c.amount')})"
     sql = f"""
         INSERT INTO billing_ledgerentry ({", ".join(ENTRY_COLUMNS)})
-        SELECT account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, '', %s
-        FROM billing_charge
-        WHERE period_id = %s
-        GROUP BY account_id
+        SELECT c.account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, '', s.provider_id, %s
+        FROM billing_charge c JOIN billing_service s ON s.id = c.service_id
+        WHERE c.period_id = %s
+        GROUP BY c.account_id, s.provider_id
         HAVING {kopecks} <> 0
-        ORDER BY account_id
+        ORDER BY c.account_id
     """  # noqa: S608 - only constant SQL is formatted in
     with connection.cursor() as cursor:
         cursor.execute(
             sql, [period.id, period.month, period.month, run_id, _now_value(), period.id]
         )
+        count = cursor.rowcount
+    tag_recalculation_payees(period)
+    return count
+
+
+def tag_recalculation_payees(period: Period) -> int:
+    """Give the period's recalculation entries that name no payee that of their service."""
+    sql = """
+        UPDATE billing_ledgerentry SET provider_id = (
+            SELECT s.provider_id FROM billing_recalculation r
+            JOIN billing_service s ON s.id = r.service_id
+            WHERE r.id = billing_ledgerentry.source_id
+        )
+        WHERE period_id = %s AND kind = 'recalculation' AND provider_id IS NULL
+            AND source_id IN (
+                SELECT id FROM billing_recalculation
+                WHERE period_id = %s AND service_id IS NOT NULL
+            )
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.id, period.id])
         return cursor.rowcount
 
 
 def post_recalculations(period: Period, recalculations: Sequence[Recalculation]) -> int:
-    """One entry per recalculation, dated the first day of the month it is booked in."""
+    """One entry per recalculation, dated the first day of the month it is booked in; its
+    payee is that of its service (none: the organization's own)."""
+    service_ids = {r.service_id for r in recalculations if r.service_id}
+    payees = dict(Service.objects.filter(id__in=service_ids).values_list("id", "provider_id"))
     return post_entries(
         (
             r.account_id,
@@ -116,6 +156,7 @@ def post_recalculations(period: Period, recalculations: Sequence[Recalculation])
             period.month,
             r.id,
             r.reason[:255],
+            payees.get(r.service_id),
         )
         for r in recalculations
     )
@@ -134,13 +175,14 @@ def unpost_auto_recalculations(period: Period) -> None:
 
 
 def open_debts(account_ids: Sequence[int], *, on: datetime.date | None = None) -> dict:
-    """Per account: {month: unpaid amount} of charges, after payments and any advance.
+    """Per account: {(debt month, payee): unpaid amount}, after payments and advances
+    (`calc.allocation.open_debts`; the debt month of an entry is `calc.allocation.debt_month`).
 
     `on` limits payments to those dated before that day (for penalties of a past month).
     One query per batch of accounts.
     """
     debts: dict[int, dict] = {}
-    for chunk in _chunks(list(account_ids)):
+    for chunk in chunks(list(account_ids)):
         debts.update(_open_debts(chunk, on))
     return debts
 
@@ -151,75 +193,116 @@ def _open_debts(account_ids: Sequence[int], on: datetime.date | None) -> dict:
     params: list = list(account_ids)
     date_filter = ""
     if on is not None:
-        date_filter = "AND (kind <> 'payment' OR entry_date < %s)"
+        date_filter = "AND (e.kind <> 'payment' OR e.entry_date < %s)"
         params.append(on)
+    # Grouped by what decides the debt month, which `calc` then gives.
     sql = f"""
-        SELECT account_id, concerns_month, {kopecks_sum("amount")}
-        FROM billing_ledgerentry
-        WHERE {_in("account_id", account_ids)} AND kind <> 'penalty' {date_filter}
-        GROUP BY account_id, concerns_month
+        SELECT e.account_id, e.concerns_month, bp.month, {RAISING}, e.provider_id,
+            {kopecks_sum("e.amount")}
+        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
+        WHERE {_in("e.account_id", account_ids)} AND e.kind <> 'penalty' {date_filter}
+        GROUP BY e.account_id, e.concerns_month, bp.month, {RAISING}, e.provider_id
     """  # noqa: S608 - only placeholders are formatted in
-    net: dict[int, dict] = defaultdict(dict)
+    nets: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for account_id, month, kopecks in cursor.fetchall():
-            net[account_id][_date(month)] = from_kopecks(kopecks)
-    debts: dict[int, dict] = {}
-    for account_id, months in net.items():
-        advance = -months.pop(None, ZERO)
-        unpaid = {}
-        for month in sorted(months):
-            amount = months[month]
-            if amount <= 0:
-                advance -= amount  # an overpaid month works as an advance
-                continue
-            if advance > 0:
-                used = min(advance, amount)
-                amount -= used
-                advance -= used
-            if amount > 0:
-                unpaid[month] = amount
-        debts[account_id] = unpaid
-    return debts
+        for account_id, concerns, booked, raising, payee, kopecks in cursor.fetchall():
+            month = allocation.debt_month(
+                _date(concerns), _date(booked), raising_recalculation=bool(raising)
+            )
+            nets[account_id][(month, payee)] += from_kopecks(kopecks)
+    return {account_id: allocation.open_debts(net) for account_id, net in nets.items()}
 
 
 # --- payments ---------------------------------------------------------------------------------
 
 
 def post_payments(period: Period, payments: Sequence[dict]) -> int:
-    """Allocate matched payments to months (named month first, then oldest) and post them.
+    """Allocate matched payments to debts by `calc.allocation` and post them: the one way a
+    payment reaches the ledger (registries, matching by hand, the demo).
 
-    Each payment is a dict with id, account_id, amount, paid_on (date) and for_month (or None).
-    Allocation is recorded as one entry per month paid, so it can be explained later.
+    Each payment is a dict with id, account_id, amount, paid_on (date), for_month (or None) and
+    optionally provider_id (the payee the payer named). One entry per (month, payee) paid, so the
+    allocation can be explained later. Per batch of accounts: one query for the open debts, one
+    for the month's charges per payee (which split an unnamed advance), one COPY / executemany.
     """
     count = 0
-    by_account: dict[int, list[dict]] = defaultdict(list)
+    by_account: dict[int, list[allocation.PaymentIn]] = defaultdict(list)
     for p in payments:
-        by_account[p["account_id"]].append(p)
-    account_ids = sorted(by_account)
-    for chunk in _chunks(account_ids):
+        by_account[p["account_id"]].append(
+            allocation.PaymentIn(
+                id=p["id"],
+                paid_on=p["paid_on"],
+                amount=p["amount"],
+                month=p.get("for_month"),
+                payee=p.get("provider_id"),
+            )
+        )
+    for chunk in chunks(sorted(by_account)):
         debts = open_debts(chunk)
+        weights = charges_by_payee(period, chunk)
         rows = []
         for account_id in chunk:
-            unpaid = dict(debts.get(account_id, {}))
-            for p in sorted(by_account[account_id], key=lambda x: (x["paid_on"], x["id"])):
-                for month, part in allocate_payment(p["amount"], unpaid, p.get("for_month")):
-                    rows.append(
-                        (
-                            account_id,
-                            period.id,
-                            month,
-                            "payment",
-                            -part,
-                            p["paid_on"],
-                            p["id"],
-                            "",
-                        )
+            for payment, part in allocation.allocate_payments(
+                debts.get(account_id, {}), by_account[account_id], weights.get(account_id)
+            ):
+                rows.append(
+                    (
+                        account_id,
+                        period.id,
+                        part.month,
+                        "payment",
+                        -part.amount,
+                        payment.paid_on,
+                        payment.id,
+                        "",
+                        part.payee,
                     )
-                    if month is not None:
-                        unpaid[month] -= part
+                )
         count += post_entries(rows)
     return count
+
+
+def charges_by_payee(period: Period, account_ids: Sequence[int]) -> dict[int, dict]:
+    """{account: {payee: the period's charge entries}} (one query)."""
+    sql = f"""
+        SELECT account_id, provider_id, {kopecks_sum("amount")}
+        FROM billing_ledgerentry
+        WHERE period_id = %s AND kind = 'charge' AND {_in("account_id", account_ids)}
+        GROUP BY account_id, provider_id
+    """  # noqa: S608 - only placeholders are formatted in
+    found: dict[int, dict] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [period.id, *account_ids])
+        for account_id, payee, kopecks in cursor.fetchall():
+            found[account_id][payee] = from_kopecks(kopecks)
+    return found
+
+
+def payee_dues(period: Period, account_ids: Sequence[int]) -> dict[int, dict]:
+    """{account: {payee: calc.allocation.PayeeDue}} at the end of `period`: each payee's own
+    debt or advance from earlier months, its movement in the month and what its QR asks.
+
+    One query per batch of accounts.
+    """
+    result: dict[int, dict] = {}
+    for chunk in chunks(sorted(set(account_ids))):
+        k = as_kopecks("e.amount")
+        sql = f"""
+            SELECT e.account_id, e.provider_id,
+                SUM(CASE WHEN bp.month < %s THEN {k} ELSE 0 END),
+                SUM(CASE WHEN bp.month = %s THEN {k} ELSE 0 END)
+            FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
+            WHERE {_in("e.account_id", chunk)} AND bp.month <= %s
+            GROUP BY e.account_id, e.provider_id
+        """  # noqa: S608 - only constant SQL and placeholders are formatted in
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [period.month, period.month, *chunk, period.month])
+            for account_id, payee, before, during in cursor.fetchall():
+                result.setdefault(account_id, {})[payee] = allocation.payee_due(
+                    from_kopecks(before), from_kopecks(during)
+                )
+    return result
 
 
 # --- penalties --------------------------------------------------------------------------------
@@ -242,9 +325,8 @@ def post_penalties(period: Period, account_ids: Sequence[int] | None = None) -> 
     """Penalties accrued over the previous calendar month, booked in this period.
 
     A month's receipt shows the penalty for the month before it, as ЕПД do: by then every
-    payment dated in that month is known. `account_ids` limits the accounts; None means the
-    accounts billed in the period (those with a charge line), or all of the organization's
-    when the period has no charge lines.
+    payment dated in that month is known. `account_ids` limits the accounts; None means every
+    account of the organization, billed in the period or not: a debt accrues until it is paid.
 
     Only a month whose debt is past its grace days in that month can accrue, so SQL first finds
     the accounts with such a month unpaid at its start; the exact rules
@@ -266,7 +348,7 @@ def post_penalties(period: Period, account_ids: Sequence[int] | None = None) -> 
         return due_date(organization, month)
 
     count = 0
-    for chunk in _chunks(debtors):
+    for chunk in chunks(debtors):
         # Debts at the start of the month, then the repayments dated inside it.
         debts_before = open_debts(chunk, on=start)
         repayments = _repayments(chunk, start, end)
@@ -280,9 +362,10 @@ def post_penalties(period: Period, account_ids: Sequence[int] | None = None) -> 
                     month=month,
                     due_date=due(month),
                     amount=amount,
-                    repayments=tuple(repayments.get((account_id, month), ())),
+                    repayments=tuple(repayments.get((account_id, month, payee), ())),
+                    payee=payee,
                 )
-                for month, amount in unpaid.items()
+                for (month, payee), amount in sorted(unpaid.items(), key=_debt_order)
                 if month <= last
             ]
             for line in penalties_for_month(
@@ -298,6 +381,7 @@ def post_penalties(period: Period, account_ids: Sequence[int] | None = None) -> 
                         period.month,
                         None,
                         f"пени за {line.month:%m.%Y}",
+                        line.payee,
                     )
                 )
         count += post_entries(rows)
@@ -320,10 +404,11 @@ def last_accruing_month(period: Period) -> datetime.date:
 def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) -> list[int]:
     """Accounts that may owe a penalty in `period` (see `post_penalties` for `account_ids`).
 
-    Those with a month up to `last_accruing_month` whose charges, recalculations and payments
-    dated before the previous month began do not add up to zero or less: every account that
-    `open_debts` gives an accruing month gets here (an advance only lowers its debts). Found
-    with one GROUP BY over the journal in integer kopecks, or one per batch of a given list.
+    Those with a debt month (`DEBT_MONTH`) up to `last_accruing_month` whose charges,
+    recalculations and payments dated before the previous month began do not add up to zero or
+    less: every account that `open_debts` gives an accruing month gets here (an advance only
+    lowers its debts). Found with one GROUP BY over the journal in integer kopecks, or one per
+    batch of a given list.
     """
     start = add_months(period.month, -1)
     params_tail = [last_accruing_month(period), start]
@@ -331,10 +416,11 @@ def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) ->
     def debtors(scope: str, scope_params: list) -> list[int]:
         sql = f"""
             SELECT DISTINCT account_id FROM (
-                SELECT account_id FROM billing_ledgerentry
-                WHERE {scope} AND kind <> 'penalty' AND concerns_month <= %s
-                    AND (kind <> 'payment' OR entry_date < %s)
-                GROUP BY account_id, concerns_month
+                SELECT account_id FROM billing_ledgerentry e
+                JOIN billing_period bp ON bp.id = e.period_id
+                WHERE {scope} AND e.kind <> 'penalty' AND {DEBT_MONTH} <= %s
+                    AND (e.kind <> 'payment' OR e.entry_date < %s)
+                GROUP BY account_id, {DEBT_MONTH}, e.provider_id
                 HAVING SUM({as_kopecks("amount")}) > 0
             ) owing
             ORDER BY account_id
@@ -345,32 +431,24 @@ def penalty_debtors(period: Period, account_ids: Sequence[int] | None = None) ->
 
     if account_ids is not None:
         found: list[int] = []
-        for chunk in _chunks(sorted(set(account_ids))):
-            found += debtors(_in("account_id", chunk), list(chunk))
+        for chunk in chunks(sorted(set(account_ids))):
+            found += debtors(_in("e.account_id", chunk), list(chunk))
         return found
-    found = debtors(
-        "period_id IN (SELECT id FROM billing_period WHERE organization_id = %s)",
-        [period.organization_id],
-    )
-    if not Charge.objects.filter(period=period).exists():
-        return found  # nothing billed: every account of the organization may owe
-    billed: list[int] = []
-    for chunk in _chunks(found):
-        sql = f"""
-            SELECT DISTINCT account_id FROM billing_charge
-            WHERE period_id = %s AND {_in("account_id", chunk)}
-            ORDER BY account_id
-        """  # noqa: S608 - only placeholders are formatted in
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [period.id, *chunk])
-            billed += [row[0] for row in cursor.fetchall()]
-    return billed
+    # Every account with an overdue debt, billed this month or not (a closed account, an empty
+    # flat keep accruing until the debt is paid).
+    return debtors("bp.organization_id = %s", [period.organization_id])
+
+
+def _debt_order(item) -> tuple:
+    (month, payee), _ = item
+    return (month, payee is not None, payee or 0)
 
 
 def _repayments(account_ids: Sequence[int], start, end) -> dict:
-    """{(account, month): [(date, amount)]} of the payments dated in [start, end] (one query)."""
+    """{(account, month, payee): [(date, amount)]} of the payments dated in [start, end] (one
+    query)."""
     sql = f"""
-        SELECT account_id, concerns_month, entry_date, {as_kopecks("amount")}
+        SELECT account_id, concerns_month, provider_id, entry_date, {as_kopecks("amount")}
         FROM billing_ledgerentry
         WHERE {_in("account_id", account_ids)} AND kind = 'payment'
             AND entry_date >= %s AND entry_date <= %s AND concerns_month IS NOT NULL
@@ -378,8 +456,8 @@ def _repayments(account_ids: Sequence[int], start, end) -> dict:
     found: dict = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*account_ids, start, end])
-        for account_id, month, day, kopecks in cursor.fetchall():
-            found[(account_id, _date(month))].append((_date(day), -from_kopecks(kopecks)))
+        for account_id, month, payee, day, kopecks in cursor.fetchall():
+            found[(account_id, _date(month), payee)].append((_date(day), -from_kopecks(kopecks)))
     return found
 
 
@@ -423,7 +501,7 @@ def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -
             period, previous, "a.organization_id = %s", "", [period.organization_id]
         )
     count = 0
-    for chunk in _chunks(sorted(set(account_ids))):
+    for chunk in chunks(sorted(set(account_ids))):
         AccountBalance.objects.filter(period=period, account_id__in=chunk).delete()
         count += _insert_balances(
             period, previous, _in("a.id", chunk), f"AND {_in('account_id', chunk)}", list(chunk)

@@ -437,6 +437,17 @@ class LedgerEntry(models.Model):
     concerns_month = models.DateField(_("за месяц"), null=True, blank=True)
     kind = models.CharField(_("вид"), max_length=20, choices=Kind.choices)
     amount = models.DecimalField(_("сумма, ₽"), **MONEY)
+    # The payee the money is due to or paid to; None: the organization itself.
+    provider = models.ForeignKey(
+        "registry.Provider",
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("поставщик"),
+        db_index=False,
+    )
     entry_date = models.DateField(_("дата"))
     source_id = models.BigIntegerField(_("источник"), null=True, blank=True)
     note = models.CharField(_("примечание"), max_length=255, blank=True)

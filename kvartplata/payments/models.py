@@ -168,6 +168,17 @@ class Payment(models.Model):
     amount = models.DecimalField(_("сумма"), **MONEY)
     commission = models.DecimalField(_("комиссия"), default=0, **MONEY)
     for_month = models.DateField(_("за месяц"), null=True, blank=True)
+    # The payee the payer named (the ledger pays only its debts); None: not named.
+    provider = models.ForeignKey(
+        "registry.Provider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("получатель"),
+        db_index=False,
+        db_constraint=False,
+    )
     channel = models.CharField(
         _("канал"), max_length=10, choices=Channel.choices, default=Channel.BANK
     )

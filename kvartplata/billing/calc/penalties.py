@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+from kvartplata.billing.calc import allocation
 from kvartplata.lib.money import round_money
 
 GRACE_DAYS = 30
@@ -103,6 +104,7 @@ class Debt:
     due_date: date
     amount: Decimal
     repayments: tuple[tuple[date, Decimal], ...] = ()
+    payee: int | None = None  # the provider it is due to (see calc.allocation)
 
     def outstanding_on(self, day: date) -> Decimal:
         """What is still unpaid on a day: payments count from the day after their date."""
@@ -120,6 +122,7 @@ class Payment(NamedTuple):
 class PenaltyLine:
     month: date
     amount: Decimal
+    payee: int | None = None  # that of the debt it accrues on
 
 
 def penalty_for_debt(
@@ -166,35 +169,24 @@ def penalties_for_month(
             )
         total = accrual.total()
         if total > 0:
-            lines.append(PenaltyLine(month=debt.month, amount=total))
+            lines.append(PenaltyLine(month=debt.month, amount=total, payee=debt.payee))
     return lines
 
 
 def allocate_payment(
     amount: Decimal, open_debts: Mapping[date, Decimal], named_month: date | None = None
 ) -> list[tuple[date | None, Decimal]]:
-    """Split a payment over the open debts by month: the named month first, then oldest first.
+    """Split a payment over the open debts of one payee by month: the named month first, then
+    oldest first (`calc.allocation.allocate_payment`, the one rule, with a single payee).
 
     What exceeds the named month's debt (or all of it, when that month owes nothing) goes to
     the other months oldest first, as money without a named period would (ГК РФ ст. 319.1).
     What is left after every debt is paid becomes an advance, the entry with month None.
     """
-    if amount < 0:
-        raise ValueError("Сумма платежа не может быть отрицательной.")
-    order = sorted(open_debts)
-    if named_month in open_debts:
-        order.remove(named_month)
-        order.insert(0, named_month)
-    allocations: list[tuple[date | None, Decimal]] = []
-    left = amount
-    for month in order:
-        part = min(left, open_debts[month])
-        if part > 0:
-            allocations.append((month, part))
-            left -= part
-    if left > 0:
-        allocations.append((None, left))
-    return allocations
+    parts = allocation.allocate_payment(
+        amount, {(month, None): due for month, due in open_debts.items()}, named_month=named_month
+    )
+    return [(part.month, part.amount) for part in parts]
 
 
 def apply_payments(

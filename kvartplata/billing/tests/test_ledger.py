@@ -250,9 +250,10 @@ def test_post_penalties_hand_computed(debtors_world):
     org, (a1, a2, a3, a4, a5, a6, a7), may = debtors_world
     assert ledger.last_accruing_month(may) == FEB
     # a5 owes January in the journal but its advance pays it: a candidate with no penalty.
-    assert ledger.penalty_debtors(may) == [a1, a2, a4, a5]
+    # a6 is not billed in May (a closed account): its overdue January debt still accrues.
+    assert ledger.penalty_debtors(may) == [a1, a2, a4, a5, a6]
 
-    assert ledger.post_penalties(may) == 3
+    assert ledger.post_penalties(may) == 4
     assert entries(may, "penalty") == [
         # 1000 × 9.5 × 30 days / (100 × 300) = 9.50
         (a1, D("9.50"), "пени за 01.2026"),
@@ -260,12 +261,14 @@ def test_post_penalties_hand_computed(debtors_world):
         (a2, D("1.52"), "пени за 02.2026"),
         # paid 400 on 10.04: (1000 × 10 days + 600 × 20 days) × 9.5 / 30 000 = 6.9666… → 6.97
         (a4, D("6.97"), "пени за 01.2026"),
+        # not billed in May, owes January: 1000 × 9.5 × 30 / 30 000 = 9.50
+        (a6, D("9.50"), "пени за 01.2026"),
     ]
     row = LedgerEntry.objects.get(period=may, kind="penalty", account_id=a1)
     assert (row.concerns_month, row.entry_date, row.source_id) == (None, MAY, None)
 
-    assert ledger.post_penalties(may) == 3  # again: replaced, not doubled
-    assert LedgerEntry.objects.filter(period=may, kind="penalty").count() == 3
+    assert ledger.post_penalties(may) == 4  # again: replaced, not doubled
+    assert LedgerEntry.objects.filter(period=may, kind="penalty").count() == 4
 
 
 def test_post_penalties_for_a_list_of_accounts(debtors_world, monkeypatch):
@@ -286,14 +289,37 @@ def test_post_penalties_when_nothing_is_billed_looks_at_every_account(debtors_wo
     assert [a for a, _, _ in entries(may, "penalty")] == [a1, a2, a4, a6]
 
 
+def test_post_penalties_accrue_on_a_recalculation_from_the_due_date_of_its_receipt():
+    """+1 000 ₽ correcting February, booked in May: the May receipt shows it first, so it is
+    due on 15.06 and accrues from 16.07 (day 31), not from 15.04 as February's charge did."""
+    book = Book(1)
+    (a1,) = book.ids
+    feb = book.open(FEB)
+    entry(a1, feb, "charge", "500.00")
+    entry(a1, feb, "payment", "-500.00", on=datetime.date(2026, 2, 20))  # February paid
+    book.open(MAR)
+    book.open(APR)
+    may = book.open(MAY)
+    entry(a1, may, "recalculation", "1000.00", month=FEB)
+    assert ledger.open_debts([a1]) == {a1: {(MAY, None): D("1000.00")}}
+    jun = book.open(datetime.date(2026, 6, 1))
+    # Before the fix: February's due date 15.03, May all accruing: 1000 × 9.5 × 31 / 30 000.
+    assert ledger.post_penalties(jun) == 0
+    book.open(datetime.date(2026, 7, 1))
+    aug = book.open(datetime.date(2026, 8, 1))
+    # Due 15.06; 16.07 is day 31: 16–31 July, 16 days × 1000 × 9.5 / 30 000 = 5.0666… → 5.07
+    assert ledger.post_penalties(aug) == 1
+    assert entries(aug, "penalty") == [(a1, D("5.07"), "пени за 05.2026")]
+
+
 def test_open_debts_goes_by_batches(debtors_world, monkeypatch):
     org, ids, may = debtors_world
     whole = ledger.open_debts(ids)
     monkeypatch.setattr(ledger, "BATCH", 3)
     assert ledger.open_debts(ids) == whole
     a1, a2 = ids[:2]
-    assert whole[a1] == {JAN: D("1000.00")}
-    assert whole[a2] == {FEB: D("300.00"), MAR: D("500.00")}
+    assert whole[a1] == {(JAN, None): D("1000.00")}
+    assert whole[a2] == {(FEB, None): D("300.00"), (MAR, None): D("500.00")}
 
 
 # --- penalties against the rules applied to every account --------------------------------------
@@ -313,9 +339,10 @@ def reference_penalties(period: Period, account_ids) -> list[tuple[int, Decimal,
                 month=month,
                 due_date=ledger.due_date(period.organization, month),
                 amount=amount,
-                repayments=tuple(repayments.get((account_id, month), ())),
+                repayments=tuple(repayments.get((account_id, month, payee), ())),
+                payee=payee,
             )
-            for month, amount in debts_before.get(account_id, {}).items()
+            for (month, payee), amount in debts_before.get(account_id, {}).items()
             if month < period.month
         ]
         for line in penalties_for_month(
@@ -363,8 +390,7 @@ def test_post_penalties_matches_the_rules_on_every_account(journal, due_day, bil
                 entry(ids[who], period, kind, amount, month=concerns_month, on=on)
         for who in billed:
             charge(ids[who], period, s1, "1.00")
-        scope = [ids[who] for who in sorted(billed)] or ids
-        expected = reference_penalties(period, scope)
+        expected = reference_penalties(period, ids)  # billed in the month or not
         event("with penalties" if expected else "without penalties")
         assert {a for a, _, _ in expected} <= set(ledger.penalty_debtors(period))
         ledger.post_penalties(period)

@@ -126,9 +126,9 @@ def test_it_puts_unknown_and_closed_accounts_in_the_unmatched_queue(world, accou
 def test_it_pays_the_named_month_first(world, accounts, import_text):
     services.billing_run(organization=world.organization)
     debts = ledger.open_debts([a.pk for a in accounts])
-    account = next(a for a in accounts if len(debts.get(a.pk, {})) >= 2)
-    debts = debts[account.pk]
-    newest = max(debts)
+    # open debts are by (month, payee): an account owing two months
+    account = next(a for a in accounts if len({m for m, _ in debts.get(a.pk, {})}) >= 2)
+    newest = max(m for m, _ in debts[account.pk])
     f = import_text(registry([line(account.number, "10.00", op="M1", month=f"{newest:%m%Y}")]))
     payment = Payment.objects.get(natural_key="M1")
     assert f.status == PaymentFile.Status.IMPORTED
