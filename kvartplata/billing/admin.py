@@ -17,6 +17,7 @@ from kvartplata.billing.models import (
     AccountBalance,
     BillingRun,
     Charge,
+    IncreasingCoefficient,
     KeyRate,
     LedgerEntry,
     Moratorium,
@@ -68,6 +69,7 @@ class ServiceAdmin(TenantAdmin):
                     "unit",
                     "resource",
                     "zones",
+                    "volume_precision",
                     "has_common_house",
                     "meter_installable",
                 )
@@ -364,6 +366,12 @@ class AccountBalanceAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
 @admin.register(KeyRate)
 class KeyRateAdmin(GlobalReferenceAdmin):
     list_display = ("valid_from", "rate", "basis")
+
+
+@admin.register(IncreasingCoefficient)
+class IncreasingCoefficientAdmin(GlobalReferenceAdmin):
+    list_display = ("resource", "valid_from", "value", "basis")
+    list_filter = ("resource",)
 
 
 @admin.register(Moratorium)

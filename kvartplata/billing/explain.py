@@ -2,20 +2,27 @@
 
 The billing run writes lines set-based in SQL and keeps no text: the numbers of the line, of the
 meter's state after the run (`MeterState`) and of the building (the line's details) say it all.
-Lines written by the Python biller still carry their text in `details["explanation"]`.
+Every volume is printed with its unit's billing precision (`calc.volumes.billing_places`), the
+very volume the line was priced at, so that the printed volume × tariff gives the amount. Lines
+of older runs may still carry their text in `details["explanation"]`.
 """
 
 from decimal import Decimal
 
 from kvartplata.billing.calc.common_house import area_share
-from kvartplata.billing.calc.volumes import round_volume
+from kvartplata.billing.calc.volumes import (
+    UNIT_LABEL,
+    format_tariff,
+    norm_unit_label,
+    round_billed,
+    round_volume,
+)
 from kvartplata.billing.models import Charge, MeterState, Period, Resource, Service
 from kvartplata.billing.setbased import from_micro
 from kvartplata.lib.money import format_rub, format_volume
 from kvartplata.lib.periods import add_months
 from kvartplata.meters.models import Meter
 
-UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
 
 
@@ -53,14 +60,28 @@ def attach(charges: list[Charge], account, period: Period) -> None:
     for c in charges:
         individual = c.kind == Charge.Kind.INDIVIDUAL
         if individual and c.service.method == Service.Method.METER and c.service.resource in WATER:
-            water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + c.volume
+            water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + _plain(c)
     area = account.area if account.premises.total_area is not None else None
     for c in missing:
         c._explanation = _text(c, states, previous, meters, water, area, period)
 
 
 def _tail(c: Charge, unit: str) -> str:
-    return f"{num(c.volume)} {unit} × {num(c.tariff, 2)} ₽ = {format_rub(c.amount)}"
+    volume = num(c.volume, c.service.places)
+    return f"{volume} {unit} × {format_tariff(c.tariff)} ₽ = {format_rub(c.amount)}"
+
+
+def _residents(c: Charge) -> int:
+    """The persons a norm line was billed for, from its stored volume, norm and coefficient."""
+    base = c.volume / c.coefficient if c.coefficient else c.volume
+    return max(int(round_volume(base / c.norm).to_integral_value()), 1)
+
+
+def _plain(c: Charge) -> Decimal:
+    """A line's volume without the increasing coefficient: what wastewater and ОДН take."""
+    if c.method == Charge.Method.NORM_COEFFICIENT and c.norm:
+        return round_billed(c.norm * _residents(c), c.service.places)
+    return c.volume
 
 
 def _text(c, states, previous, meters, water, area, period) -> str:
@@ -69,18 +90,17 @@ def _text(c, states, previous, meters, water, area, period) -> str:
     if c.kind == Charge.Kind.COMMON_HOUSE:
         return _common_house(c, unit, area, period)
     if service.method == Service.Method.WASTEWATER:
-        parts = " + ".join(num(v) for v in water.values())
+        parts = " + ".join(num(v, c.service.places) for v in water.values())
         return f"ХВС + ГВС: {parts} = {_tail(c, 'м³')}"
     if service.method == Service.Method.HEATING:
-        flat = (c.volume / c.norm).quantize(Decimal("0.01")) if c.norm else area or Decimal(0)
+        flat = area if area is not None else (c.volume / c.norm if c.norm else Decimal(0))
+        norm_unit = norm_unit_label(service.unit, "per_area")
         return (
-            f"по нормативу: {num(flat, 2)} м² × {num(c.norm or 0, 4)} {unit}/м² = "
-            f"{num(c.volume, 4)} {unit} × {num(c.tariff, 2)} ₽ = {format_rub(c.amount)}"
+            f"по нормативу: {num(flat, 2)} м² × {_norm(c.norm or 0)} {norm_unit} = {_tail(c, unit)}"
         )
     if c.method in (Charge.Method.NORM, Charge.Method.NORM_COEFFICIENT) and c.norm:
-        base = c.volume / c.coefficient if c.coefficient else c.volume
-        residents = int(round_volume(base / c.norm).to_integral_value())
-        text = f"по нормативу: {residents} чел. × {num(c.norm, 3)} {unit}"
+        norm_unit = norm_unit_label(service.unit, "per_person")
+        text = f"по нормативу: {_residents(c)} чел. × {_norm(c.norm)} {norm_unit}"
         if c.coefficient:
             text += f" × {num(c.coefficient, 1)}"
         return f"{text} = {_tail(c, unit)}"
@@ -89,8 +109,21 @@ def _text(c, states, previous, meters, water, area, period) -> str:
     return c.explanation
 
 
+def _norm(value: Decimal) -> str:
+    """A norm with the places it has, at least 3 («4,745», «0,0213»)."""
+    exponent = value.normalize().as_tuple().exponent
+    return num(value, max(3, min(6, -exponent if isinstance(exponent, int) else 0)))
+
+
+def _reading(value: Decimal) -> str:
+    """A meter reading with the places it has (3 or 4)."""
+    exponent = value.normalize().as_tuple().exponent
+    return num(value, max(3, min(4, -exponent if isinstance(exponent, int) else 0)))
+
+
 def _metered(c, unit, states, previous, meters) -> str:
     zones = range(1, c.service.zones + 1)
+    places = c.service.places
     texts = []
     for meter_id, state in states.items():
         meter = meters.get(meter_id)
@@ -103,17 +136,21 @@ def _metered(c, unit, states, previous, meters) -> str:
                 now = from_micro(getattr(state, f"r{z}"))
                 used = from_micro(getattr(state, f"e{z}"))
                 was = from_micro(getattr(before, f"r{z}")) if before else now - used
-                parts.append(f"{num(now)} − {num(was)} = {num(now - was)}")
+                if now >= was:
+                    parts.append(f"{_reading(now)} − {_reading(was)} = {_reading(now - was)}")
+                else:
+                    parts.append(f"{_reading(was)} → {_reading(now)} (переход через ноль)")
             text = f"по показаниям прибора № {meter.serial_number}: {', '.join(parts)}"
             if before is not None and before.gap:
                 # Readings after estimated months: the consumption was spread over them.
                 this_month = sum((from_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
                 text += (
-                    f" (расход за {before.gap + 1} мес., из них за этот месяц {num(this_month)})"
+                    f" (расход за {before.gap + 1} мес., из них за этот месяц "
+                    f"{num(this_month, places)})"
                 )
             texts.append(text)
         elif state.method == "average":
-            values = ", ".join(num(from_micro(getattr(state, f"e{z}"))) for z in zones)
+            values = ", ".join(num(from_micro(getattr(state, f"e{z}")), places) for z in zones)
             texts.append(
                 f"по среднему за {state.hn} мес. (прибор № {meter.serial_number}): {values}"
             )
@@ -123,7 +160,6 @@ def _metered(c, unit, states, previous, meters) -> str:
 def _common_house(c, unit, area, period) -> str:
     d = c.details or {}
     total = Decimal(d.get("total_area") or 0)
-    tail = f" × {num(c.tariff, 2)} ₽ = {format_rub(c.amount)}"
     flat = area if area is not None else Decimal(0)
     if c.method == Charge.Method.COMMON_HOUSE_METER and "building_volume" in d:
         common = Decimal(d.get("common_volume") or 0)
@@ -133,14 +169,18 @@ def _common_house(c, unit, area, period) -> str:
             f"× {num(flat, 2)} м² / {num(total, 2)} м² = "
         )
         uncapped = area_share(common, flat_area=flat, total_area=total) if total else c.volume
-        if c.volume < uncapped:
-            return (
-                f"{text}{num(uncapped, 6)} {unit}; ограничено нормативом: {num(c.volume, 6)} "
-                f"{unit}{tail}"
-            )
-        return f"{text}{num(c.volume, 6)} {unit}{tail}"
+        if round_billed(uncapped, c.service.places) > c.volume:
+            return f"{text}{num(uncapped, 6)} {unit}; ограничено нормативом: {_tail(c, unit)}"
+        return f"{text}{num(uncapped, 6)} {unit} ≈ {_tail(c, unit)}"
     common_area = Decimal(d.get("common_area") or 0)
+    share = (
+        area_share((c.norm or 0) * common_area, flat_area=flat, total_area=total)
+        if total
+        else c.volume
+    )
+    common_unit = norm_unit_label(c.service.unit, "common_area")
     return (
-        f"по нормативу ОДН: {num(c.norm or 0, 4)} {unit}/м² × {num(common_area, 2)} м² × "
-        f"{num(flat, 2)} м² / {num(total, 2)} м² = {num(c.volume, 6)} {unit}{tail}"
+        f"по нормативу ОДН: {_norm(c.norm or Decimal(0))} {common_unit} "
+        f"× {num(common_area, 2)} м² × {num(flat, 2)} м² / {num(total, 2)} м² = "
+        f"{num(share, 6)} {unit} ≈ {_tail(c, unit)}"
     )

@@ -1,8 +1,10 @@
 """Billing: services, tariffs, norms, periods, runs, charges, recalculations and the ledger."""
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Abs
@@ -79,6 +81,16 @@ class Service(models.Model):
         default=True,
         help_text=_("Без прибора начисление по нормативу с повышающим коэффициентом."),
     )
+    volume_precision = models.PositiveSmallIntegerField(
+        _("знаков объёма после запятой"),
+        null=True,
+        blank=True,
+        choices=[(0, "целые"), (1, "0,1"), (2, "0,01"), (3, "0,001"), (4, "0,0001")],
+        help_text=_(
+            "Точность, с которой объём округляется перед умножением на тариф и печатается. "
+            "Пусто — по единице: м³ 0,001; Гкал 0,0001; кВт·ч 0,01; м² 0,01."
+        ),
+    )
     sort_order = models.PositiveSmallIntegerField(_("порядок"), default=100)
     is_active = models.BooleanField(_("действует"), default=True)
 
@@ -95,6 +107,13 @@ class Service(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def places(self) -> int:
+        """Places the service's volumes are billed and printed with (`calc.volumes`)."""
+        from kvartplata.billing.calc.volumes import billing_places
+
+        return billing_places(self.unit, self.volume_precision)
 
 
 class Tariff(models.Model):
@@ -126,6 +145,20 @@ class Tariff(models.Model):
 
     def __str__(self):
         return f"{self.service}: {self.price} с {self.valid_from:%d.%m.%Y}"
+
+    def clean(self):
+        # A month is billed at one tariff: a tariff starts on the 1st and ends on a month's last
+        # day, so that a change within a month is never billed silently at the old price.
+        errors = {}
+        if self.valid_from and self.valid_from.day != 1:
+            errors["valid_from"] = _(
+                "Тариф действует с первого числа месяца: месяц начисляется по одному тарифу. "
+                "Укажите 1-е число (изменение тарифа в середине месяца не поддерживается)."
+            )
+        if self.valid_to and (self.valid_to + datetime.timedelta(days=1)).day != 1:
+            errors["valid_to"] = _("Тариф действует до последнего числа месяца.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Norm(models.Model):
@@ -160,6 +193,36 @@ class Norm(models.Model):
 
     def __str__(self):
         return f"{self.service}: {self.value} ({self.get_kind_display()})"
+
+
+class IncreasingCoefficient(models.Model):
+    """The increasing coefficient («повышающий коэффициент») of a resource, from a date.
+
+    Applied to the norm when a meter could be installed but is not, or after the average of a
+    broken or unverified meter has run out (ПП 354 пп. 42, 60). Cold water: 1,5, and 3 from
+    6 December 2025 (ПП РФ № 1871 of 25.11.2025); hot water and electricity 1,5.
+    """
+
+    resource = models.CharField(_("ресурс"), max_length=20, choices=Resource.choices)
+    valid_from = models.DateField(_("действует с"))
+    value = models.DecimalField(_("коэффициент"), max_digits=5, decimal_places=2)
+    basis = models.CharField(_("основание"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("повышающий коэффициент")
+        verbose_name_plural = _("повышающие коэффициенты")
+        ordering = ["resource", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resource", "valid_from"], name="increasing_coefficient_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=1), name="increasing_coefficient_at_least_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
 
 
 class Period(models.Model):
@@ -350,10 +413,11 @@ class Charge(models.Model):
         if text:
             return text
         # Lines billed set-based (by area, per person) carry no text: it follows from the row.
+        from kvartplata.billing.calc.volumes import format_tariff
         from kvartplata.lib.money import format_rub, format_volume
 
         total = format_rub(self.amount)
-        tariff = format_volume(self.tariff, 2)
+        tariff = format_tariff(self.tariff)
         if self.method == self.Method.AREA:
             return f"по площади: {format_volume(self.volume, 2)} м² × {tariff} ₽ = {total}"
         if self.method == self.Method.PERSON:

@@ -1,12 +1,18 @@
 """The billing run in SQL: a few INSERT … SELECT statements per service for all accounts at once.
 
-Every quantity is an integer in SQL, so the figures are exact on SQLite (which keeps decimals as
-binary floats) as on PostgreSQL: volumes in millionths («micro»), areas in hundredths of m²,
-tariffs in 1/10 000 ₽, amounts in kopecks, each rounded half-up exactly where the Python rules
-(`kvartplata.billing.calc`) round. What SQL does not decide — several meters of one resource in a
-flat, a meter billed for the first time, readings arriving after estimated months, a counter
-that rolled over or went back, a missing norm — is left to the Python biller of `engine`, which
-is the reference; the set of accounts SQL leaves is returned to it.
+This is the only production implementation of the volume rules it applies; each is checked
+against its specification in `kvartplata.billing.calc` by differential tests on random worlds
+(`billing/tests/test_setbased.py`), on SQLite and PostgreSQL. Every quantity is an integer in
+SQL, so the figures are exact on SQLite (which keeps decimals as binary floats) as on
+PostgreSQL: volumes in millionths («micro»), areas in hundredths of m², tariffs in 1/10 000 ₽,
+amounts in kopecks, each rounded half-up exactly where `calc` rounds — a line's volume to its
+unit's billing precision before it is priced. Metered services: by readings (several meters of a
+resource add up, a meter billed for the first time starts from its last or initial reading, a
+counter past its maximum rolls over by its digit capacity), by the average, by the norm (× the
+resource's increasing coefficient where it applies); late readings spread over the estimated
+months and recalculate them. What cannot be applied (no norm, a reading that went back, a meter
+whose zones do not match the tariffs) is returned per account for the run's report and not
+billed; nothing is billed twice.
 """
 
 import datetime
@@ -14,6 +20,11 @@ from decimal import Decimal
 
 from django.db import connection
 
+from kvartplata.billing.calc.volumes import (
+    AVERAGE_MAX_PERIODS,
+    AVERAGE_MIN_MONTHS_NEWER_METER,
+    AVERAGE_MONTHS,
+)
 from kvartplata.billing.models import (
     HISTORY_SLOTS,
     MAX_ZONES,
@@ -23,24 +34,17 @@ from kvartplata.billing.models import (
     Service,
     history_column,
 )
-from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months
 
 MICRO = 1_000_000
-# Leave metered and heating lines to the Python biller (the reference), for equivalence tests.
-PYTHON_ONLY = False
 # A flat's area on a share of the premises, in 0,01 m², rounded half-up (share in 1/10 000).
 AREA_CENTS = (
     "((CAST(ROUND(p.total_area * 100) AS BIGINT) * CAST(ROUND(a.share * 10000) AS BIGINT)"
     " + 5000) / 10000)"
 )
-METHOD_RANK_SQL = (
-    "CASE c.method WHEN 'meter' THEN 0 WHEN 'average' THEN 1 WHEN 'norm' THEN 2 ELSE 3 END"
-)
-RANK_METHOD_SQL = (
-    "CASE MAX(x.rank) WHEN 0 THEN 'meter' WHEN 1 THEN 'average' WHEN 2 THEN 'norm' "
-    "ELSE 'norm_coefficient' END"
-)
+# Wastewater follows the water's plain volumes: by the norm, never «with the coefficient».
+METHOD_RANK_SQL = "CASE c.method WHEN 'meter' THEN 0 WHEN 'average' THEN 1 ELSE 2 END"
+RANK_METHOD_SQL = "CASE MAX(x.rank) WHEN 0 THEN 'meter' WHEN 1 THEN 'average' ELSE 'norm' END"
 CHARGE_COLUMNS = [
     "account_id",
     "period_id",
@@ -93,6 +97,14 @@ def kopecks(volume_micro: str, tariff_e4: int) -> str:
 def half_up(numerator: str, denominator: str) -> str:
     """SQL: a non-negative integer quotient rounded half-up."""
     return f"((2 * ({numerator}) + ({denominator})) / (2 * ({denominator})))"
+
+
+def billed(volume_micro: str, places: int) -> str:
+    """SQL: a non-negative volume (micro) rounded half-up to the billing precision (`calc`)."""
+    step = 10 ** (6 - places)
+    if step == 1:
+        return f"({volume_micro})"
+    return f"((({volume_micro}) + {step // 2}) / {step} * {step})"
 
 
 def execute(sql: str, params=()) -> int:
@@ -197,7 +209,7 @@ class SetBased:
             "account_id BIGINT, period_id BIGINT, service_id BIGINT, kind VARCHAR(20), "
             "zone SMALLINT, method VARCHAR(20), volume NUMERIC(18, 6), tariff NUMERIC(12, 4), "
             "norm NUMERIC(18, 6), coefficient NUMERIC(5, 2), amount NUMERIC(14, 2), details TEXT, "
-            "run_id BIGINT",
+            "run_id BIGINT, plain NUMERIC(18, 6)",
         )
         temp_table(
             "run_recalc",
@@ -225,68 +237,106 @@ class SetBased:
             f"AND ({alias}.archived_on IS NULL OR {alias}.archived_on >= %s)"
         )
 
-    def metered(self, service, tariffs: list[Decimal], zones: list[int]) -> set[int]:
-        """Lines and meter states of one metered service; returns the accounts left to Python."""
+    def metered(self, service, tariffs: list[Decimal], zones: list[int], coefficient: Decimal):
+        """Lines and meter states of one metered service for every account of the run.
+
+        Per meter: by readings (a counter that passed its maximum rolls over by its digit
+        capacity), else by the average of the last months (at most 3 periods in a row), else
+        the account is billed by the norm — × `coefficient` when one of its meters is broken or
+        unverified (ПП 354 пп. 59, 60). Several meters of a resource in a flat add up; a meter
+        billed for the first time starts from its last accepted reading, or its initial one.
+        Returns [(account, problem)] of what could not be billed or used, for the run's report.
+        """
         c = self.c
         nz = service.zones
+        places = service.places
         resource = service.resource
         meter_params = [resource, c.end, c.month]
-        if self.prev_id is None or PYTHON_ONLY:
-            # Nothing billed before: every meter needs its history read, which Python does.
-            return self._no_meter_lines(service) | self._accounts_with_meters(service)
         valid = (
             "1"
             if resource == "electricity"
             else "CASE WHEN m.next_verification_on >= %s THEN 1 ELSE 0 END"
         )
         valid_params = [] if resource == "electricity" else [c.month]
+        capacity = (
+            "CASE m.digits "
+            + " ".join(f"WHEN {d} THEN {10**d * MICRO}" for d in range(1, 13))
+            + " ELSE NULL END"
+        )
         current = ", ".join(
             f"CAST(ROUND(COALESCE(r.value{z}, 0) * {MICRO}) AS BIGINT) AS c{z}"
             for z in range(1, nz + 1)
         )
-        previous = ", ".join(
-            ["ps.gap AS p_gap", "ps.hn AS p_hn"]
-            + [f"ps.r{z} AS p_r{z}" for z in range(1, nz + 1)]
-            + [
-                f"ps.{history_column(z, k)} AS p_{history_column(z, k)}"
-                for z in range(1, nz + 1)
-                for k in range(1, HISTORY_SLOTS + 1)
-            ]
+        # A meter without a state (billed here for the first time) starts from its last
+        # accepted reading before the month, or from its initial reading.
+        previous_params = []
+        previous_parts = []
+        for z in range(1, nz + 1):
+            previous_parts.append(
+                f"COALESCE(ps.r{z}, (SELECT CAST(ROUND(r0.value{z} * {MICRO}) AS BIGINT) "
+                "FROM meters_reading r0 WHERE r0.meter_id = m.id AND r0.month < %s "
+                "AND r0.is_accepted = %s ORDER BY r0.month DESC LIMIT 1), "
+                f"CAST(ROUND(COALESCE(m.initial_value{z}, 0) * {MICRO}) AS BIGINT)) AS p_r{z}"
+            )
+            previous_params += [c.month, True]
+        history = ", ".join(
+            f"ps.{history_column(z, k)} AS p_{history_column(z, k)}"
+            for z in range(1, nz + 1)
+            for k in range(1, HISTORY_SLOTS + 1)
         )
-        not_back = " AND ".join(f"q.c{z} >= q.p_r{z}" for z in range(1, nz + 1))
+        used = ", ".join(
+            f"CASE WHEN q.c{z} >= q.p_r{z} THEN q.c{z} - q.p_r{z} "
+            f"WHEN q.cap IS NOT NULL AND q.p_r{z} < q.cap AND q.c{z} < q.cap "
+            f"THEN q.cap - q.p_r{z} + q.c{z} ELSE NULL END AS used{z}"
+            for z in range(1, nz + 1)
+        )
+        usable = " AND ".join(f"u.used{z} IS NOT NULL" for z in range(1, nz + 1))
+        per_account = "OVER (PARTITION BY x.account_id)"
         drop_temp("run_m")
         execute(
             f"""
             CREATE TEMP TABLE run_m AS
-            SELECT q.*, CASE
-                WHEN q.n <> 1 OR q.zones <> {nz} OR q.has_state = 0 THEN 'py'
-                WHEN q.has_reading = 1 AND q.valid = 1 THEN
-                    CASE WHEN {not_back} THEN 'meter' ELSE 'py' END
-                WHEN q.p_gap < 3 AND q.p_hn >= CASE WHEN q.newer = 1 THEN 3 ELSE 6 END
-                    THEN 'average'
-                WHEN q.norm_e6 IS NOT NULL THEN 'norm'
-                ELSE 'py' END AS cls
+            SELECT x.*, COUNT(*) {per_account} AS n, MIN(x.valid) {per_account} AS all_valid,
+                CASE WHEN MAX(CASE WHEN x.cls0 = 'zones' THEN 1 ELSE 0 END) {per_account} = 1
+                    THEN 'zones'
+                WHEN MAX(CASE WHEN x.cls0 = 'norm' THEN 1 ELSE 0 END) {per_account} = 1
+                    THEN CASE WHEN x.norm_e6 IS NULL THEN 'nonorm' ELSE 'norm' END
+                ELSE x.cls0 END AS cls
             FROM (
-                SELECT m.id AS meter_id, m.account_id AS account_id, m.zones AS zones,
-                    {valid} AS valid,
-                    CASE WHEN m.installed_on > %s THEN 1 ELSE 0 END AS newer,
-                    COUNT(*) OVER (PARTITION BY m.account_id) AS n,
-                    CASE WHEN r.id IS NULL THEN 0 ELSE 1 END AS has_reading,
-                    CASE WHEN ps.meter_id IS NULL THEN 0 ELSE 1 END AS has_state,
-                    {current}, {previous},
-                    nb.person_e6 AS norm_e6, a.residents AS residents
-                FROM meters_meter m
-                JOIN run_acc a ON a.id = m.account_id
-                LEFT JOIN meters_reading r
-                    ON r.meter_id = m.id AND r.month = %s AND r.is_accepted = %s
-                LEFT JOIN billing_meterstate ps ON ps.period_id = %s AND ps.meter_id = m.id
-                LEFT JOIN run_norm nb ON nb.building_id = a.building_id AND nb.service_id = %s
-                WHERE {self.meter_filter("m")}
-            ) q
+                SELECT u.*, CASE
+                    WHEN u.zones <> {nz} THEN 'zones'
+                    WHEN u.has_reading = 1 AND u.valid = 1 AND {usable} THEN 'meter'
+                    WHEN u.p_gap < {AVERAGE_MAX_PERIODS}
+                        AND u.p_hn >= CASE WHEN u.newer = 1 THEN {AVERAGE_MIN_MONTHS_NEWER_METER}
+                            ELSE {AVERAGE_MONTHS} END
+                        THEN 'average'
+                    ELSE 'norm' END AS cls0,
+                    CASE WHEN u.has_reading = 1 AND u.valid = 1 AND NOT ({usable}) THEN 1
+                        ELSE 0 END AS back
+                FROM (SELECT q.*, {used} FROM (
+                    SELECT m.id AS meter_id, m.account_id AS account_id, m.zones AS zones,
+                        m.serial_number AS serial, {valid} AS valid,
+                        CASE WHEN m.installed_on > %s THEN 1 ELSE 0 END AS newer,
+                        {capacity} AS cap,
+                        CASE WHEN r.id IS NULL THEN 0 ELSE 1 END AS has_reading,
+                        COALESCE(ps.gap, 0) AS p_gap, COALESCE(ps.hn, 0) AS p_hn,
+                        {current}, {", ".join(previous_parts)}, {history},
+                        nb.person_e6 AS norm_e6, a.residents AS residents
+                    FROM meters_meter m
+                    JOIN run_acc a ON a.id = m.account_id
+                    LEFT JOIN meters_reading r
+                        ON r.meter_id = m.id AND r.month = %s AND r.is_accepted = %s
+                    LEFT JOIN billing_meterstate ps ON ps.period_id = %s AND ps.meter_id = m.id
+                    LEFT JOIN run_norm nb
+                        ON nb.building_id = a.building_id AND nb.service_id = %s
+                    WHERE {self.meter_filter("m")}
+                ) q) u
+            ) x
             """,  # noqa: S608 - column lists are generated from constants
             [
                 *valid_params,
                 c.month - datetime.timedelta(days=183),
+                *previous_params,
                 c.month,
                 True,
                 self.prev_id,
@@ -295,24 +345,42 @@ class SetBased:
             ],
         )
         analyze("run_m")
-        self._states(nz)
-        self.late_recalculations(service, nz, self.gap_tariff, self.reason)
+        self._states(nz, places, coefficient)
+        self.late_recalculations(service, nz, places)
         self._meter_lines(service, tariffs, zones)
-        self._meter_norm_lines(service, tariffs)
-        left = {a for (a,) in fetch("SELECT DISTINCT account_id FROM run_m WHERE cls = 'py'")}
-        return left | self._no_meter_lines(service)
+        self._meter_norm_lines(service, coefficient)
+        problems = [
+            (a, "число тарифных зон прибора учёта не совпадает с тарифами услуги")
+            for (a,) in fetch("SELECT DISTINCT account_id FROM run_m WHERE cls = 'zones'")
+        ]
+        problems += [
+            (a, f"показание прибора № {serial} меньше предыдущего: не учтено")
+            for a, serial in fetch(
+                "SELECT account_id, serial FROM run_m WHERE back = 1 ORDER BY account_id, serial"
+            )
+        ]
+        problems += [
+            (a, "нет норматива потребления")
+            for (a,) in fetch("SELECT DISTINCT account_id FROM run_m WHERE cls = 'nonorm'")
+        ]
+        return problems + self._no_meter_lines(service, coefficient)
 
-    def _coefficient(self) -> tuple[int, Decimal]:
-        coefficient = self.c.coefficient
-        return units(coefficient, 100), coefficient
-
-    def _states(self, nz: int) -> None:
-        coef_e2, _ = self._coefficient()
-        norm_volume = "(norm_e6 * CASE WHEN residents > 1 THEN residents ELSE 1 END)"
-        with_coef = (
-            f"CASE WHEN valid = 0 THEN {half_up(f'{norm_volume} * {coef_e2}', '100')} "
-            f"ELSE {norm_volume} END"
+    @staticmethod
+    def norm_volume(coefficient: Decimal, places: int, valid: str, alias: str = "") -> str:
+        """SQL: the norm volume of an account (micro) at billing precision, × the coefficient
+        when `valid` (an SQL expression) is 0; nobody registered counts as one (п. 56(2))."""
+        base = f"({alias}norm_e6 * CASE WHEN {alias}residents > 1 THEN {alias}residents ELSE 1 END)"
+        if coefficient == 1:
+            return billed(base, places)
+        coef_e2 = units(coefficient, 100)
+        with_coef = half_up(f"{base} * {coef_e2}", "100")
+        return (
+            f"CASE WHEN {valid} = 0 THEN {billed(with_coef, places)} "
+            f"ELSE {billed(base, places)} END"
         )
+
+    def _states(self, nz: int, places: int, coefficient: Decimal) -> None:
+        norm = self.norm_volume(coefficient, places, "all_valid")
         # By readings: the consumption since the last reading used is spread evenly over the
         # months billed by an estimate since (p_gap of them) and this one (ПП 354 п. 61).
         n = "(p_gap + 1)"
@@ -330,13 +398,13 @@ class SetBased:
             hist_sum = " + ".join(
                 f"COALESCE(p_{history_column(z, k)}, 0)" for k in range(1, HISTORY_SLOTS + 1)
             )
-            share, current = self.share(z), self.current(z)
+            share, current = self.share(z, places), self.current(z, places)
             columns += [f"r{z}", f"e{z}"]
             values += [
                 f"CASE WHEN cls = 'meter' THEN c{z} ELSE p_r{z} END",
                 f"CASE cls WHEN 'meter' THEN {current} "
-                f"WHEN 'average' THEN {half_up(hist_sum, 'p_hn')} "
-                f"ELSE {half_up(with_coef, str(nz))} END",
+                f"WHEN 'average' THEN {billed(half_up(hist_sum, 'p_hn'), places)} "
+                f"ELSE {billed(half_up(norm, f'(n * {nz})'), places)} END",
             ]
             for k in range(1, HISTORY_SLOTS + 1):
                 if k == HISTORY_SLOTS:
@@ -356,20 +424,22 @@ class SetBased:
                 )
         execute(
             f"INSERT INTO billing_meterstate ({', '.join(columns)}) "
-            f"SELECT {', '.join(values)} FROM run_m WHERE cls <> 'py'"  # noqa: S608
+            f"SELECT {', '.join(values)} FROM run_m "  # noqa: S608
+            "WHERE cls IN ('meter', 'average', 'norm')"
         )
 
     @staticmethod
-    def share(z: int) -> str:
+    def share(z: int, places: int) -> str:
         """SQL: a month's share of the consumption since the last reading used (run_m row)."""
-        return half_up(f"c{z} - p_r{z}", "(p_gap + 1)")
+        return billed(half_up(f"used{z}", "(p_gap + 1)"), places)
 
     @classmethod
-    def current(cls, z: int) -> str:
+    def current(cls, z: int, places: int) -> str:
         """SQL: this month's volume by readings, less the shares of the estimated months."""
-        return f"(c{z} - p_r{z} - {cls.share(z)} * p_gap)"
+        rest = f"(used{z} - {cls.share(z, places)} * p_gap)"
+        return f"CASE WHEN {rest} > 0 THEN {billed(rest, places)} ELSE 0 END"
 
-    def late_recalculations(self, service, nz: int, gap_tariff, reason) -> None:
+    def late_recalculations(self, service, nz: int, places: int) -> None:
         """Each month billed by an estimate gets the difference to its share at its own tariff."""
         c = self.c
         longest = fetch("SELECT MAX(p_gap) FROM run_m WHERE cls = 'meter'")[0][0] or 0
@@ -390,51 +460,44 @@ class SetBased:
             month = add_months(c.month, -back)
             if month not in periods:
                 continue
-            tariffs = [units(gap_tariff(service, z, month), 10000) for z in zone_list]
+            tariffs = [units(self.gap_tariff(service, z, month), 10000) for z in zone_list]
             tariffs += [0] * (MAX_ZONES - len(tariffs))
-            rows.append((periods[month], back, month, *tariffs, reason(service, month)[:255]))
+            rows.append((periods[month], back, month, *tariffs, self.reason(service, month)[:255]))
         temp_table(
             "run_gp",
             "period_id BIGINT, back BIGINT, month DATE, t1 BIGINT, t2 BIGINT, t3 BIGINT, "
             "reason VARCHAR(255)",
         )
+        if not rows:
+            return
         with connection.cursor() as cursor:
             cursor.executemany("INSERT INTO run_gp VALUES (%s, %s, %s, %s, %s, %s, %s)", rows)
-        delta = " + ".join(f"({self.share(z)} - g.e{z}) * gp.t{z}" for z in range(1, nz + 1))
+        delta = " + ".join(
+            f"({self.share(z, places)} - g.e{z}) * gp.t{z}" for z in range(1, nz + 1)
+        )
         execute(
             f"""
             INSERT INTO run_recalc (account_id, service_id, concerns_month, kopecks, reason)
-            SELECT x.account_id, %s, x.month, x.kopecks, x.reason FROM (
-                SELECT m.account_id, gp.month, gp.reason,
-                    CASE WHEN {delta} >= 0 THEN ({delta} + 50000000) / 100000000
-                    ELSE -((50000000 - ({delta})) / 100000000) END AS kopecks
-                FROM run_m m
-                CROSS JOIN run_gp gp
-                CROSS JOIN billing_meterstate g
-                WHERE m.cls = 'meter' AND m.p_gap > 0 AND gp.back <= m.p_gap
-                    AND g.period_id = gp.period_id AND g.meter_id = m.meter_id
-            ) x WHERE x.kopecks <> 0
-            """,
+            SELECT y.account_id, %s, y.month, y.kopecks, y.reason FROM (
+                SELECT x.account_id, x.month, x.reason,
+                    CASE WHEN x.d >= 0 THEN (x.d + 50000000) / 100000000
+                    ELSE -((50000000 - x.d) / 100000000) END AS kopecks
+                FROM (
+                    SELECT m.account_id, gp.month, gp.reason, CAST(SUM({delta}) AS BIGINT) AS d
+                    FROM run_m m
+                    CROSS JOIN run_gp gp
+                    CROSS JOIN billing_meterstate g
+                    WHERE m.cls = 'meter' AND m.p_gap > 0 AND gp.back <= m.p_gap
+                        AND g.period_id = gp.period_id AND g.meter_id = m.meter_id
+                    GROUP BY m.account_id, gp.month, gp.reason
+                ) x
+            ) y WHERE y.kopecks <> 0
+            """,  # noqa: S608 - constants and integers only
             [service.id],
         )
 
-    def save_recalculations(self, python_rows: list[dict]) -> int:
+    def save_recalculations(self) -> int:
         """The run's automatic recalculations and their ledger entries, replacing earlier ones."""
-        if python_rows:
-            bulk_insert(
-                "run_recalc",
-                ["account_id", "service_id", "concerns_month", "kopecks", "reason"],
-                (
-                    (
-                        r["account_id"],
-                        r["service_id"],
-                        r["concerns_month"],
-                        int(r["amount"] * 100),
-                        r["reason"][:255],
-                    )
-                    for r in python_rows
-                ),
-            )
         now = datetime.datetime.now(datetime.UTC)
         if connection.vendor == "sqlite":
             now = now.replace(tzinfo=None)
@@ -461,57 +524,66 @@ class SetBased:
         return count
 
     def _meter_lines(self, service, tariffs: list[Decimal], zones: list[int]) -> None:
+        """One line per account and zone: the sum over its meters billed by readings/average."""
         for i, zone in enumerate(zones):
             tariff_e4 = units(tariffs[i], 10000)
-            e = f"s.e{i + 1}"
+            e = f"CAST(SUM(s.e{i + 1}) AS BIGINT)"
             execute(
                 CHARGE_INSERT
                 + f"""
-                SELECT s.account_id, s.period_id, %s, 'individual', {zone}, s.method,
+                SELECT m.account_id, %s, %s, 'individual', {zone},
+                    CASE MAX(CASE m.cls WHEN 'meter' THEN 0 ELSE 1 END) WHEN 0 THEN 'meter'
+                        ELSE 'average' END,
                     {e} / {float(MICRO)!r}, %s, NULL, NULL, {kopecks(e, tariff_e4)}, '{{}}', %s
                 FROM run_m m JOIN billing_meterstate s
                     ON s.period_id = %s AND s.meter_id = m.meter_id
                 WHERE m.cls IN ('meter', 'average')
+                GROUP BY m.account_id
                 """,  # noqa: S608 - constants and integers only
-                [service.id, tariffs[i], self.run_id, self.period_id],
+                [self.period_id, service.id, tariffs[i], self.run_id, self.period_id],
             )
 
-    def _norm_select(self, service, *, coefficient_when, source, source_params, where):
-        """SQL of norm lines (one per account, zone 0) from `source` with residents and norm_e6."""
+    def _norm_select(self, service, coefficient, *, valid, source, source_params, where):
+        """SQL of norm lines (one per account, zone 0) from `source` with residents and norm_e6.
+
+        `valid` is an SQL expression over the source, 0 where the coefficient applies. The
+        line's `plain` volume, without the coefficient, is what enters formula 12 and
+        wastewater: the coefficient raises the payment, not the consumption.
+        """
+        places = service.places
         tariff = self.c.tariff(service, 0)
         tariff_e4 = units(tariff, 10000)
-        coef_e2, coefficient = self._coefficient()
-        base = "(x.norm_e6 * CASE WHEN x.residents > 1 THEN x.residents ELSE 1 END)"
         if coefficient == 1:
-            coefficient_when = "0 = 1"
-        volume = (
-            f"CASE WHEN {coefficient_when} THEN {half_up(f'{base} * {coef_e2}', '100')} "
-            f"ELSE {base} END"
-        )
+            valid = "1"
+        volume = self.norm_volume(coefficient, places, valid, "x.")
+        plain = self.norm_volume(Decimal(1), places, "1", "x.")
         sql = (
-            CHARGE_INSERT
+            f"INSERT INTO {LINES} ({CHARGE_FIELDS}, plain) "
             + f"""
             SELECT x.account_id, %s, %s, 'individual', 0,
-                CASE WHEN {coefficient_when} THEN 'norm_coefficient' ELSE 'norm' END,
+                CASE WHEN x.valid = 0 THEN 'norm_coefficient' ELSE 'norm' END,
                 x.vol / {float(MICRO)!r}, %s, x.norm_e6 / {float(MICRO)!r},
-                CASE WHEN {coefficient_when} THEN %s ELSE NULL END,
-                {kopecks("x.vol", tariff_e4)}, '{{}}', %s
-            FROM (SELECT x.*, {volume} AS vol FROM ({source}) x WHERE {where}) x
+                CASE WHEN x.valid = 0 THEN %s ELSE NULL END,
+                {kopecks("x.vol", tariff_e4)}, '{{}}', %s, x.plain / {float(MICRO)!r}
+            FROM (SELECT x.*, {valid} AS valid, {volume} AS vol, {plain} AS plain
+                FROM ({source}) x WHERE {where}) x
             """  # noqa: S608 - constants only
         )
         return sql, [self.period_id, service.id, tariff, coefficient, self.run_id, *source_params]
 
-    def _meter_norm_lines(self, service, tariffs) -> None:
+    def _meter_norm_lines(self, service, coefficient) -> None:
         sql, params = self._norm_select(
             service,
-            coefficient_when="x.valid = 0",
-            source="SELECT account_id, valid, residents, norm_e6, cls FROM run_m",
+            coefficient,
+            valid="x.all_valid",
+            source="SELECT account_id, MIN(all_valid) AS all_valid, MAX(residents) AS residents, "
+            "MAX(norm_e6) AS norm_e6 FROM run_m WHERE cls = 'norm' GROUP BY account_id",
             source_params=[],
-            where="x.cls = 'norm'",
+            where="1 = 1",
         )
         execute(sql, params)
 
-    def _no_meter_lines(self, service) -> set[int]:
+    def _no_meter_lines(self, service, coefficient) -> list[tuple[int, str]]:
         """Norm lines of the accounts without a meter of the resource; those with no norm left."""
         c = self.c
         source = f"""
@@ -524,7 +596,8 @@ class SetBased:
         source_params = [service.id, service.resource, c.end, c.month]
         sql, params = self._norm_select(
             service,
-            coefficient_when="1 = 1" if service.meter_installable else "0 = 1",
+            coefficient,
+            valid="0" if service.meter_installable else "1",
             source=source,
             source_params=source_params,
             where="x.norm_e6 IS NOT NULL",
@@ -534,17 +607,7 @@ class SetBased:
             f"SELECT x.account_id FROM ({source}) x WHERE x.norm_e6 IS NULL",  # noqa: S608
             source_params,
         )
-        return {a for (a,) in missing}
-
-    def _accounts_with_meters(self, service) -> set[int]:
-        c = self.c
-        rows = fetch(
-            f"""SELECT DISTINCT m.account_id FROM meters_meter m
-            JOIN run_acc a ON a.id = m.account_id
-            WHERE {self.meter_filter("m")}""",  # noqa: S608
-            [service.resource, c.end, c.month],
-        )
-        return {a for (a,) in rows}
+        return [(a, "нет норматива потребления") for (a,) in missing]
 
     # --- by area, per person, heating, wastewater --------------------------------------------
 
@@ -567,13 +630,11 @@ class SetBased:
             [self.period_id, service.id, method, tariff, self.run_id],
         )
 
-    def heating(self, service, tariff: Decimal) -> set[int]:
-        """Heating by the norm per m² × the flat's area; the accounts with no norm are left."""
-        if PYTHON_ONLY:
-            return {a for (a,) in fetch("SELECT id FROM run_acc")}
+    def heating(self, service, tariff: Decimal) -> list[tuple[int, str]]:
+        """Heating by the norm per m² × the flat's area; the accounts with no norm are reported."""
         tariff_e4 = units(tariff, 10000)
-        # norm (6 places) × area (2 places) rounded half-up to 6 places.
-        volume = "((nb.area_e6 * a.area_c + 50) / 100)"
+        # norm (6 places) × area (2 places), half-up to the billing precision (Gcal: 4 places).
+        volume = billed("((nb.area_e6 * a.area_c + 50) / 100)", service.places)
         execute(
             CHARGE_INSERT
             + f"""
@@ -588,25 +649,27 @@ class SetBased:
         rows = fetch(
             """SELECT a.id FROM run_acc a
             LEFT JOIN run_norm nb ON nb.building_id = a.building_id AND nb.service_id = %s
-            WHERE nb.area_e6 IS NULL""",
+            WHERE nb.area_e6 IS NULL ORDER BY a.id""",
             [service.id],
         )
-        return {a for (a,) in rows}
+        return [(a, "нет норматива отопления") for (a,) in rows]
 
     def wastewater(self, service, tariff: Decimal, water_service_ids: list[int]) -> None:
         """Wastewater = cold + hot water of the month, for every account that has either."""
         if not water_service_ids:
             return
         tariff_e4 = units(tariff, 10000)
+        total = billed("CAST(SUM(x.vol) AS BIGINT)", service.places)
         placeholders = ", ".join(["%s"] * len(water_service_ids))
         execute(
             CHARGE_INSERT
             + f"""
             SELECT x.account_id, %s, %s, 'individual', 0, {RANK_METHOD_SQL},
-                SUM(x.vol) / {float(MICRO)!r}, %s, NULL, NULL,
-                {kopecks("CAST(SUM(x.vol) AS BIGINT)", tariff_e4)}, '{{}}', %s
+                {total} / {float(MICRO)!r}, %s, NULL, NULL,
+                {kopecks(total, tariff_e4)}, '{{}}', %s
             FROM (
-                SELECT c.account_id, CAST(ROUND(c.volume * {MICRO}) AS BIGINT) AS vol,
+                SELECT c.account_id,
+                    CAST(ROUND(COALESCE(c.plain, c.volume) * {MICRO}) AS BIGINT) AS vol,
                     {METHOD_RANK_SQL} AS rank
                 FROM run_lines c
                 WHERE c.period_id = %s AND c.kind = 'individual'
@@ -620,10 +683,14 @@ class SetBased:
     # --- common-house needs ----------------------------------------------------------------
 
     def individual_by_building(self, service) -> dict[int, Decimal]:
-        """Σ of the flats' individual volumes of a service per building, this month."""
+        """Σ of the flats' individual volumes of a service per building, this month.
+
+        The plain volumes: a norm line's coefficient raises its payment, not the consumption
+        that formula 12 takes from the building's volume.
+        """
         rows = fetch(
             f"""
-            SELECT a.building_id, SUM(CAST(ROUND(c.volume * {MICRO}) AS BIGINT))
+            SELECT a.building_id, SUM(CAST(ROUND(COALESCE(c.plain, c.volume) * {MICRO}) AS BIGINT))
             FROM run_lines c JOIN run_acc a ON a.id = c.account_id
             WHERE c.period_id = %s AND c.service_id = %s AND c.kind = 'individual'
             GROUP BY a.building_id
@@ -653,9 +720,10 @@ class SetBased:
         by_meter = half_up("b.common_e6 * a.area_c", "b.total_c")
         by_norm = half_up("b.norm_num * a.area_c", "100 * b.total_c")
         cap = "1 = 1" if self.c.organization.cap_common_house_by_norm else "1 = 0"
-        volume = f"""CASE WHEN b.method = 'common_house_norm' THEN {by_norm}
+        share = f"""CASE WHEN b.method = 'common_house_norm' THEN {by_norm}
             WHEN {cap} AND b.norm_num IS NOT NULL AND {by_norm} < {by_meter} THEN {by_norm}
             ELSE {by_meter} END"""
+        volume = billed(share, service.places)
         return execute(
             CHARGE_INSERT
             + f"""

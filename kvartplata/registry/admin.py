@@ -34,7 +34,6 @@ class OrganizationAdmin(TenantAdmin):
                     "readings_outside_window",
                     "consumption_alert_factor",
                     ("receipt_day", "due_day"),
-                    "no_meter_coefficient",
                     "cap_common_house_by_norm",
                 )
             },

@@ -1,6 +1,7 @@
 """The registry: servicing organizations, providers, buildings, premises and personal accounts."""
 
 import secrets
+from decimal import ROUND_HALF_UP
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -315,7 +316,9 @@ class PersonalAccount(models.Model):
 
     @property
     def area(self):
-        return (self.premises.total_area * self.share).quantize(self.premises.total_area)
+        return (self.premises.total_area * self.share).quantize(
+            self.premises.total_area, rounding=ROUND_HALF_UP
+        )
 
     @property
     def is_open(self) -> bool:

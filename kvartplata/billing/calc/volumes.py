@@ -1,5 +1,6 @@
 """Volumes of metered services by ПП РФ № 354: meter consumption, averages, norms and the choice."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -7,6 +8,16 @@ from enum import StrEnum
 from kvartplata.lib.money import format_volume, round_money
 
 VOLUME_QUANT = Decimal("0.000001")
+
+# Billing precision of each unit (places after the decimal point): a line's volume is rounded
+# half-up to it *before* it is priced, stored so and printed with exactly these places, so that
+# the printed volume × the printed tariff gives the printed amount on every line. kWh is billed
+# to 0,01 unless a service says otherwise (`Service.volume_precision`, e.g. 0 for whole kWh);
+# the other units keep their default.
+UNIT_PLACES = {"m3": 3, "gcal": 4, "m2": 2, "kwh": 2, "person": 0}
+UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
+# What a norm is given per, by the norm's kind (`billing.models.Norm.Kind`).
+NORM_BASE_LABEL = {"per_person": "чел.", "per_area": "м²", "common_area": "м²"}
 
 # ПП 354 пп. 59, 60: the average stands in for at most 3 periods, then the norm does.
 AVERAGE_MAX_PERIODS = 3
@@ -40,6 +51,49 @@ class VolumeResult:
 def round_volume(value: Decimal) -> Decimal:
     """Round a volume half-up to 6 places, the precision volumes are stored with."""
     return value.quantize(VOLUME_QUANT, rounding=ROUND_HALF_UP)
+
+
+def billing_places(unit: str, override: int | None = None) -> int:
+    """Places a volume of `unit` is billed and printed with; `override` is the service's own."""
+    if override is not None:
+        return override
+    return UNIT_PLACES.get(unit, 3)
+
+
+def round_billed(volume: Decimal, places: int) -> Decimal:
+    """Round a volume half-up to the billing precision, before it is priced (0,0015 → 0,002)."""
+    return volume.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_billed(volume: Decimal, places: int) -> str:
+    """A billed volume as printed: exactly `places` places, Russian style («1,346»)."""
+    return format_volume(round_billed(volume, places), places)
+
+
+def line_amount(volume: Decimal, tariff: Decimal, places: int) -> tuple[Decimal, Decimal]:
+    """A line's billed volume and amount: the volume rounded to its precision, × the tariff."""
+    billed = round_billed(volume, places)
+    return billed, round_money(billed * tariff)
+
+
+def format_tariff(tariff: Decimal) -> str:
+    """A tariff as printed beside a volume: its own places, at least 2 («45,67», «186,505»)."""
+    exponent = tariff.normalize().as_tuple().exponent
+    places = max(2, min(4, -exponent if isinstance(exponent, int) else 0))
+    return format_volume(tariff, places)
+
+
+def unit_label(unit: str) -> str:
+    """«м³», «Гкал»… for a unit code."""
+    return UNIT_LABEL.get(unit, unit)
+
+
+def norm_unit_label(unit: str, kind: str) -> str:
+    """The unit of a norm: «м³/чел.» per resident, «Гкал/м²» per m² (heating, common needs)."""
+    base = NORM_BASE_LABEL.get(kind)
+    if kind == "per_area_year":
+        return f"{unit_label(unit)}/м² в год"
+    return f"{unit_label(unit)}/{base}" if base else unit_label(unit)
 
 
 def meter_consumption(
@@ -88,6 +142,24 @@ def average_monthly(consumptions: list[Decimal], *, newer_meter: bool) -> Decima
     return round_volume(sum(last, Decimal(0)) / len(last))
 
 
+def increasing_coefficient(
+    rates: list[tuple[str, datetime.date, Decimal]], resource: str, month: datetime.date
+) -> Decimal:
+    """The increasing coefficient of a resource for a month: the latest (resource, from, value)
+    in force on the month's first day; 1 where none is (the rules do not apply it).
+
+    The month's first day decides, so a change within a month (cold water 3 from 6 December
+    2025) applies from the next month: a month is billed at one coefficient, never raised
+    retroactively for the days before the change.
+    """
+    found = Decimal(1)
+    start = None
+    for r, valid_from, value in rates:
+        if r == resource and valid_from <= month and (start is None or valid_from > start):
+            found, start = value, valid_from
+    return found
+
+
 def norm_volume(
     norm: Decimal,
     *,
@@ -127,7 +199,8 @@ def choose_volume(
       average is used; with 3 or more (the 4th period on) the norm.
     * `meter_valid`: False for a broken meter or one past its verification date. The caller
       passes True for an electricity meter past verification, whose readings are still used.
-    * `coefficient`: the increasing coefficient for an invalid meter after the average ran out
+    * `coefficient`: the increasing coefficient of the resource (`increasing_coefficient`) for
+      an invalid meter when no average stands in (after 3 periods, or with no history at all)
       and for a missing meter that could be installed; pass 1 to disable it.
     * `average_months`, `readings` (previous, current) and `unit` only enrich the explanation.
     """
@@ -150,9 +223,11 @@ def choose_volume(
                 coefficient=None,
                 explanation=_average_explanation(average, average_months, unit),
             )
-        # No history to average (п. 59(1)): the plain norm; the coefficient of п. 60 applies
-        # only once the periods allowed for the average have run out.
-        return _by_norm(norm, residents, area, Decimal(1), unit)
+        # No history to average. A working meter whose readings did not come: the plain norm
+        # (п. 59(1)). A broken or unverified meter: the norm × the coefficient at once (п. 60
+        # read with п. 59(1): the average is what the 3 periods allow, and with no average
+        # there is nothing to stand in for the meter but the norm that applies without one).
+        return _by_norm(norm, residents, area, Decimal(1) if meter_valid else coefficient, unit)
     if meter_valid:
         # A working meter whose owner stopped sending readings: the plain norm (п. 60).
         return _by_norm(norm, residents, area, Decimal(1), unit)

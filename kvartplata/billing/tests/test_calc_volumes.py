@@ -172,8 +172,17 @@ def test_it_applies_the_coefficient_after_the_average_of_an_invalid_meter():
     )
 
 
-def test_it_uses_the_plain_norm_for_an_invalid_meter_without_history_at_first():
+def test_it_applies_the_coefficient_to_an_invalid_meter_without_history():
+    # ПП 354 пп. 59–60 as decided in calc.volumes: no average to stand in for a broken or
+    # unverified meter, so the norm × the coefficient at once: 3 × 4,745 × 1,5 = 21,3525 m³.
     result = _choose(meter_valid=False, average=None, months_without_readings=1)
+    assert result.method == VolumeMethod.NORM_COEFFICIENT
+    assert result.volume == D("21.3525")
+
+
+def test_it_uses_the_plain_norm_for_a_working_meter_without_history():
+    # No readings and no history, but the meter works: the plain norm, 3 × 4,745 = 14,235 m³.
+    result = _choose(meter_valid=True, average=None, months_without_readings=0)
     assert result.method == VolumeMethod.NORM
     assert result.volume == D("14.235")
 
@@ -249,4 +258,5 @@ def test_it_uses_the_average_only_for_three_periods(
     if result.method == VolumeMethod.METER:
         assert reading is not None and meter_exists and meter_valid
     if result.method == VolumeMethod.NORM_COEFFICIENT:
-        assert not meter_exists or (not meter_valid and months >= 3)
+        # No meter, or an invalid one with no average standing in (after 3 periods, or none).
+        assert not meter_exists or (not meter_valid and (months >= 3 or average is None))

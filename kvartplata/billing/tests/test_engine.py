@@ -155,13 +155,51 @@ def test_it_applies_the_coefficient_without_a_meter_that_could_be_installed():
     org, acc, water = world_with_meter(meter_installable=True)
     f.open_month(org, MARCH)
     billing_run(organization=org)
-    # 3 × 4,745 × 1,5 = 21,3525 m³ × 45,67 ₽ = 975,168675 → 975,17 ₽.
+    # Cold water in March 2026: coefficient 3 (from 6 December 2025).
+    # 3 persons × 4,745 × 3 = 42,705 m³ × 45,67 ₽ = 1 950,33735 → 1 950,34 ₽.
     charge = line(acc, water)
-    assert (charge.method, charge.volume, charge.amount) == (
+    assert (charge.method, charge.volume, charge.coefficient, charge.amount) == (
         "norm_coefficient",
-        D("21.3525"),
-        D("975.17"),
+        D("42.705"),
+        D("3"),
+        D("1950.34"),
     )
+
+
+def test_it_applies_the_coefficient_of_the_resource_and_the_month():
+    org, acc, water = world_with_meter(meter_installable=True)
+    hot = f.service(
+        org, water.provider, "hot", method="meter", resource="hot_water", price="200.05"
+    )
+    f.norm(hot, Norm.Kind.PER_PERSON, "3.003")
+    november = datetime.date(2025, 11, 1)
+    f.open_month(org, november)
+    billing_run(organization=org)
+    # Cold water in November 2025: 1,5. 3 × 4,745 = 14,235 × 1,5 = 21,3525 → 21,353 m³ (half-up
+    # to 0,001 before pricing); 21,353 × 45,67 ₽ = 975,19151 → 975,19 ₽.
+    cold = line(acc, water, month=november)
+    assert (cold.volume, cold.coefficient, cold.amount) == (D("21.353"), D("1.5"), D("975.19"))
+    # Hot water: 1,5. 3 × 3,003 = 9,009 × 1,5 = 13,5135 → 13,514 m³ × 200,05 ₽ = 2 703,4757
+    # → 2 703,48 ₽.
+    assert (line(acc, hot, month=november).volume, line(acc, hot, month=november).amount) == (
+        D("13.514"),
+        D("2703.48"),
+    )
+    period_close(organization=org)
+    # December 2025: the month's first day decides, so cold water is still 1,5 (3 applies from
+    # 6 December, i.e. from January's bill on).
+    billing_run(organization=org)
+    december = datetime.date(2025, 12, 1)
+    assert line(acc, water, month=december).coefficient == D("1.5")
+    period_close(organization=org)
+    billing_run(organization=org)
+    # January 2026: 14,235 × 3 = 42,705 m³ × 45,67 ₽ = 1 950,34 ₽; hot water stays 1,5.
+    january = datetime.date(2026, 1, 1)
+    assert (line(acc, water, month=january).volume, line(acc, water, month=january).amount) == (
+        D("42.705"),
+        D("1950.34"),
+    )
+    assert line(acc, hot, month=january).coefficient == D("1.5")
 
 
 def test_it_counts_a_rollover_and_a_replaced_meter():
@@ -206,7 +244,7 @@ def test_it_reports_what_it_could_not_bill():
 
 
 def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
-    # Two accounts billed one per batch; account 1's reading arrives after its batch is done.
+    # Two accounts; account 1's reading arrives while the run is going (after its service).
     org = f.organization()
     prov = f.provider(org)
     bld = f.building(org)
@@ -217,7 +255,6 @@ def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
     m1, m2 = f.meter(account=first), f.meter(account=second)
     f.open_month(org, MARCH)
     f.reading(m2, MARCH, "7")
-    monkeypatch.setattr("kvartplata.billing.engine.BATCH", 1)
     late = []
 
     def progress(done, total):
