@@ -432,6 +432,9 @@ class Recalculation(models.Model):
         STAFF = "staff", _("оператор")
         LATE_READINGS = "late_readings", _("поздние показания")
         IMPORT = "import", _("загрузка")
+        # A privilege or subsidy granted to the payer (a negative amount): the receipt shows it
+        # in the column «Льготы, субсидии», not among the recalculations.
+        PRIVILEGE = "privilege", _("льгота, субсидия")
 
     account = models.ForeignKey(
         PersonalAccount,

@@ -2,9 +2,13 @@
 
 import datetime
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
+from django.db.models import Sum
+
+from kvartplata.billing import ledger
+from kvartplata.billing.calc.allocation import payee_due
 from kvartplata.billing.models import AccountBalance, Charge, Norm, Period, Recalculation, Service
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
@@ -21,6 +25,8 @@ RESOURCE_NAMES = {
     "gas": "Газ",
     "heat": "Тепловая энергия",
 }
+KOPECK = Decimal("0.01")
+PRIVILEGE = Recalculation.Source.PRIVILEGE
 METHOD_NAMES = dict(Charge.Method.choices)
 
 
@@ -86,11 +92,23 @@ class SnapshotBuilder:
             }
             for sid, kinds in sorted(norms.items(), key=lambda kv: self.services[kv[0]].sort_order)
             if Norm.Kind.PER_PERSON in kinds or Norm.Kind.COMMON_AREA in kinds
-        ][:6]
+        ]
         self.buildings = self._building_reference()
+
+    def _flats_volumes(self) -> dict[tuple[int, str], Decimal]:
+        """The month's individual volumes of the flats, per (building, resource): one query."""
+        rows = (
+            Charge.objects.filter(
+                period=self.period, kind=Charge.Kind.INDIVIDUAL, service__resource__gt=""
+            )
+            .values_list("account__premises__building_id", "service__resource")
+            .annotate(total=Sum("volume"))
+        )
+        return {(building, resource): total for building, resource, total in rows}
 
     def _building_reference(self) -> dict[int, list]:
         found: dict[int, list] = defaultdict(list)
+        flats = self._flats_volumes()
         meters = Meter.objects.filter(
             scope=Meter.Scope.BUILDING, building__organization=self.org
         ).values_list("id", "building_id", "resource", "initial_value1")
@@ -112,12 +130,18 @@ class SnapshotBuilder:
             if not got or got[0][0] != self.period.month:
                 continue
             previous = got[1][1] if len(got) > 1 else initial
+            volume = got[0][1] - previous
+            in_flats = flats.get((building_id, resource))
             found[building_id].append(
                 {
                     "resource": RESOURCE_NAMES.get(resource, resource),
                     "reading": number(got[0][1]),
-                    "volume": number(got[0][1] - previous),
+                    "volume": number(volume),
                     "unit": "кВт·ч" if resource == "electricity" else "м³",
+                    # The house's volume split: what the flats were billed individually, and
+                    # the rest, the common property's (negative when the flats exceed the house).
+                    "flats": number(in_flats),
+                    "common_property": None if in_flats is None else number(volume - in_flats),
                 }
             )
         return found
@@ -148,6 +172,7 @@ class SnapshotBuilder:
         ):
             recalcs[r.account_id].append(r)
         meters = self._meters(account_ids)
+        self.dues = ledger.payee_dues(period, account_ids)  # per payee, for the QR codes
         snapshots = {}
         for account_id in account_ids:
             account = accounts[account_id]
@@ -214,14 +239,17 @@ class SnapshotBuilder:
                         "unit": "кВт·ч" if resource == "electricity" else "м³",
                     }
                 )
-        return {k: v[:10] for k, v in found.items()}
+        return found
 
     def _snapshot(self, account, balance, charges, recalcs, meters, receipt_number, issued_at):
         period = self.period
         lines: dict[tuple[int, int], dict] = {}
         recalc_by_service: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+        privilege_by_service: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
         for r in recalcs:
-            recalc_by_service[r.service_id] += r.amount
+            # A privilege or subsidy is a recalculation of its own kind: its own column.
+            target = privilege_by_service if r.source == PRIVILEGE else recalc_by_service
+            target[r.service_id] += r.amount
         # Individual lines first, so that the common-house part can join its service's line.
         for c in sorted(charges, key=lambda c: c.kind != Charge.Kind.INDIVIDUAL):
             service = self.services[c.service_id]
@@ -246,8 +274,10 @@ class SnapshotBuilder:
                     "common_volume": None,
                     "tariff": number(c.tariff),
                     "_charged": ZERO,
+                    "_common": ZERO,
                     "_coef": ZERO,
                     "_recalc": ZERO,
+                    "_priv": ZERO,
                     "method": "",
                     "explanation": "",
                     "_provider_id": service.provider_id,
@@ -255,14 +285,20 @@ class SnapshotBuilder:
             )
             if c.kind == Charge.Kind.COMMON_HOUSE:
                 line["common_volume"] = number(c.volume)
+                line["_common"] += c.amount
             else:
                 line["volume"] = number(c.volume)
                 line["method"] = str(METHOD_NAMES.get(c.method, ""))
                 if c.coefficient:
                     base = c.volume / c.coefficient
-                    line["_coef"] += (c.amount - (base * c.tariff)).quantize(Decimal("0.01"))
+                    line["_coef"] += (c.amount - (base * c.tariff)).quantize(
+                        KOPECK, rounding=ROUND_HALF_UP
+                    )
             line["_charged"] += c.amount
-        for service_id, amount in recalc_by_service.items():
+        for service_id, amount, column in [
+            *((sid, a, "_recalc") for sid, a in recalc_by_service.items()),
+            *((sid, a, "_priv") for sid, a in privilege_by_service.items()),
+        ]:
             key = next((k for k in lines if k[0] == service_id), None)
             if key is None:
                 service = self.services.get(service_id)
@@ -275,25 +311,33 @@ class SnapshotBuilder:
                     "common_volume": None,
                     "tariff": None,
                     "_charged": ZERO,
+                    "_common": ZERO,
                     "_coef": ZERO,
                     "_recalc": ZERO,
+                    "_priv": ZERO,
                     "method": "",
                     "explanation": "",
                     "_provider_id": service.provider_id if service else None,
                 }
-            lines[key]["_recalc"] += amount
+            lines[key][column] += amount
         charge_rows, by_provider = [], defaultdict(lambda: ZERO)
         for line in lines.values():
-            total = line["_charged"] + line["_recalc"]
+            # Privileges are negative amounts of the ledger, printed as a positive reduction.
+            total = line["_charged"] + line["_recalc"] + line["_priv"]
             by_provider[line.pop("_provider_id")] += total
+            charged = line["_charged"] - line["_coef"]
             charge_rows.append(
                 {
                     **{k: v for k, v in line.items() if not k.startswith("_")},
-                    "charged": money(line["_charged"] - line["_coef"]),
+                    "charged": money(charged),
                     "coefficient_amount": money(line["_coef"]),
                     "recalculations": money(line["_recalc"]),
-                    "privileges": "0.00",
+                    "privileges": money(-line["_priv"]),
                     "total": money(total),
+                    "amount_individual": money(charged - line["_common"]),
+                    "amount_common": money(line["_common"]),
+                    "total_individual": money(total - line["_common"]),
+                    "total_common": money(line["_common"]),
                 }
             )
         if not charge_rows:
@@ -312,9 +356,18 @@ class SnapshotBuilder:
                     "total": "0.00",
                     "method": "",
                     "explanation": "",
+                    "amount_individual": "0.00",
+                    "amount_common": "0.00",
+                    "total_individual": "0.00",
+                    "total_common": "0.00",
                 }
             )
         charges_total = sum((Decimal(r["total"]) for r in charge_rows), ZERO)
+
+        def column(key: str) -> str:
+            return money(sum((Decimal(r[key]) for r in charge_rows), ZERO))
+
+        privileges = sum(privilege_by_service.values(), ZERO)
         total_due = balance.closing
         premises = account.premises
         building = premises.building
@@ -337,17 +390,26 @@ class SnapshotBuilder:
                 "area": f"{account.area:.2f}",
                 "living_area": f"{premises.living_area:.2f}" if premises.living_area else None,
                 "residents": account.residents,
+                "link_code": account.link_code,
             },
             "payees": self._payees(account, by_provider, total_due),
             "meters": meters,
-            "charges": charge_rows[:18],
+            "charges": charge_rows,
             "totals": {
                 "opening": money(balance.opening),
                 "charges": money(charges_total),
-                "recalculations": money(balance.recalculations),
+                # The ledger's recalculations less the privileges, which have their own column.
+                "recalculations": money(balance.recalculations - privileges),
                 "penalties": money(balance.penalties),
                 "payments": money(balance.payments),
                 "total_due": money(total_due),
+                "amount_individual": column("amount_individual"),
+                "amount_common": column("amount_common"),
+                "charged": column("charged"),
+                "coefficient_amount": column("coefficient_amount"),
+                "privileges": column("privileges"),
+                "total_individual": column("total_individual"),
+                "total_common": column("total_common"),
             },
             "recalculations": [
                 {
@@ -356,15 +418,19 @@ class SnapshotBuilder:
                     "amount": money(r.amount),
                     "reason": r.reason,
                 }
-                for r in recalcs[:6]
+                for r in recalcs
+                if r.source != PRIVILEGE
             ],
             "reference": {"norms": self.norms, "building": self.buildings.get(building.id, [])},
+            # No instalment plans are granted by the system yet: section 6 says so.
+            "instalments": [],
             "notice": "",
         }
 
     def _payees(self, account, by_provider, total_due) -> list[dict]:
-        """One payee per provider with this month's share; the executor also gets the rest
-        (debt, penalties, advance), so the payees add up to the total due."""
+        """One payee per provider: its own old debt (or − advance) + its month, never negative
+        (`ledger.payee_dues`). The executor's also carries what names no payee; a receipt has at
+        most three payees, so a fourth provider's (rare) stays with the executor too."""
         providers = {}
         for s in self.services.values():
             providers[s.provider_id] = s.provider
@@ -374,26 +440,27 @@ class SnapshotBuilder:
         executor_id = next(
             (pid for pid, p in providers.items() if p.inn == self.org.inn), None
         ) or next(iter(providers))
-        order = [executor_id] + sorted(pid for pid in by_provider if pid and pid != executor_id)
-        left = max(total_due, ZERO)
-        amounts = {}
-        # A receipt has at most three payees; a fourth provider's share stays with the executor,
-        # so the payees always add up to the total due.
-        for pid in order[1:3]:
-            amounts[pid] = min(max(by_provider[pid], ZERO), left)
-            left -= amounts[pid]
-        amounts[executor_id] = left
+        dues = self.dues.get(account.id, {})
+        owed = {pid for pid, d in dues.items() if d.amount > 0 and pid in providers}
+        others = sorted(pid for pid in set(by_provider) | owed if pid and pid != executor_id)
+        order = [executor_id, *others[:2]]
+        movement: dict = {pid: [ZERO, ZERO] for pid in order}
+        for pid, due in dues.items():
+            opening_month = movement[pid if pid in movement else executor_id]
+            opening_month[0] += due.debt - due.advance
+            opening_month[1] += due.month
         month = period_label(self.period.month)
         result = []
-        for pid in order[:3]:
+        for pid in order:
             provider = providers[pid]
+            due = payee_due(*movement[pid])
             result.append(
                 {
                     "name": provider.name,
                     "inn": provider.inn,
                     "kpp": provider.kpp,
                     "bank": bank(provider),
-                    "amount": money(amounts[pid]),
+                    "amount": money(due.amount),
                     "purpose": f"Оплата ЖКУ за {month}, ЛС {account.number}",
                     "services": [s.name for s in self.services.values() if s.provider_id == pid][
                         :8

@@ -1,4 +1,8 @@
-"""The payment document (ЕПД) as a one-page A4 PDF, drawn with ReportLab from a frozen snapshot.
+"""The payment document (ЕПД) as an A4 PDF, drawn with ReportLab from a frozen snapshot.
+
+The sections follow the form of Приказ Минстроя № 43/пр in its order and numbering. Nothing is
+ever cut off: every text wraps, table rows grow, and a block that does not fit starts a second
+page (a table continues on it under a repeated header).
 
 Speed (a large organization renders a million receipts a month) comes from doing once per
 process what is the same on every page:
@@ -255,6 +259,7 @@ class _Page:
     def __init__(self, names: dict[str, str]):
         self.gfx: list[str] = []
         self.txt: list[str] = []
+        self.qr: list[str] = []
         self.names = names
         self.fonts = fonts()
         self.current = None
@@ -262,14 +267,19 @@ class _Page:
         self.slow: list[tuple] = []
 
     def text(self, x, y, s, size=7.0, bold=False, align="l", color=BLACK, width=None):
-        """Draw a line of text; with ``width`` it shrinks (down to 80%) then truncates to fit."""
+        """Draw a line of text; with ``width`` a too wide line shrinks (never cut: callers wrap).
+
+        Text that would not fit even at ``MIN_SCALE`` of its size must be wrapped by the caller
+        (``_wrap``); here it is drawn whole at the smallest size rather than cut.
+        """
         if not s:
             return
         name = BOLD if bold else REGULAR
         if width is not None or align != "l":
             w = string_width(s, name, size)
             if width is not None and w > width:
-                s, size, w = _fit(s, name, size, width, w)
+                size = max(size * width / w, size * MIN_SCALE)
+                w = string_width(s, name, size)
             if align == "r":
                 x -= w
             elif align == "c":
@@ -306,89 +316,243 @@ class _Page:
             canvas.setFillGray(0.35 if color == GREY else 0)
             canvas.setFont(name, size)
             canvas.drawString(x, y, s)
+        if self.qr:
+            canvas.addLiteral("\n".join(self.qr))
 
 
-def _fit(s: str, name: str, size: float, width: float, w: float) -> tuple[str, float, float]:
-    smaller = max(size * width / w, size * 0.8)
-    w = string_width(s, name, smaller)
-    if w <= width:
-        return s, smaller, w
-    while s and w > width:
-        s = s[: max(1, int(len(s) * width / w) - 1)].rstrip()
-        w = string_width(s + "…", name, smaller)
-    return s + "…", smaller, w
+MIN_SCALE = 0.85
 
 
-def _wrap(s: str, name: str, size: float, width: float, max_lines: int) -> list[str]:
-    """Greedy word wrap into at most ``max_lines`` lines (the last one is cut by ``_fit``)."""
+def _wrap(s: str, name: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap into as many lines as it takes; a word wider than a line is split."""
     out: list[str] = []
     line = ""
-    words = s.split()
-    for k, word in enumerate(words):
+    for word in s.split():
         trial = f"{line} {word}" if line else word
-        if not line or string_width(trial, name, size) <= width:
+        if string_width(trial, name, size) <= width:
             line = trial
             continue
-        out.append(line)
-        if len(out) == max_lines - 1:
-            out.append(" ".join(words[k:]))
-            return out
+        if line:
+            out.append(line)
+        while string_width(word, name, size) > width and len(word) > 1:
+            # A word wider than the line: break after a hyphen that fits, else (an account
+            # number, a long URL) between characters.
+            cut = len(word) - 1
+            while cut > 1 and string_width(word[:cut], name, size) > width:
+                cut -= 1
+            hyphen = word.rfind("-", 0, cut)
+            if hyphen > 0:
+                cut = hyphen + 1
+            out.append(word[:cut])
+            word = word[cut:]
         line = word
     if line:
         out.append(line)
-    return out
+    return out or [""]
 
 
-ROW = 8.8
-HEAD = 15.0
+def _fits(s: str, name: str, size: float, width: float) -> bool:
+    return string_width(s, name, size) * MIN_SCALE <= width
+
+
+ROW_PAD = 2.2
+NOTE_LEAD = 1.12
+HEAD_LINE = 6.2
 BODY = 6.6
 SMALL = 5.8
+LEAD = 1.25  # line height = size × LEAD
 
 
-def _table(page: _Page, x: float, top: float, columns, rows, *, total=None) -> float:
-    """Draw a ruled table; columns are (title, width, align); returns the y below it."""
-    width = sum(c[1] for c in columns)
-    nrows = len(rows) + (1 if total else 0)
-    bottom = top - HEAD - ROW * nrows
-    page.rect(x, top - HEAD, width, HEAD)
-    segments = [(x, top, x + width, top), (x, bottom, x + width, bottom)]
-    y = top - HEAD
-    segments.append((x, y, x + width, y))
-    for k in range(1, nrows):
-        yy = y - ROW * k
-        segments.append((x, yy, x + width, yy))
-    cx = x
-    for k, (title, w, _align) in enumerate(columns):
-        if k:
-            segments.append((cx, top, cx, bottom))
-        parts = title.split("\n")
-        base = top - (6.2 if len(parts) == 2 else 9.4)
-        for n, part in enumerate(parts):
-            page.text(cx + w / 2, base - n * 6.2, part, SMALL, True, "c", width=w - 2)
-        cx += w
-    segments.append((x, top, x, bottom))
-    segments.append((x + width, top, x + width, bottom))
-    page.lines(segments, 0.35)
-    body = rows + ([total] if total else [])
-    for r, row in enumerate(body):
-        ty = y - ROW * r - ROW + 2.4
-        bold = total is not None and r == len(rows)
-        cx = x
-        for (_title, w, align), cell in zip(columns, row, strict=True):
-            if align == "r":
-                page.text(cx + w - 2, ty, cell, BODY, bold, "r", width=w - 3)
-            elif align == "c":
-                page.text(cx + w / 2, ty, cell, BODY, bold, "c", width=w - 3)
+class _Table:
+    """A ruled table planned before it is drawn: every cell's lines and every row's height."""
+
+    def __init__(self, columns, rows, *, total=None, size=BODY):
+        self.columns = columns
+        self.size = size
+        self.total = total
+        self.head_lines = [title.split("\n") for title, _w, _a in columns]
+        self.head_h = max(len(p) for p in self.head_lines) * HEAD_LINE + 4
+        self.rows = [self._plan(row, False) for row in rows]
+        if total is not None:
+            self.rows.append(self._plan(total, True))
+        self.width = sum(c[1] for c in columns)
+
+    def _plan(self, row, bold):
+        name = BOLD if bold else REGULAR
+        cells = []
+        for (_title, w, align), cell in zip(self.columns, row, strict=True):
+            cell = cell or ""
+            if isinstance(cell, tuple):  # (text, grey second line)
+                main, note = cell
             else:
-                page.text(cx + 2, ty, cell, BODY, bold, width=w - 3)
+                main, note = cell, ""
+            if align == "l" or not _fits(main, name, self.size, w - 3):
+                lines = _wrap(main, name, self.size, w - 3) if main else []
+            else:
+                lines = [main]
+            notes = _wrap(note, REGULAR, SMALL, w - 3) if note else []
+            cells.append((lines, notes))
+        height = max(
+            len(lines) * self.size * LEAD + len(notes) * SMALL * NOTE_LEAD for lines, notes in cells
+        )
+        return bold, cells, max(height, self.size * LEAD) + ROW_PAD
+
+    def height(self) -> float:
+        return self.head_h + sum(r[2] for r in self.rows)
+
+    def draw_head(self, page: _Page, x: float, top: float) -> float:
+        page.rect(x, top - self.head_h, self.width, self.head_h)
+        cx = x
+        for (_title, w, _a), parts in zip(self.columns, self.head_lines, strict=True):
+            base = top - (self.head_h - len(parts) * HEAD_LINE) / 2 - HEAD_LINE + 1.4
+            for n, part in enumerate(parts):
+                page.text(cx + w / 2, base - n * HEAD_LINE, part, SMALL, True, "c", width=w - 2)
             cx += w
-    return bottom
+        return top - self.head_h
+
+    def draw_rows(self, page: _Page, x: float, top: float, rows) -> float:
+        y = top
+        for bold, cells, h in rows:
+            cx = x
+            for (_t, w, align), (lines, notes) in zip(self.columns, cells, strict=True):
+                ty = y - self.size - 0.6
+                for line in lines:
+                    if align == "r":
+                        page.text(cx + w - 2, ty, line, self.size, bold, "r", width=w - 3)
+                    elif align == "c":
+                        page.text(cx + w / 2, ty, line, self.size, bold, "c", width=w - 3)
+                    else:
+                        page.text(cx + 2, ty, line, self.size, bold, width=w - 3)
+                    ty -= self.size * LEAD
+                for line in notes:
+                    page.text(cx + 2, ty + self.size - SMALL, line, SMALL, color=GREY)
+                    ty -= SMALL * NOTE_LEAD
+                cx += w
+            y -= h
+        return y
+
+    def rules(self, page: _Page, x: float, top: float, heights: list[float]) -> None:
+        bottom = top - self.head_h - sum(heights)
+        segments = [(x, top, x + self.width, top), (x, bottom, x + self.width, bottom)]
+        y = top - self.head_h
+        for h in heights:
+            segments.append((x, y, x + self.width, y))
+            y -= h
+        cx = x
+        for _t, w, _a in self.columns:
+            segments.append((cx, top, cx, bottom))
+            cx += w
+        segments.append((cx, top, cx, bottom))
+        page.lines(segments, 0.35)
+
+    def draw(self, page: _Page, x: float, top: float) -> float:
+        """The whole table at (x, top) on one page; returns the y below it."""
+        y = self.draw_head(page, x, top)
+        self.draw_rows(page, x, y, self.rows)
+        self.rules(page, x, top, [r[2] for r in self.rows])
+        return top - self.height()
+
+
+class _Flow:
+    """Blocks laid top to bottom; a block that does not fit starts a new page (never cut)."""
+
+    def __init__(self, names: dict[str, str], s: dict):
+        self.names = names
+        self.s = s
+        self.pages: list[_Page] = []
+        self.new_page()
+
+    def new_page(self) -> None:
+        page = _Page(self.names)
+        self.pages.append(page)
+        self.page = page
+        self.y = PAGE_H - MARGIN
+        if len(self.pages) > 1:
+            s = self.s
+            page.text(
+                LEFT,
+                self.y - 8,
+                f"Единый платёжный документ № {s['number']} · лицевой счёт "
+                f"{s['account']['number']} · {_month(s['period'])} (продолжение)",
+                7,
+                True,
+            )
+            self.y -= 16
+
+    def need(self, height: float) -> None:
+        """Start a new page unless ``height`` points fit above the footer of this one."""
+        if self.y - height < BOTTOM and self.y < PAGE_H - MARGIN - 20:
+            self.new_page()
+
+    def heading(self, title: str, keep: float = 0.0) -> None:
+        """A section title, kept on the same page as the first ``keep`` points below it."""
+        self.need(13 + keep)
+        self.y = _heading(self.page, self.y, title)
+
+    def table(self, table: _Table, x: float = LEFT) -> None:
+        """A table; rows that do not fit go on to the next page under a repeated header."""
+        rows = table.rows
+        while rows:
+            self.need(table.head_h + rows[0][2])
+            room = self.y - BOTTOM - table.head_h
+            fit = []
+            used = 0.0
+            for row in rows:
+                if used + row[2] > room and fit:
+                    break
+                fit.append(row)
+                used += row[2]
+            top = self.y
+            y = table.draw_head(self.page, x, top)
+            table.draw_rows(self.page, x, y, fit)
+            table.rules(self.page, x, top, [r[2] for r in fit])
+            self.y = top - table.head_h - used
+            rows = rows[len(fit) :]
+            if rows:
+                self.new_page()
+        self.y -= 3
 
 
 def _heading(page: _Page, y: float, title: str, x: float = LEFT, width: float = WIDTH) -> float:
     page.text(x, y - 8, title, 7.6, True)
     page.lines([(x, y - 10.5, x + width, y - 10.5)], 0.8)
     return y - 13
+
+
+class _Lines:
+    """A column of wrapped lines measured before drawing: (indent, text, size, bold, color)."""
+
+    def __init__(self, width: float):
+        self.width = width
+        self.items: list[tuple[float, str, float, bool, str, float]] = []
+
+    def add(self, text, size=BODY, bold=False, color=BLACK, indent=0.0, gap=0.0):
+        if not text:
+            return
+        name = BOLD if bold else REGULAR
+        for k, line in enumerate(_wrap(text, name, size, self.width - indent)):
+            self.items.append((indent, line, size, bold, color, gap if k == 0 else 0.0))
+
+    def pair(self, label, value, size=BODY, label_w=62.0, bold=False):
+        """A grey label and a wrapped value beside it."""
+        if not value:
+            return
+        label_w = max(label_w, string_width(label, REGULAR, size) + 4)
+        lines = _wrap(value, BOLD if bold else REGULAR, size, self.width - label_w)
+        self.items.append((0.0, label, size, False, GREY, 0.0))
+        self.items.append((label_w, lines[0], size, bold, BLACK, -size * LEAD))
+        for line in lines[1:]:
+            self.items.append((label_w, line, size, bold, BLACK, 0.0))
+
+    def height(self) -> float:
+        return sum(size * LEAD + gap for _i, _t, size, _b, _c, gap in self.items)
+
+    def draw(self, page: _Page, x: float, top: float) -> float:
+        y = top
+        for indent, text, size, bold, color, gap in self.items:
+            y -= size * LEAD + gap
+            page.text(x + indent, y + size * 0.22, text, size, bold, color=color)
+        return y
 
 
 # --- the payment document ------------------------------------------------------------------
@@ -424,83 +588,86 @@ def payee_qr_text(snapshot: dict, payee: dict) -> str:
     )
 
 
-def _header(page: _Page, s: dict, y: float) -> float:
+LINK_CODE_LABEL = "Код для подключения к личному кабинету"
+
+
+def _header(flow: _Flow, s: dict) -> None:
+    page, y = flow.page, flow.y
     period = date.fromisoformat(s["period"])
     issued = datetime.fromisoformat(s["issued_at"])
+    box_w = 215
+    text_w = WIDTH - box_w - 8
     page.text(LEFT, y - 12, "ЕДИНЫЙ ПЛАТЁЖНЫЙ ДОКУМЕНТ", 12.5, True)
-    page.text(
-        LEFT,
-        y - 21,
+    sub = _Lines(text_w)
+    sub.add(
         "для внесения платы за содержание и ремонт жилого помещения и предоставление "
         "коммунальных услуг",
         6.4,
         color=GREY,
-        width=330,
     )
-    page.text(
-        LEFT,
-        y - 33,
+    sub.add(
         f"за {period_label(period)} г.  ·  № {s['number']} от "
         f"{issued.day} {MONTH_NAMES_GENITIVE[issued.month - 1]} {issued.year} г.",
         8.5,
         True,
+        gap=3,
     )
-    box_x, box_w = RIGHT - 205, 205
-    page.rect(box_x, y - 44, box_w, 44, stroke=True)
-    mid = box_x + 78
-    page.lines([(mid, y - 44, mid, y)], 0.5)
-    page.text(box_x + 5, y - 10, "Лицевой счёт", 6.2, color=GREY)
-    page.text(box_x + 5, y - 24, s["account"]["number"], 11, True, width=70)
-    page.text(box_x + 5, y - 38, _month(s["period"]), 6.8, width=70)
-    page.text(mid + 6, y - 10, "Итого к оплате", 6.2, color=GREY)
-    page.text(RIGHT - 6, y - 26, _rub(s["totals"]["total_due"]), 14, True, "r", width=118)
-    page.text(mid + 6, y - 38, f"Оплатить до {_date(s['due_date'])}", 7.2, True)
-    return y - 50
+    sub_bottom = sub.draw(page, LEFT, y - 15)
+    box_h = 58
+    box_x = RIGHT - box_w
+    page.rect(box_x, y - box_h, box_w, box_h, stroke=True)
+    mid = box_x + 96
+    page.lines([(mid, y - box_h, mid, y)], 0.5)
+    acc = s["account"]
+    page.text(box_x + 5, y - 9, "Лицевой счёт", 6.2, color=GREY)
+    page.text(box_x + 5, y - 21, acc["number"], 11, True, width=mid - box_x - 8)
+    code = acc.get("link_code") or DASH
+    page.text(box_x + 5, y - 31, "Код для подключения", 5.6, color=GREY)
+    page.text(box_x + 5, y - 38, "к личному кабинету", 5.6, color=GREY)
+    page.text(box_x + 5, y - 49, code, 9.5, True, width=mid - box_x - 8)
+    page.text(mid + 6, y - 9, "Итого к оплате", 6.2, color=GREY)
+    page.text(RIGHT - 6, y - 26, _rub(s["totals"]["total_due"]), 14, True, "r", width=box_w - 104)
+    page.text(mid + 6, y - 40, f"за {_month(s['period'])}", 6.8, width=box_w - 104)
+    page.text(mid + 6, y - 51, f"Оплатить до {_date(s['due_date'])}", 7.2, True)
+    flow.y = min(y - box_h, sub_bottom) - 3
 
 
-def _parties(page: _Page, s: dict, y: float) -> float:
+def _section1(flow: _Flow, s: dict) -> None:
+    """1. The payer (with the linking code) and the executor of the services."""
     col = WIDTH * 0.44
-    left_x, right_x = LEFT, LEFT + col + 10
+    right_x = LEFT + col + 10
     right_w = RIGHT - right_x
-    top = y
-    y = _heading(page, top, "1. Плательщик", left_x, col)
     acc = s["account"]
     holder = acc["holder"]
     area = f"общая {_num(acc['area'])} м²"
     if acc.get("living_area"):
         area += f", жилая {_num(acc['living_area'])} м²"
-    rows = (
-        ("Ф. И. О.", " ".join(p for p in (holder["last"], holder["first"], holder["middle"]) if p)),
-        ("Адрес", acc["address"]),
-        ("Лицевой счёт", acc["number"]),
-        ("Площадь", area),
-        ("Проживает", f"{acc['residents']} чел."),
-        ("Период", _month(s["period"])),
+    payer = _Lines(col)
+    payer.add("Плательщик", 7, True, gap=1)
+    payer.pair(
+        "Ф. И. О.",
+        " ".join(p for p in (holder["last"], holder["first"], holder["middle"]) if p),
+        7,
+        bold=True,
     )
-    ly = y - 8
-    for label, value in rows:
-        page.text(left_x, ly, label, BODY, color=GREY)
-        if label == "Адрес":
-            for line in _wrap(value, REGULAR, 7, col - 62, 2):
-                page.text(left_x + 62, ly, line, 7, width=col - 62)
-                ly -= 8.4
-            ly += 8.4
-        else:
-            page.text(
-                left_x + 62, ly, value, 7, label in ("Ф. И. О.", "Лицевой счёт"), width=col - 62
-            )
-        ly -= 9.0
-    y = _heading(page, top, "Исполнитель услуг", right_x, right_w)
+    payer.pair("Адрес", acc["address"], 7)
+    payer.pair("Лицевой счёт", acc["number"], 7, bold=True)
+    payer.pair(f"{LINK_CODE_LABEL}:", acc.get("link_code") or DASH, 7, bold=True)
+    payer.pair("Площадь", area, 7)
+    payer.pair("Проживает", f"{acc['residents']} чел.", 7)
+    payer.pair("Период", _month(s["period"]), 7)
     org = s["organization"]
-    ry = y - 8
-    for line in _wrap(org["name"], BOLD, 7, right_w, 2):
-        page.text(right_x, ry, line, 7, True, width=right_w)
-        ry -= 8.2
     bank = org["bank"]
-    details = [
-        f"ИНН {org['inn']}  КПП {org['kpp']}" + (f"  ОГРН {org['ogrn']}" if org["ogrn"] else ""),
-        f"Адрес: {org['address']}",
-        "Телефоны: " + "; ".join(org["phones"]) if org["phones"] else "",
+    executor = _Lines(right_w)
+    executor.add("Исполнитель услуг", 7, True, gap=1)
+    executor.add(org["name"], 7, True)
+    executor.add(
+        f"ИНН {org['inn']}  КПП {org['kpp']}" + (f"  ОГРН {org['ogrn']}" if org["ogrn"] else "")
+    )
+    executor.add(f"Адрес: {org['address']}")
+    if org["phones"]:
+        executor.add("Телефоны: " + "; ".join(org["phones"]))
+    executor.add(
         "  ·  ".join(
             p
             for p in (
@@ -508,94 +675,96 @@ def _parties(page: _Page, s: dict, y: float) -> float:
                 f"Сайт: {org['website']}" if org["website"] else "",
             )
             if p
-        ),  # fmt: skip
-        f"Часы приёма: {org['hours']}" if org["hours"] else "",
-        f"Р/с {bank['account']} в {bank['name']}",
-        f"БИК {bank['bic']}  К/с {bank['corr']}",
-    ]
-    for line in details:
-        if line:
-            page.text(right_x, ry, line, BODY, width=right_w)
-            ry -= 7.9
-    return min(ly, ry) - 2
-
-
-def _meters(page: _Page, s: dict, top: float, x: float, col: float) -> float:
-    y = _heading(page, top, "2. Показания индивидуальных приборов учёта", x, col)
-    columns = (
-        ("Услуга", col - 168, "l"),
-        ("№ прибора", 44, "l"),
-        ("Зона", 26, "c"),
-        ("Предыдущие", 38, "r"),
-        ("Текущие", 38, "r"),
-        ("Ед.", 22, "c"),
+        )
     )
-    rows = [
-        (
-            m["service"],
-            m["serial"],
-            m["zone"] or DASH,
-            _vol(m["previous"]),
-            _vol(m["current"]),
-            m["unit"],
-        )  # fmt: skip
-        for m in s["meters"]
-    ]
-    if not rows:
-        rows = [("Приборы учёта не установлены", "", "", "", "", "")]
-    return _table(page, x, y - 2, columns, rows)
+    if org["hours"]:
+        executor.add(f"Часы приёма: {org['hours']}")
+    executor.add(f"Р/с {bank['account']} в {bank['name']}")
+    executor.add(f"БИК {bank['bic']}  К/с {bank['corr']}")
+    height = max(payer.height(), executor.height())
+    flow.heading("1. Сведения о плательщике и исполнителе услуг", height)
+    top = flow.y - 1
+    payer.draw(flow.page, LEFT, top)
+    executor.draw(flow.page, right_x, top)
+    flow.y = top - height - 5
 
 
-def _reference(page: _Page, s: dict, top: float, rx: float, rw: float) -> float:
-    y = _heading(page, top, "4. Справочная информация", rx, rw)
-    ref = s["reference"]
-    bottom = y - 2
-    if ref["norms"]:
-        columns = (
-            ("Нормативы потребления", rw - 112, "l"),
-            ("Ед.", 36, "c"),
-            ("Индивид.", 38, "r"),
-            ("ОДН", 38, "r"),
-        )
-        rows = [(n["service"], n["unit"], _vol(n["individual"]), _vol(n["common"]))
-                for n in ref["norms"]]  # fmt: skip
-        bottom = _table(page, rx, bottom, columns, rows) - 4
-    if ref["building"]:
-        columns = (
-            ("Общедомовые приборы учёта", rw - 132, "l"),
-            ("Показание\nОДПУ", 50, "r"),
-            ("Объём\nпо дому", 50, "r"),
-            ("Ед.", 32, "c"),
-        )
-        rows = [(b["resource"], _vol(b["reading"]), _vol(b["volume"]), b["unit"])
-                for b in ref["building"]]  # fmt: skip
-        bottom = _table(page, rx, bottom, columns, rows)
-    if not ref["norms"] and not ref["building"]:
-        page.text(rx + 2, bottom - 8, "Нет данных", BODY, color=GREY)
-        bottom -= 12
-    return bottom
+QR_SIZE = 86.0
+QR_QUIET = 6.0
 
 
-SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹"
+def _payee_lines(s: dict, payee: dict, width: float, size: float) -> _Lines:
+    bank = payee["bank"]
+    lines = _Lines(width)
+    lines.add(payee["name"], size + 0.8, True)
+    lines.add(f"ИНН {payee['inn']}" + (f"  КПП {payee['kpp']}" if payee["kpp"] else ""), size)
+    lines.add(f"Р/с {bank['account']}", size)
+    lines.add(f"Банк: {bank['name']}", size)
+    lines.add(f"БИК {bank['bic']}", size)
+    lines.add(f"К/с {bank['corr']}", size)
+    lines.add(f"Лицевой счёт {s['account']['number']}", size)
+    if payee["services"]:
+        lines.add("За: " + ", ".join(payee["services"]), size, color=GREY)
+    # The per-payee debt and advance (ledger): printed when the snapshot carries them.
+    for key, label in PAYEE_BALANCE_FIELDS:
+        value = payee.get(key)
+        if value not in (None, "") and Decimal(value) != 0:
+            lines.add(f"{label}: {_rub(value)}", size)
+    amount = Decimal(payee["amount"])
+    lines.add("Сумма к оплате:", size, color=GREY, gap=1.5)
+    lines.add(_rub(payee["amount"]) if amount > 0 else DASH, 9, True)
+    return lines
 
 
-def _charges(page: _Page, s: dict, y: float) -> float:
-    y = _heading(page, y, "3. Расчёт размера платы за содержание жилого помещения и "
-                 "коммунальные услуги, руб.")  # fmt: skip
-    fixed = 56 + 24 + 38 + 34 + 38 + 42 + 34 + 40 + 38 + 46 + 60
+# Snapshot fields of a payee's own balance, when the ledger provides them (debt per payee).
+PAYEE_BALANCE_FIELDS = (("debt", "Задолженность"), ("advance", "Аванс"))
+
+
+def _section2(flow: _Flow, s: dict) -> None:
+    """2. Payment information per payee: bank details in full, the amount, the QR code."""
+    payees = s["payees"]
+    box_w = WIDTH / len(payees)
+    size = 5.6 if len(payees) == 3 else 6.4
+    tw = box_w - QR_SIZE - 2 * QR_QUIET - 3
+    columns = [_payee_lines(s, payee, tw, size) for payee in payees]
+    height = max(QR_SIZE + 2 * QR_QUIET, max(c.height() for c in columns) + 8)
+    flow.heading(
+        "2. Информация для внесения платы получателям платежа · QR-код для оплаты в приложении "
+        "банка (ГОСТ Р 56042-2014)",
+        height,
+    )
+    page = flow.page
+    top = flow.y - 1
+    bottom = top - height
+    segments = [(LEFT, top, RIGHT, top), (LEFT, bottom, RIGHT, bottom)]
+    for k, (payee, lines) in enumerate(zip(payees, columns, strict=True)):
+        x = LEFT + box_w * k
+        segments.append((x, top, x, bottom))
+        rows = qr.payment_qr_matrix(payee_qr_text(s, payee))
+        page.qr.append(qr.qr_path(rows, x + QR_QUIET, top - QR_QUIET - QR_SIZE, QR_SIZE))
+        lines.draw(page, x + QR_SIZE + 2 * QR_QUIET - 2, top - 3)
+    segments.append((RIGHT, top, RIGHT, bottom))
+    page.lines(segments, 0.6)
+    flow.y = bottom - 5
+
+
+def _section3(flow: _Flow, s: dict) -> None:
+    """3. The calculation table with the form's columns and a complete totals row."""
+    fixed = 22 + 34 + 30 + 34 + 38 + 34 + 40 + 30 + 36 + 34 + 40 + 36
     columns = (
         ("Вид услуги", WIDTH - fixed, "l"),
-        ("Исполнитель", 56, "l"),
-        ("Ед.\nизм.", 24, "c"),
-        ("Объём\nиндивид.", 38, "r"),
-        ("Объём\nОДН", 34, "r"),
-        ("Тариф,\nруб./ед.", 38, "r"),
-        ("Начислено\nза период", 42, "r"),
-        ("Повыш.\nкоэфф.", 34, "r"),
-        ("Перерас-\nчёты", 40, "r"),
-        ("Льготы,\nсубсидии", 38, "r"),
-        ("Итого\nк оплате", 46, "r"),
-        ("Способ\nрасчёта", 60, "l"),
+        ("Ед.\nизм.", 22, "c"),
+        ("Объём\nиндивид.\nпотребл.", 34, "r"),
+        ("Объём\nОДН", 30, "r"),
+        ("Тариф,\nруб./ед.", 34, "r"),
+        ("Размер\nплаты\nиндивид.", 38, "r"),
+        ("Размер\nплаты\nОДН", 34, "r"),
+        ("Всего\nначислено\nза период", 40, "r"),
+        ("Повыш.\nкоэфф.,\nруб.", 30, "r"),
+        ("Перерас-\nчёты\n(+/−)", 36, "r"),
+        ("Льготы,\nсубсидии", 34, "r"),
+        ("Итого\nк оплате\nиндивид.", 40, "r"),
+        ("Итого\nк оплате\nОДН", 36, "r"),
     )
     notes = []
     rows = []
@@ -603,173 +772,246 @@ def _charges(page: _Page, s: dict, y: float) -> float:
         service = c["service"]
         if c["explanation"]:
             notes.append(c["explanation"])
-            marker = str(len(notes))
-            service = f"{service} [{marker}]"
+            service = f"{service} [{len(notes)}]"
+        detail = " · ".join(p for p in (c["provider"], c["method"]) if p)
         rows.append(
             (
-                service,
-                c["provider"],
+                (service, detail),
                 c["unit"],
                 _vol(c["volume"]),
                 _vol(c["common_volume"]),
                 _num(c["tariff"]) if c["tariff"] else DASH,
+                _num(c.get("amount_individual")),
+                _num(c.get("amount_common")),
                 _num(c["charged"]),
                 _num(c["coefficient_amount"]),
                 _num(c["recalculations"]),
                 _num(c["privileges"]),
-                _num(c["total"]),
-                c["method"],
+                _num(c.get("total_individual")),
+                _num(c.get("total_common")),
             )
         )
-    totals = s["totals"]
-    total = ("Итого за период", "", "", "", "", "", "", "", _num(totals["recalculations"]), "",
-             _num(totals["charges"]), "")  # fmt: skip
-    y = _table(page, LEFT, y - 2, columns, rows, total=total)
-    # Notes run on in at most three lines, so the page height stays bounded.
-    text = "   ".join(f"[{k}] {note}" for k, note in enumerate(notes, 1))
-    for line in _wrap(text, REGULAR, SMALL, WIDTH, 3) if text else ():
-        y -= 6.6
-        page.text(LEFT, y, line, SMALL, color=GREY, width=WIDTH)
-    return y - 5
+    t = s["totals"]
+    total = (
+        "Итого за период",
+        "",
+        "",
+        "",
+        "",
+        _num(t.get("amount_individual")),
+        _num(t.get("amount_common")),
+        _num(t.get("charged")),
+        _num(t.get("coefficient_amount")),
+        _num(t["recalculations"]),
+        _num(t.get("privileges")),
+        _num(t.get("total_individual")),
+        _num(t.get("total_common")),
+    )
+    table = _Table(columns, rows, total=total)
+    flow.heading(
+        "3. Расчёт размера платы за содержание жилого помещения и коммунальные услуги, руб.",
+        table.head_h + table.rows[0][2],
+    )
+    flow.table(table)
+    # Explanations of the lines (footnotes), then the account's totals.
+    note_lines = _Lines(WIDTH - 250)
+    for k, note in enumerate(notes, 1):
+        note_lines.add(f"[{k}] {note}", SMALL, color=GREY)
+    _totals(flow, s, note_lines)
 
 
-def _recalculations(page: _Page, s: dict, top: float, x: float, col: float) -> float:
-    y = _heading(page, top, "6. Перерасчёты", x, col)
-    # The reason gets what the three short columns leave.
-    columns = (("Услуга", 76, "l"), ("Месяц", 50, "c"), ("Сумма", 44, "r"),
-               ("Основание", col - 170, "l"))  # fmt: skip
-    rows = [
-        (r["service"], _month(r["month"]), _num(r["amount"]), r["reason"])
-        for r in s["recalculations"]
-    ] or [("Перерасчётов нет", "", "", "")]
-    return _table(page, x, y - 2, columns, rows)
-
-
-def _totals(page: _Page, s: dict, top: float, bx: float, box_w: float) -> float:
-    right = bx + box_w
-    y = _heading(page, top, "Итоги", bx, box_w)
+def _totals(flow: _Flow, s: dict, notes: _Lines) -> None:
+    box_w = 240
     t = s["totals"]
     opening = Decimal(t["opening"])
     lines = (
-        ("Долг на начало периода" if opening >= 0 else "Аванс на начало периода",
-         _rub(t["opening"] if opening >= 0 else str(-opening)), False),
-        ("Начислено за период", _rub(t["charges"]), False),
-        ("   в т. ч. перерасчёты", _rub(t["recalculations"]), False),
-        ("Пени", _rub(t["penalties"]), False),
-        ("Оплачено в периоде", _rub(t["payments"]), False),
+        ("Задолженность на начало периода" if opening >= 0 else "Аванс на начало периода",
+         _rub(t["opening"] if opening >= 0 else str(-opening))),
+        ("Начислено за период", _rub(t["charges"])),
+        ("   в т. ч. перерасчёты", _rub(t["recalculations"])),
+        ("Пени", _rub(t["penalties"])),
+        ("Оплачено в периоде", _rub(t["payments"])),
     )  # fmt: skip
-    ty = y - 8
-    for label, value, bold in lines:
-        page.text(bx + 2, ty, label, 7, bold)
-        page.text(right - 2, ty, value, 7, bold, "r")
-        ty -= 9.4
-    # The grey bar starts below the descenders of the last line above it, not over them.
-    ty -= 4
+    height = max(len(lines) * 8.8 + 34, notes.height())
+    flow.need(height)
+    page, top = flow.page, flow.y
+    notes.draw(page, LEFT, top)
+    bx = RIGHT - box_w
+    ty = top - 8
+    for label, value in lines:
+        page.text(bx + 2, ty, label, 7)
+        page.text(RIGHT - 2, ty, value, 7, False, "r")
+        ty -= 8.8
+    ty -= 3
     page.rect(bx, ty - 5.5, box_w, 15)
     page.text(bx + 3, ty, "ИТОГО К ОПЛАТЕ", 8.5, True)
-    page.text(right - 3, ty, _rub(t["total_due"]), 9.5, True, "r")
-    ty -= 16
+    page.text(RIGHT - 3, ty, _rub(t["total_due"]), 9.5, True, "r")
+    ty -= 14
     page.text(bx + 3, ty, "Срок оплаты", 7)
-    page.text(right - 3, ty, f"до {_date(s['due_date'])}", 7.5, True, "r")
-    return ty - 2
+    page.text(RIGHT - 3, ty, f"до {_date(s['due_date'])}", 7.5, True, "r")
+    flow.y = min(ty - 6, top - notes.height() - 4)
 
 
-def _meters_and_totals(page: _Page, s: dict, y: float) -> float:
-    """Section 2 on the left, the totals box on the right: the amount due is seen first."""
-    box_w = 200
-    left_bottom = _meters(page, s, y, LEFT, WIDTH - box_w - 10)
-    right_bottom = _totals(page, s, y, RIGHT - box_w, box_w)
-    return min(left_bottom, right_bottom) - 4
+def _section4(flow: _Flow, s: dict) -> None:
+    """4. Reference: norms, the house's volumes (flats / common property), the flat's meters."""
+    ref = s["reference"]
+    half = (WIDTH - 10) / 2
+    norms = None
+    if ref["norms"]:
+        norms = _Table(
+            (
+                ("Норматив потребления", half - 104, "l"),
+                ("Ед.", 36, "c"),
+                ("Индивид.", 34, "r"),
+                ("ОДН", 34, "r"),
+            ),
+            [
+                (n["service"], n["unit"], _vol(n["individual"]), _vol(n["common"]))
+                for n in ref["norms"]
+            ],  # fmt: skip
+        )
+    building = None
+    if ref["building"]:
+        width = half if norms else WIDTH
+        building = _Table(
+            (
+                ("Общедомовой\nприбор учёта", width - 186, "l"),
+                ("Показание", 40, "r"),
+                ("Объём\nпо дому", 38, "r"),
+                ("в т. ч.\nпомещения", 38, "r"),
+                ("в т. ч. общее\nимущество", 44, "r"),
+                ("Ед.", 26, "c"),
+            ),
+            [
+                (
+                    b["resource"],
+                    _vol(b["reading"]),
+                    _vol(b["volume"]),
+                    _vol(b.get("flats")),
+                    _vol(b.get("common_property")),
+                    b["unit"],
+                )
+                for b in ref["building"]
+            ],  # fmt: skip
+        )
+    meters = _Table(
+        (
+            ("Индивидуальный прибор учёта", WIDTH - 206, "l"),
+            ("№ прибора", 60, "l"),
+            ("Зона", 30, "c"),
+            ("Предыдущие", 44, "r"),
+            ("Текущие", 44, "r"),
+            ("Ед.", 28, "c"),
+        ),
+        [
+            (
+                m["service"],
+                m["serial"],
+                m["zone"] or DASH,
+                _vol(m["previous"]),
+                _vol(m["current"]),
+                m["unit"],
+            )
+            for m in s["meters"]
+        ]  # fmt: skip
+        or [("Приборы учёта не установлены", "", "", "", "", "")],
+    )
+    both = [t for t in (norms, building) if t]
+    first = max((t.height() for t in both), default=meters.height())
+    flow.heading("4. Справочная информация", first)
+    if norms and building and max(norms.height(), building.height()) < PAGE_H / 2:
+        flow.need(max(norms.height(), building.height()))
+        top = flow.y
+        norms.draw(flow.page, LEFT, top)
+        building.draw(flow.page, LEFT + half + 10, top)
+        flow.y = top - max(norms.height(), building.height()) - 3
+    else:
+        for table in both:
+            flow.table(table)
+    flow.table(meters)
 
 
-def _reference_and_recalculations(page: _Page, s: dict, y: float) -> float:
-    """Sections 4 and 6 side by side, after section 3: the ЕПД's order, left to right."""
-    # The reference tables hold short names and numbers; the reasons of section 6 need room.
-    col = 230
-    left_bottom = _reference(page, s, y, LEFT, col)
-    right_bottom = _recalculations(page, s, y, LEFT + col + 10, RIGHT - LEFT - col - 10)
-    return min(left_bottom, right_bottom) - 6
+def _section5(flow: _Flow, s: dict) -> None:
+    """5. Recalculations with their reasons and months."""
+    table = _Table(
+        (
+            ("Услуга", 130, "l"),
+            ("За месяц", 62, "c"),
+            ("Сумма, руб.", 56, "r"),
+            ("Основание перерасчёта", WIDTH - 248, "l"),
+        ),  # fmt: skip
+        [
+            (r["service"] or "Все услуги", _month(r["month"]), _num(r["amount"]), r["reason"])
+            for r in s["recalculations"]
+        ]  # fmt: skip
+        or [("Перерасчётов нет", "", "", "")],
+    )
+    flow.heading("5. Сведения о перерасчётах (доначисления +, уменьшения −)", table.height())
+    flow.table(table)
 
 
-QR_SIZE = 100.0
-QR_QUIET = 6.0
-STRIP_BOTTOM = MARGIN + 10
-STRIP_TOP = STRIP_BOTTOM + QR_SIZE + 2 * QR_QUIET + 13
+def _section6(flow: _Flow, s: dict) -> None:
+    """6. Payment by instalments: the instalments granted, or the form's "none" wording."""
+    instalments = s.get("instalments") or []
+    if not instalments:
+        flow.heading("6. Расчёт суммы к оплате с учётом рассрочки платежа", 9)
+        flow.page.text(LEFT + 2, flow.y - 7, "Рассрочка не предоставлялась", BODY)
+        flow.y -= 10
+        return
+    table = _Table(
+        (
+            ("Услуга", WIDTH - 180, "l"),
+            ("Сумма платежа\nв этом месяце", 64, "r"),
+            ("Осталось\nмесяцев", 52, "r"),
+            ("Проценты за\nрассрочку, руб.", 64, "r"),
+        ),  # fmt: skip
+        [
+            (i["service"], _num(i["amount"]), str(i["months"]), _num(i["interest"]))
+            for i in instalments
+        ],  # fmt: skip
+    )
+    flow.heading("6. Расчёт суммы к оплате с учётом рассрочки платежа", table.height())
+    flow.table(table)
 
 
-def _payees(page: _Page, canvas_ops: list[str], s: dict, bottom: float) -> None:
-    """The payment slip: one box with details and a QR code per payee, at the page bottom."""
-    payees = s["payees"]
-    box_h = QR_SIZE + 2 * QR_QUIET
-    top = bottom + box_h + 13
-    _heading(page, top, "Получатели платежа · QR-код для оплаты в приложении банка "
-             "(ГОСТ Р 56042-2014)")  # fmt: skip
-    y = bottom + box_h
-    box_w = WIDTH / len(payees)
-    segments = [(LEFT, y, RIGHT, y), (LEFT, bottom, RIGHT, bottom)]
-    acc = s["account"]
-    for k, payee in enumerate(payees):
-        x = LEFT + box_w * k
-        segments.append((x, y, x, bottom))
-        text = payee_qr_text(s, payee)
-        rows = qr.payment_qr_matrix(text)
-        canvas_ops.append(qr.qr_path(rows, x + QR_QUIET, bottom + QR_QUIET, QR_SIZE))
-        tx = x + QR_SIZE + 2 * QR_QUIET - 2
-        tw = box_w - QR_SIZE - 2 * QR_QUIET - 2
-        ty = y - 9
-        for line in _wrap(payee["name"], BOLD, 6.8, tw, 2):
-            page.text(tx, ty, line, 6.8, True, width=tw)
-            ty -= 7.8
-        bank = payee["bank"]
-        size = 5.6 if len(payees) == 3 else 6.2
-        for line in (
-            f"ИНН {payee['inn']}  КПП {payee['kpp']}",
-            f"Р/с {bank['account']}",
-            bank["name"],
-            f"БИК {bank['bic']}",
-            f"К/с {bank['corr']}",
-            f"ЛС {acc['number']}",
-        ):
-            page.text(tx, ty, line, size, width=tw)
-            ty -= size + 1.6
-        if payee["services"]:
-            for line in _wrap("За: " + ", ".join(payee["services"]), REGULAR, size, tw, 2):
-                page.text(tx, ty, line, size, color=GREY, width=tw)
-                ty -= size + 1.6
-        amount = Decimal(payee["amount"])
-        page.text(tx, bottom + 17, "Сумма к оплате", size, color=GREY)
-        page.text(tx, bottom + 6, _rub(payee["amount"]) if amount > 0 else DASH, 9, True)
-    segments.append((RIGHT, y, RIGHT, bottom))
-    page.lines(segments, 0.6)
+FOOTER = (
+    "Квитанция сформирована автоматически. Вопросы по начислениям — исполнителю услуг "
+    "по телефонам, указанным в разделе 1."
+)
+BOTTOM = MARGIN + 14
 
 
 def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
-    page = _Page(names)
-    y = PAGE_H - MARGIN
-    y = _header(page, s, y)
-    y = _parties(page, s, y - 2)
-    # Sections in the ЕПД's order, top to bottom: 1, 2 (with the totals), 3, then 4 and 6.
-    y = _meters_and_totals(page, s, y)
-    y = _charges(page, s, y)
-    y = _reference_and_recalculations(page, s, y)
+    """Lay the form out (sections 1–6 in order) and write its pages to ``canvas``."""
+    flow = _Flow(names, s)
+    _header(flow, s)
+    _section1(flow, s)
+    _section2(flow, s)
+    _section3(flow, s)
+    _section4(flow, s)
+    _section5(flow, s)
+    _section6(flow, s)
     if s.get("notice"):
-        y -= 10
-        page.text(LEFT, y, s["notice"], 6.8, True, width=WIDTH)
-    if y < STRIP_TOP:
-        # The schema's row limits keep this from happening; never print overlapping text.
-        raise ValueError(f"Квитанция не помещается на страницу A4 ({STRIP_TOP - y:.0f} pt лишних).")
-    qr_ops: list[str] = []
-    _payees(page, qr_ops, s, STRIP_BOTTOM)
-    page.text(
-        LEFT,
-        MARGIN,
-        "Квитанция сформирована автоматически. Вопросы по начислениям — исполнителю услуг "
-        "по телефонам, указанным выше.",
-        5.6,
-        color=GREY,
-    )
-    page.flush(canvas)
-    canvas.addLiteral("\n".join(qr_ops))
+        notice = _Lines(WIDTH)
+        notice.add(s["notice"], 6.8, True)
+        flow.need(notice.height() + 6)
+        flow.y = notice.draw(flow.page, LEFT, flow.y - 4)
+    count = len(flow.pages)
+    for k, page in enumerate(flow.pages, 1):
+        page.text(LEFT, MARGIN, FOOTER, 5.6, color=GREY, width=WIDTH - 50)
+        if count > 1:
+            page.text(RIGHT, MARGIN, f"Лист {k} из {count}", 5.6, color=GREY, align="r")
+        page.flush(canvas)
+        _end_page(canvas)
+
+
+def _end_page(canvas: Canvas) -> None:
+    canvas.showPage()
+    # ReportLab wraps page streams in ASCII85 (rl_config.useA85, a process-wide switch) on top
+    # of Flate; in pure Python that is a third of the time and 25 % more bytes. Binary Flate
+    # only, set on this page alone.
+    page = canvas._doc.Pages.pages[-1]
+    page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[pdfdoc.PDFZCompress])
 
 
 def _new_canvas(buffer: io.BytesIO, s: dict) -> tuple[Canvas, dict[str, str]]:
@@ -784,18 +1026,12 @@ def _new_canvas(buffer: io.BytesIO, s: dict) -> tuple[Canvas, dict[str, str]]:
 
 
 def render_receipt(snapshot: dict, *, validate: bool = True) -> bytes:
-    """One A4 page of the payment document as PDF bytes; same snapshot → same bytes."""
+    """The payment document as PDF bytes (A4, more pages if needed); same snapshot → same bytes."""
     if validate:
         validate_snapshot(snapshot)
     buffer = io.BytesIO()
     canvas, names = _new_canvas(buffer, snapshot)
     _draw(canvas, snapshot, names)
-    canvas.showPage()
-    # ReportLab wraps page streams in ASCII85 (rl_config.useA85, a process-wide switch) on top
-    # of Flate; in pure Python that is a third of the time and 25 % more bytes. Binary Flate
-    # only, set on this page alone.
-    page = canvas._doc.Pages.pages[-1]
-    page.Contents = pdfdoc.PDFStream(content=page.stream, filters=[pdfdoc.PDFZCompress])
     canvas.save()
     return buffer.getvalue()
 

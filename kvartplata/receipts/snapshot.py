@@ -26,19 +26,29 @@ Schema (see the TypedDicts below, ``sample_snapshot()`` is a complete example)::
     payees             [1..3] who is paid, one QR code each: name, inn, kpp,
                        bank {name, bic, corr, account}, amount (the QR's Sum; ≤ 0 → no Sum),
                        purpose (payment purpose text), services [str] (what it collects for)
-    meters             [0..10] flat meters: service, serial, zone ("" or day/night/peak name),
+    meters             [0..40] flat meters: service, serial, zone ("" or day/night/peak name),
                        previous, current (readings or None), unit
-    charges            [1..18] per service: service, provider, unit, volume, common_volume,
+    charges            [1..60] per service: service, provider, unit, volume, common_volume,
                        tariff, charged, coefficient_amount, recalculations, privileges, total,
                        method ("" or how the volume was found: by meter/norm/average),
                        explanation ("" or a short note)
     totals             opening (debt > 0, advance < 0 from earlier periods), charges (sum of
                        charge totals), recalculations, penalties, payments (paid in the period),
                        total_due
-    recalculations     [0..6] service, month ("2026-01-01"), amount, reason
-    reference          norms [0..6] {service, unit, individual, common},
-                       building [0..6] {resource, reading, volume, unit}
+    recalculations     [0..60] service, month ("2026-01-01"), amount, reason
+    reference          norms [0..20] {service, unit, individual, common},
+                       building [0..20] {resource, reading, volume, unit, flats, common_property}
+    instalments        [0..20] payment by instalments granted: service, amount (the instalment
+                       of this month), months (left), interest (charged for it this month)
     notice             "" or a free text line for residents (announcements)
+
+Fields added after version 1 (``ADDED_FIELDS``) may be absent from receipts frozen before them;
+the renderer prints a dash (or the form's "none" wording) for them:
+account.link_code (the code to link the account in the resident's cabinet), charges and totals
+amount_individual / amount_common (the fee for individual use and for common-house needs),
+total_individual / total_common, totals charged / coefficient_amount / privileges (the sums of
+the columns), reference.building flats / common_property (the house's volume split into the
+flats and the common property), instalments.
 """
 
 from __future__ import annotations
@@ -49,16 +59,33 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
 SCHEMA_VERSION = 1
+# Sanity bounds of the lists; the layout flows onto more pages, so none of them cuts anything.
 LIMITS = {
     "payees": (1, 3),
-    "meters": (0, 10),
-    "charges": (1, 18),
-    "recalculations": (0, 6),
-    "norms": (0, 6),
-    "building": (0, 6),
+    "meters": (0, 40),
+    "charges": (1, 60),
+    "recalculations": (0, 60),
+    "norms": (0, 20),
+    "building": (0, 20),
+    "instalments": (0, 20),
 }
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _NUMBER_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?")
+ADDED_FIELDS = frozenset(
+    {
+        "link_code",
+        "amount_individual",
+        "amount_common",
+        "total_individual",
+        "total_common",
+        "charged",
+        "coefficient_amount",
+        "privileges",
+        "flats",
+        "common_property",
+        "instalments",
+    }
+)
 
 
 class Bank(TypedDict):
@@ -94,6 +121,7 @@ class Account(TypedDict):
     area: str
     living_area: str | None
     residents: int
+    link_code: str
 
 
 class Payee(TypedDict):
@@ -129,6 +157,10 @@ class Charge(TypedDict):
     total: str
     method: str
     explanation: str
+    amount_individual: str
+    amount_common: str
+    total_individual: str
+    total_common: str
 
 
 class Totals(TypedDict):
@@ -138,6 +170,13 @@ class Totals(TypedDict):
     penalties: str
     payments: str
     total_due: str
+    amount_individual: str
+    amount_common: str
+    charged: str
+    coefficient_amount: str
+    privileges: str
+    total_individual: str
+    total_common: str
 
 
 class Recalculation(TypedDict):
@@ -159,6 +198,15 @@ class BuildingVolume(TypedDict):
     reading: str | None
     volume: str | None
     unit: str
+    flats: str | None
+    common_property: str | None
+
+
+class Instalment(TypedDict):
+    service: str
+    amount: str
+    months: int
+    interest: str
 
 
 class Reference(TypedDict):
@@ -180,6 +228,7 @@ class Snapshot(TypedDict):
     totals: Totals
     recalculations: list[Recalculation]
     reference: Reference
+    instalments: list[Instalment]
     notice: str
 
 
@@ -198,14 +247,15 @@ def _check(td: type, data: Any, path: str) -> None:
     hints = {
         key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()
     }
-    missing = [key for key in hints if key not in data]
+    missing = [key for key in hints if key not in data and key not in ADDED_FIELDS]
     if missing:
         _fail(path, f"нет полей {', '.join(missing)}")
     extra = [key for key in data if key not in hints]
     if extra:
         _fail(path, f"лишние поля {', '.join(map(str, extra))}")
     for key, hint in hints.items():
-        _check_value(hint, data[key], f"{path}.{key}" if path else key)
+        if key in data:
+            _check_value(hint, data[key], f"{path}.{key}" if path else key)
 
 
 def _check_value(hint: str, value: Any, path: str) -> None:
@@ -248,6 +298,11 @@ _MONEY_FIELDS = {
     "penalties",
     "payments",
     "total_due",
+    "amount_individual",
+    "amount_common",
+    "total_individual",
+    "total_common",
+    "interest",
 }
 _NUMBER_FIELDS = {
     "area",
@@ -260,6 +315,8 @@ _NUMBER_FIELDS = {
     "individual",
     "common",
     "reading",
+    "flats",
+    "common_property",
 }
 _DATE_FIELDS = {"period", "due_date", "month"}
 _DIGIT_FIELDS = {"bic": 9, "corr": 20, "account": 20}
@@ -310,6 +367,7 @@ _TYPED: dict[str, type] = {
         Recalculation,
         Norm,
         BuildingVolume,
+        Instalment,
         Reference,
     )
 }
@@ -349,9 +407,11 @@ def sample_snapshot(variant: int = 0) -> dict:
     def line(service, provider, unit, volume, common, tariff, coef="0.00", recalc="0.00",
              priv="0.00", method="по прибору учёта", explanation=""):  # fmt: skip
         vol = Decimal(volume) if volume is not None else Decimal(1)
-        charged = (vol * Decimal(tariff)).quantize(Decimal("0.01"))
+        individual = (vol * Decimal(tariff)).quantize(Decimal("0.01"))
+        common_amount = Decimal("0.00")
         if common is not None:
-            charged += (Decimal(common) * Decimal(tariff)).quantize(Decimal("0.01"))
+            common_amount = (Decimal(common) * Decimal(tariff)).quantize(Decimal("0.01"))
+        charged = individual + common_amount
         total = charged + Decimal(coef) + Decimal(recalc) - Decimal(priv)
         return {
             "service": service,
@@ -367,7 +427,14 @@ def sample_snapshot(variant: int = 0) -> dict:
             "total": f"{total:.2f}",
             "method": method,
             "explanation": explanation,
+            "amount_individual": f"{individual:.2f}",
+            "amount_common": f"{common_amount:.2f}",
+            "total_individual": f"{total - common_amount:.2f}",
+            "total_common": f"{common_amount:.2f}",
         }
+
+    def column(key):
+        return f"{sum(Decimal(c[key]) for c in charges):.2f}"
 
     uk = "ООО «УК Уютный дом»"
     vk = "АО «Горводоканал»"
@@ -453,6 +520,7 @@ def sample_snapshot(variant: int = 0) -> dict:
             "area": f"{area:.2f}",
             "living_area": f"{area - Decimal('18.20'):.2f}",
             "residents": 1 + v % 4,
+            "link_code": "KX7M2P9T",
         },
         "payees": payees,
         "meters": [
@@ -497,6 +565,13 @@ def sample_snapshot(variant: int = 0) -> dict:
             "penalties": f"{penalties:.2f}",
             "payments": f"{payments:.2f}",
             "total_due": f"{total_due:.2f}",
+            "amount_individual": column("amount_individual"),
+            "amount_common": column("amount_common"),
+            "charged": column("charged"),
+            "coefficient_amount": column("coefficient_amount"),
+            "privileges": column("privileges"),
+            "total_individual": column("total_individual"),
+            "total_common": column("total_common"),
         },
         "recalculations": [
             {
@@ -533,20 +608,27 @@ def sample_snapshot(variant: int = 0) -> dict:
                     "reading": "184523.000",
                     "volume": "1812.400",
                     "unit": "м³",
+                    "flats": "1760.150",
+                    "common_property": "52.250",
                 },
                 {
                     "resource": "Тепловая энергия",
                     "reading": "9631.254",
                     "volume": "412.620",
                     "unit": "Гкал",
+                    "flats": None,
+                    "common_property": None,
                 },
                 {
                     "resource": "Электроэнергия",
                     "reading": "3352081.000",
                     "volume": "28450.000",
                     "unit": "кВт·ч",
+                    "flats": "27120.000",
+                    "common_property": "1330.000",
                 },
             ],
         },  # fmt: skip
+        "instalments": [],
         "notice": "Поверка счётчиков горячей воды в подъезде 2 — 20 апреля с 10:00 до 14:00.",
     }

@@ -1,7 +1,8 @@
-"""Tests of the one-page ЕПД PDF: sections and numbers, QR codes read back, deterministic bytes."""
+"""Tests of the ЕПД PDF: the form's sections, nothing cut off, QR codes read back, same bytes."""
 
 import copy
 import os
+import re
 import shutil
 import subprocess
 
@@ -30,6 +31,54 @@ def pdf_text(data: bytes, tmp_path) -> str:
         timeout=60,
     )
     return out.stdout.decode("utf-8").replace("\u00a0", " ")
+
+
+def raw_text(data: bytes, tmp_path) -> str:
+    """The text in content-stream order: a wrapped cell's lines come one after another."""
+    need("pdftotext")
+    path = tmp_path / "raw.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(  # noqa: S603 - fixed argv of a local tool
+        [shutil.which("pdftotext"), "-raw", str(path), "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return out.stdout.decode("utf-8").replace("\u00a0", " ")
+
+
+def word_boxes(data: bytes, tmp_path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Every word's box per page, from ``pdftotext -bbox``: (x0, y0, x1, y1, word)."""
+    need("pdftotext")
+    path = tmp_path / "boxes.pdf"
+    path.write_bytes(data)
+    out = subprocess.run(  # noqa: S603 - fixed argv of a local tool
+        [shutil.which("pdftotext"), "-bbox", str(path), "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout.decode("utf-8")
+    pages = []
+    for chunk in out.split("<page ")[1:]:
+        words = re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+            chunk,
+        )
+        pages.append([(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in words])
+    return pages
+
+
+def overlaps(boxes, tolerance=0.6) -> list[tuple[str, str]]:
+    """Pairs of words whose boxes (shrunk by ``tolerance`` for the fonts' line gaps) intersect."""
+    found = []
+    boxes = sorted(boxes, key=lambda b: b[1])
+    for k, (x0, _y0, x1, y1, word) in enumerate(boxes):
+        for a0, b0, a1, _b1, other in boxes[k + 1 :]:
+            if b0 >= y1 - tolerance:
+                break
+            if a0 < x1 - tolerance and x0 < a1 - tolerance:
+                found.append((word, other))
+    return found
 
 
 def page_count(data: bytes, tmp_path) -> int:
@@ -116,7 +165,8 @@ def test_it_shows_every_section_with_the_right_numbers(tmp_path):
         "ЕДИНЫЙ ПЛАТЁЖНЫЙ ДОКУМЕНТ",
         "за март 2026 г.",
         "№ 2026030000 от 1 апреля 2026 г.",
-        "1. Плательщик",
+        "1. Сведения о плательщике и исполнителе услуг",
+        "Код для подключения к личному кабинету: KX7M2P9T",
         "Иванов Иван Иванович",
         "390000, г. Рязань, ул. Ленина, д. 10, кв. 15",
         "1000100",
@@ -129,26 +179,32 @@ def test_it_shows_every_section_with_the_right_numbers(tmp_path):
         "uyutdom.example",
         "Р/с 40702810138250123017 в ПАО Сбербанк",
         "БИК 044525225 К/с 30101810400000000225",
-        # section 2: meters
-        "2. Показания индивидуальных приборов учёта",
-        "ХВ-40210",
-        "312,000",
-        "315,000",
-        "Э-7730012",
-        "10 234",
-        "10 354",
+        # section 2: payees
+        "2. Информация для внесения платы получателям платежа",
+        "Банк: АО «Альфа-Банк»",
+        "К/с 30101810200000000593",
+        "6 001,57 ₽",
+        "347,56 ₽",
+        "1 003,40 ₽",
         # section 3: charges and totals
         "3. Расчёт размера платы",
         "Отопление",
         "2 650,33",
         "3 405,67",
         "−312,40",
-        "3 093,27",
+        "3 011,11",  # heating for individual use: 3 405,67 − 312,40 − 82,16 (ОДН)
         "Обращение с ТКО [1]",
         "78,35",
         "[1] льгота ветерана труда 50%",
         "Итого за период",
         "7 602,53",
+        # the complete totals row: individual 7 859,64 + common-house 133,64 = charged 7 993,28;
+        # 7 993,28 − 312,40 (recalculations) − 78,35 (privileges) = 7 602,53, of which
+        # 7 602,53 − 133,64 = 7 468,89 for individual use
+        "7 859,64",
+        "133,64",
+        "7 993,28",
+        "7 468,89",
         "Аванс на начало периода",
         "250,00 ₽",
         "ИТОГО К ОПЛАТЕ",
@@ -160,20 +216,28 @@ def test_it_shows_every_section_with_the_right_numbers(tmp_path):
         "0,028",
         "184 523,000",
         "28 450,000",
-        # section 6: recalculations
-        "6. Перерасчёты",
+        "1 760,150",
+        "52,250",
+        "ХВ-40210",
+        "312,000",
+        "315,000",
+        "Э-7730012",
+        "10 234",
+        "10 354",
+        # section 5: recalculations
+        "5. Сведения о перерасчётах",
         "январь 2026",
         "Корректировка по показаниям ОДПУ",
-        # payees
-        "ООО «УК Уютный",
-        "6 001,57 ₽",
-        "347,56 ₽",
-        "1 003,40 ₽",
+        # section 6: instalments
+        "6. Расчёт суммы к оплате с учётом рассрочки платежа",
+        "Рассрочка не предоставлялась",
         "Поверка счётчиков горячей воды",
     ]
     compact = " ".join(text.split())
     missing = [item for item in expected if item not in compact]
     assert not missing, missing
+    headings = [compact.index(f"{n}. ") for n in range(1, 7)]
+    assert headings == sorted(headings)
 
 
 def test_it_prints_the_qr_codes_that_decode_to_the_payee_texts(tmp_path):
@@ -208,14 +272,15 @@ def test_it_omits_the_sum_when_nothing_is_due():
     assert "Sum=" not in pdf.payee_qr_text(s, s["payees"][0])
 
 
-def test_it_fits_the_largest_snapshot_on_one_page(tmp_path):
+def test_it_renders_the_largest_snapshot_whole_on_more_pages(tmp_path):
     s = max_snapshot()
     validate_snapshot(s)
     data = pdf.render_receipt(s)
-    assert page_count(data, tmp_path) == 1
+    assert page_count(data, tmp_path) == 2
     text = " ".join(pdf_text(data, tmp_path).split())
-    # Notes are bounded to three lines: the first ones are shown, the rest cut with an ellipsis.
-    assert "[1] Пояснение" in text and "…" in text
+    assert "[18] Пояснение к начислению по услуге, довольно длинное" in text
+    assert "…" not in text
+    assert "Лист 2 из 2" in text
 
 
 def test_it_prints_characters_beyond_the_shared_repertoire(tmp_path):
@@ -227,8 +292,76 @@ def test_it_prints_characters_beyond_the_shared_repertoire(tmp_path):
     assert "Réunion des résidents" in text
 
 
-def test_it_shortens_overlong_texts_instead_of_overflowing(tmp_path):
+def test_it_wraps_overlong_texts_instead_of_cutting_them(tmp_path):
     s = sample_snapshot()
-    s["charges"][0]["service"] = "Очень длинное название услуги " * 5
-    text = pdf_text(pdf.render_receipt(s), tmp_path)
-    assert "Очень длинное" in text and "…" in text
+    s["charges"][0]["service"] = ("Очень длинное название услуги " * 5).strip()
+    text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
+    assert ("Очень длинное название услуги " * 5).strip() in text
+    assert "…" not in text
+
+
+LONG_NAME = (
+    "Общество с ограниченной ответственностью «Управляющая компания «Жилищно-эксплуатационный "
+    "участок Октябрьского района города Рязани»"
+)
+LONG_BANK = "Акционерный коммерческий банк Приокский"
+LONG_REASON = (
+    "Перерасчёт платы за холодное водоснабжение в связи с временным отсутствием потребителя "
+    "более пяти полных календарных дней подряд (командировка), заявление № 1234 от 12.03.2026, "
+    "подтверждающие документы приложены"
+)
+
+
+def longest_snapshot() -> dict:
+    s = sample_snapshot(2)
+    s["organization"]["name"] = LONG_NAME
+    s["organization"]["bank"]["name"] = LONG_BANK
+    s["payees"][0]["name"] = LONG_NAME
+    s["payees"][0]["kpp"] = "622901001"
+    for payee in s["payees"]:
+        payee["bank"]["name"] = LONG_BANK
+    base = s["charges"]
+    s["charges"] = []
+    for k in range(12):
+        charge = copy.deepcopy(base[k % len(base)])
+        charge["service"] = f"Коммунальная услуга номер {k + 1} с длинным названием по договору"
+        charge["provider"] = "Муниципальное унитарное предприятие «Водоканал города Рязани»"
+        s["charges"].append(charge)
+    s["payees"][0]["services"] = [c["service"] for c in s["charges"][:8]]
+    s["recalculations"] = [
+        {"service": f"Коммунальная услуга номер {k + 1} с длинным названием по договору",
+         "month": f"2026-0{k + 1}-01", "amount": "-12.34", "reason": f"{LONG_REASON} ({k + 1})"}
+        for k in range(6)
+    ]  # fmt: skip
+    return s
+
+
+def test_it_prints_the_longest_realistic_values_whole_and_without_overlaps(tmp_path):
+    s = longest_snapshot()
+    validate_snapshot(s)
+    data = pdf.render_receipt(s)
+    text = " ".join(raw_text(data, tmp_path).split())
+    expected = [
+        LONG_NAME,
+        f"Банк: {LONG_BANK}",
+        f"Р/с {s['organization']['bank']['account']} в {LONG_BANK}",
+        "КПП 622901001",
+        "Муниципальное унитарное предприятие «Водоканал города Рязани»",
+        *(c["service"] for c in s["charges"]),
+        *(r["reason"] for r in s["recalculations"]),
+        "За: " + ", ".join(s["payees"][0]["services"]),
+    ]
+    missing = [item for item in expected if item not in text]
+    assert not missing, missing
+    assert "…" not in text
+    pages = word_boxes(data, tmp_path)
+    assert len(pages) >= 1
+    for boxes in pages:
+        assert overlaps(boxes) == []
+        assert all(b[0] >= 0 and b[2] <= 595.3 and b[1] >= 0 and b[3] <= 841.9 for b in boxes)
+
+
+def test_it_finds_overlapping_words():
+    # The overlap check itself: two words drawn at the same place are found, neighbours are not.
+    assert overlaps([(0, 0, 10, 8, "a"), (5, 2, 15, 10, "b")]) == [("a", "b")]
+    assert overlaps([(0, 0, 10, 8, "a"), (10.5, 0, 20, 8, "b"), (0, 8, 10, 16, "c")]) == []
