@@ -11,6 +11,7 @@ from django.db.models.functions import Abs
 from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.lib.leases import LeasedJob
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Provider
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -270,7 +271,7 @@ class Period(models.Model):
         return self.state == self.State.CLOSED
 
 
-class BillingRun(models.Model):
+class BillingRun(LeasedJob):
     """One run of the billing engine over an organization's open period (progress and report)."""
 
     class Status(models.TextChoices):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kvartplata.billing import engine, ledger
 from kvartplata.billing.models import BillingRun, Period, Recalculation, Service
+from kvartplata.lib import leases
 from kvartplata.lib.money import round_money
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.registry.models import Organization, PersonalAccount
@@ -41,11 +42,41 @@ def period_open(*, organization: Organization, month: datetime.date) -> Period:
     )
 
 
+STALE_RUN_REASON = (
+    "Обработчик начисления остановился (аренда задачи истекла {at}): ничего не записано. "
+    "Запустите начисление снова."
+)
+
+
+def billing_runs_reap(*, organization: Organization | None = None, now=None) -> list[int]:
+    """Mark runs whose worker died (lease expired) failed with the reason; returns their ids.
+
+    A run writes everything in one transaction, so a dead worker's run left nothing behind and
+    can simply be started again (the back office's button, `billing_run`).
+    """
+    now = now or timezone.now()
+    rows = Q(status=BillingRun.Status.RUNNING)
+    if organization is not None:
+        rows &= Q(organization=organization)
+    reaped = leases.fail_expired(
+        BillingRun,
+        now=now,
+        filters=rows,
+        status=BillingRun.Status.FAILED,
+        finished_at=now,
+        error=STALE_RUN_REASON.format(at=timezone.localtime(now).strftime("%d.%m.%Y %H:%M")),
+    )
+    for run_id in reaped:
+        log.warning("billing run %s: its worker stopped; marked failed", run_id)
+    return reaped
+
+
 def billing_run_start(*, organization: Organization, user=None, enqueue: bool = True) -> BillingRun:
     """Queue a billing run of the open period; one run at a time per organization."""
     period = current_period(organization)
     if period is None:
         raise BillingError("Нет открытого периода для начисления.")
+    billing_runs_reap(organization=organization)
     try:
         with transaction.atomic():
             run = BillingRun.objects.create(
@@ -66,47 +97,70 @@ def billing_run_execute(
     """Compute the open period: charges, automatic recalculations, penalties, balances.
 
     Idempotent: everything the run wrote before is replaced, so a second run gives the same.
+    The run is claimed with a lease (`lib.leases`) renewed while it works; the commit happens
+    only while this worker still holds it, so a run taken over is never written twice.
     """
-    claimed = BillingRun.objects.filter(id=run_id, status=BillingRun.Status.QUEUED).update(
-        status=BillingRun.Status.RUNNING, started_at=timezone.now()
+    owner = leases.worker_id()
+    claimed = leases.claim(
+        BillingRun,
+        run_id,
+        owner=owner,
+        filters=Q(status=BillingRun.Status.QUEUED),
+        status=BillingRun.Status.RUNNING,
+        started_at=timezone.now(),
     )
     run = BillingRun.objects.select_related("period__organization").get(id=run_id)
     if not claimed:
         return run
     last_saved = [0]
 
-    def report(done: int, total: int):
-        # Progress is written at most every few percent: it is a separate, cheap UPDATE.
-        if total and (done - last_saved[0] >= max(total // 50, 1) or done == total):
-            last_saved[0] = done
-            BillingRun.objects.filter(id=run_id).update(accounts_done=done, accounts_total=total)
-        if progress:
-            progress(done, total)
-
     try:
-        with transaction.atomic():
-            period = Period.objects.select_for_update().get(id=run.period_id)
-            if period.state == Period.State.CLOSED:
-                raise BillingError("Период закрыт: начисление невозможно.")
-            ledger.unpost_auto_recalculations(period)
-            # The run writes its late-readings recalculations and their ledger entries itself.
-            result = engine.compute_charges(period, run_id=run.id, progress=report)
-            ledger.post_charges(period, run.id)
-            ledger.post_penalties(period)
-            ledger.refresh_balances(period)
-            period.state = Period.State.BILLED
-            period.billed_at = timezone.now()
-            period.save(update_fields=["state", "billed_at"])
-        BillingRun.objects.filter(id=run_id).update(
-            status=BillingRun.Status.DONE,
-            finished_at=timezone.now(),
-            lines=result.lines,
-            report=result.problems[:1000],
-        )
+        with leases.Heartbeat(BillingRun, run_id, owner=owner) as heartbeat:
+
+            def report(done: int, total: int):
+                # Progress leaves with the lease's heartbeat (the run's transaction hides it),
+                # at most every few percent.
+                if total and (done - last_saved[0] >= max(total // 50, 1) or done == total):
+                    last_saved[0] = done
+                    heartbeat.beat(accounts_done=done, accounts_total=total)
+                if progress:
+                    progress(done, total)
+
+            with transaction.atomic():
+                period = Period.objects.select_for_update().get(id=run.period_id)
+                if period.state == Period.State.CLOSED:
+                    raise BillingError("Период закрыт: начисление невозможно.")
+                ledger.unpost_auto_recalculations(period)
+                # The run writes its late-readings recalculations and ledger entries itself.
+                result = engine.compute_charges(period, run_id=run.id, progress=report)
+                ledger.post_charges(period, run.id)
+                ledger.post_penalties(period)
+                ledger.refresh_balances(period)
+                period.state = Period.State.BILLED
+                period.billed_at = timezone.now()
+                period.save(update_fields=["state", "billed_at"])
+                heartbeat.stop()
+                if not leases.hold(BillingRun, run_id, owner=owner):
+                    raise BillingError("Начисление прервано: задачу передали другому обработчику.")
+                leases.release(
+                    BillingRun,
+                    run_id,
+                    owner=owner,
+                    status=BillingRun.Status.DONE,
+                    finished_at=timezone.now(),
+                    lines=result.lines,
+                    report=result.problems[:1000],
+                    **heartbeat.values,
+                )
     except Exception as exc:
         log.exception("billing run %s failed", run_id)
-        BillingRun.objects.filter(id=run_id).update(
-            status=BillingRun.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+        leases.release(
+            BillingRun,
+            run_id,
+            owner=owner,
+            status=BillingRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=str(exc)[:2000],
         )
         if isinstance(exc, BillingError):
             raise
@@ -179,6 +233,7 @@ def period_close(
         raise BillingError("Нет открытого периода.")
     if period.state != Period.State.BILLED:
         raise BillingError("Сначала выполните начисление за период.")
+    billing_runs_reap(organization=organization, now=now)
     if BillingRun.objects.filter(
         organization=organization, status__in=["queued", "running"]
     ).exists():

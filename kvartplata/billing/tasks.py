@@ -2,13 +2,21 @@
 
 import contextlib
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kvartplata.billing.services import BillingError, billing_run_execute
+from kvartplata.billing.services import BillingError, billing_run_execute, billing_runs_reap
+from kvartplata.lib.leases import JOB_PRIORITY
 
 
-@db_task()
+@db_task(priority=JOB_PRIORITY)
 def run_billing(run_id: int) -> None:
     # The run row keeps a failure and its reason for the back office.
     with contextlib.suppress(BillingError):
         billing_run_execute(run_id=run_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def reap_billing_runs() -> list[int]:
+    """Every minute: a run whose worker died is marked failed, so that it can be started again."""
+    return billing_runs_reap()

@@ -23,11 +23,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 DEFAULT_LEASE_SECONDS = 60
+# Queue priority of claimed jobs (runs, imports, archives): they go before any queued e-mail,
+# so a slow or hanging mail server delays mail only (docs/deployment.md, «Очередь задач»).
+JOB_PRIORITY = 10
 
 
-def lease_seconds() -> int:
+def lease_seconds() -> float:
     """The lease length of jobs; short in the fault tests (``JOB_LEASE_SECONDS``)."""
-    return int(getattr(settings, "JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
+    return float(getattr(settings, "JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
 def worker_id() -> str:
@@ -42,7 +45,6 @@ class LeasedJob(models.Model):
 
     lease_owner = models.CharField("кто выполняет", max_length=200, blank=True, default="")
     lease_expires_at = models.DateTimeField("аренда до", null=True, blank=True)
-    attempts = models.PositiveIntegerField("попыток", default=0)
 
     class Meta:
         abstract = True
@@ -61,7 +63,7 @@ def claim(
     pk,
     *,
     owner: str,
-    seconds: int | None = None,
+    seconds: float | None = None,
     now: datetime.datetime | None = None,
     filters: Q | None = None,
     **updates,
@@ -69,8 +71,8 @@ def claim(
     """Take the job ``pk`` if nobody holds a live lease on it; True when this caller has it.
 
     ``filters`` narrows the rows that may be taken (e.g. a status); ``updates`` are written in the
-    same UPDATE (e.g. the new status). A lease that expired may be claimed again: that is the
-    take-over of a dead worker's job. ``attempts`` counts every successful claim.
+    same UPDATE (e.g. the new status, ``attempts=F("attempts") + 1``). A lease that expired may
+    be claimed again: that is the take-over of a dead worker's job.
     """
     now = _now(now)
     seconds = lease_seconds() if seconds is None else seconds
@@ -82,7 +84,6 @@ def claim(
         rows.update(
             lease_owner=owner,
             lease_expires_at=now + datetime.timedelta(seconds=seconds),
-            attempts=models.F("attempts") + 1,
             **updates,
         )
     )
@@ -93,7 +94,7 @@ def renew(
     pk,
     *,
     owner: str,
-    seconds: int | None = None,
+    seconds: float | None = None,
     now: datetime.datetime | None = None,
     **updates,
 ) -> bool:
@@ -129,7 +130,7 @@ def take_over(
     pk,
     *,
     owner: str,
-    seconds: int | None = None,
+    seconds: float | None = None,
     now: datetime.datetime | None = None,
     **updates,
 ) -> bool:
@@ -142,7 +143,6 @@ def take_over(
         .update(
             lease_owner=owner,
             lease_expires_at=now + datetime.timedelta(seconds=seconds),
-            attempts=models.F("attempts") + 1,
             **updates,
         )
     )
@@ -166,3 +166,83 @@ def fail_expired(
         ):
             released.append(pk)
     return released
+
+
+def hold(model, pk, *, owner: str) -> bool:
+    """Lock the job's row (inside the caller's transaction) and tell whether this owner holds it.
+
+    The last step of a job before its commit: a row taken over meanwhile makes the job roll back,
+    and the lock keeps anyone from taking it over until the commit.
+    """
+    return model.objects.select_for_update().filter(pk=pk, lease_owner=owner).exists()
+
+
+class Heartbeat:
+    """Renews a held lease while a job works, and carries its progress out of its transaction.
+
+    A job that works inside one long transaction cannot show its progress (the row it would
+    update is hidden by that transaction, and updating it there would lock it). On PostgreSQL a
+    thread with a connection of its own renews the lease every ``seconds / 3`` and writes the
+    latest ``values`` (progress columns) beside it, committed at once. On SQLite (one writer at
+    a time: development only) ``beat`` renews in the caller's own connection instead.
+
+    Use as a context manager; ``beat(**values)`` from progress callbacks. ``lost`` tells that a
+    renewal found no row held by this owner (informative only: the thread cannot see a row that
+    is not committed yet); before committing, the job checks with ``hold`` in its transaction.
+    """
+
+    def __init__(self, model, pk, *, owner: str, seconds: float | None = None):
+        from django.db import connection
+
+        self.model = model
+        self.pk = pk
+        self.owner = owner
+        self.seconds = lease_seconds() if seconds is None else seconds
+        self.interval = max(self.seconds / 3, 0.05)
+        self.values: dict = {}
+        self.lost = False
+        self._threaded = connection.vendor == "postgresql"
+        self._stop = threading.Event()
+        self._thread = None
+        self._last_inline = 0.0
+
+    def __enter__(self):
+        if self._threaded:
+            self._thread = threading.Thread(target=self._run, daemon=True, name="lease-heartbeat")
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self) -> None:
+        """Stop renewing (before the job's final, row-locking step)."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+
+    def beat(self, **values) -> None:
+        self.values.update(values)
+        if self._threaded:
+            return
+        import time
+
+        moment = time.monotonic()
+        if moment - self._last_inline >= self.interval:
+            self._last_inline = moment
+            self._renew()
+
+    def _renew(self) -> None:
+        if not renew(self.model, self.pk, owner=self.owner, seconds=self.seconds, **self.values):
+            self.lost = True
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.interval):
+                self._renew()
+        finally:
+            connection.close()

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.billing.models import MONEY, Period
+from kvartplata.lib.leases import LeasedJob
 from kvartplata.registry.models import Organization, PersonalAccount
 
 
@@ -58,7 +59,7 @@ class Bank(models.Model):
         return self.name
 
 
-class PaymentFile(models.Model):
+class PaymentFile(LeasedJob):
     """A bank's registry file: imported whole or refused whole, with progress."""
 
     class Status(models.TextChoices):

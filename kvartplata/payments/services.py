@@ -13,11 +13,13 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kvartplata.billing import ledger
 from kvartplata.billing.models import Period
 from kvartplata.billing.services import current_period
+from kvartplata.lib import leases
 from kvartplata.payments import bulk, posting
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.payments.parsing import (
@@ -166,9 +168,14 @@ def payment_file_import(
     `progress(bytes_done, bytes_total)` is called after every batch. A refused file keeps the
     reason (and the line errors) in `error`; nothing of it is written anywhere else.
     """
-    claimed = PaymentFile.objects.filter(
-        pk=payment_file_id, status=PaymentFile.Status.QUEUED
-    ).update(status=PaymentFile.Status.PROCESSING)
+    owner = leases.worker_id()
+    claimed = leases.claim(
+        PaymentFile,
+        payment_file_id,
+        owner=owner,
+        filters=Q(status=PaymentFile.Status.QUEUED),
+        status=PaymentFile.Status.PROCESSING,
+    )
     payment_file = PaymentFile.objects.select_related("bank__organization").get(pk=payment_file_id)
     if not claimed:
         return payment_file  # another worker has it, or it is done
@@ -179,9 +186,18 @@ def payment_file_import(
         reason = size_refusal(size)
         if reason:
             raise RegistryError(reason)
-        with open(path, "rb") as raw:
+        with (
+            leases.Heartbeat(PaymentFile, payment_file_id, owner=owner) as heartbeat,
+            open(path, "rb") as raw,
+            transaction.atomic(),
+        ):
             stream = _Hashing(raw)
             outcome = _import_stream(payment_file, stream, size, progress)
+            # The commit only while this worker holds the file: a file taken over (its lease
+            # ran out) is never written twice.
+            heartbeat.stop()
+            if not leases.hold(PaymentFile, payment_file_id, owner=owner):
+                raise PaymentError("Загрузка прервана: файл передан другому обработчику.")
         outcome["sha256"] = stream.digest.hexdigest()
         outcome["status"] = PaymentFile.Status.IMPORTED
         outcome["error"] = ""
@@ -206,10 +222,37 @@ def payment_file_import(
             outcome.get("lines_total"),
             time.monotonic() - started,
         )
-    PaymentFile.objects.filter(pk=payment_file_id).update(**outcome)
+    leases.release(PaymentFile, payment_file_id, owner=owner, **outcome)
     progress_clear(payment_file_id)
     payment_file.refresh_from_db()
     return payment_file
+
+
+STALE_FILE_REASON = (
+    "Загрузка прервана: обработчик остановился (аренда задачи истекла {at}), ничего не "
+    "загружено. Загрузите файл снова."
+)
+
+
+def payment_files_reap(*, now=None) -> list[int]:
+    """Refuse files whose import worker died (lease expired), with the reason; returns their ids.
+
+    The import writes in one transaction, so a dead worker's file left nothing behind; the
+    operator uploads it again (each payment is still counted once).
+    """
+    now = now or timezone.now()
+    reaped = leases.fail_expired(
+        PaymentFile,
+        now=now,
+        filters=Q(status=PaymentFile.Status.PROCESSING),
+        status=PaymentFile.Status.REFUSED,
+        finished_at=now,
+        error=STALE_FILE_REASON.format(at=timezone.localtime(now).strftime("%d.%m.%Y %H:%M")),
+    )
+    for file_id in reaped:
+        progress_clear(file_id)
+        log.warning("payment file %s: its import worker stopped; refused", file_id)
+    return reaped
 
 
 def _last_payment_id() -> int:

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.billing.models import MONEY, Period
+from kvartplata.lib.leases import LeasedJob
 from kvartplata.registry.models import Organization, PersonalAccount
 
 
@@ -54,7 +55,7 @@ class Receipt(models.Model):
         raise ValidationError(_("Выпущенная квитанция не удаляется."))
 
 
-class ReceiptDelivery(models.Model):
+class ReceiptDelivery(LeasedJob):
     """One e-mailing of a receipt to a subscribed user: never twice, retried on failure."""
 
     class Status(models.TextChoices):

@@ -11,11 +11,12 @@ from pathlib import Path
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import period_label
 from kvartplata.receipts.builder import SnapshotBuilder
@@ -159,10 +160,15 @@ def delivery_send(*, delivery_id: int) -> bool:
     goes out), so of several workers holding the same delivery only one sends it; a delivery
     already sent or being sent by another worker is left alone.
     """
-    claimed = ReceiptDelivery.objects.filter(
-        id=delivery_id,
-        status__in=[ReceiptDelivery.Status.PENDING, ReceiptDelivery.Status.FAILED],
-    ).update(status=ReceiptDelivery.Status.SENDING, attempts=F("attempts") + 1)
+    owner = leases.worker_id()
+    claimed = leases.claim(
+        ReceiptDelivery,
+        delivery_id,
+        owner=owner,
+        filters=Q(status__in=[ReceiptDelivery.Status.PENDING, ReceiptDelivery.Status.FAILED]),
+        status=ReceiptDelivery.Status.SENDING,
+        attempts=F("attempts") + 1,
+    )
     if not claimed:
         return True
     try:
@@ -185,17 +191,55 @@ def delivery_send(*, delivery_id: int) -> bool:
             render_to_string("receipts/email/receipt.html", context), "text/html"
         )
         message.attach(name, pdf, "application/pdf")
-        message.send()
+        # The lease is renewed while the server talks (EMAIL_TIMEOUT bounds each exchange).
+        with leases.Heartbeat(ReceiptDelivery, delivery_id, owner=owner):
+            message.send()
     except Exception as exc:  # SMTP errors of every kind: keep the reason, retry later
-        ReceiptDelivery.objects.filter(id=delivery_id).update(
-            status=ReceiptDelivery.Status.FAILED, last_error=_error_text(exc)
+        leases.release(
+            ReceiptDelivery,
+            delivery_id,
+            owner=owner,
+            status=ReceiptDelivery.Status.FAILED,
+            last_error=_error_text(exc),
         )
         log.warning("receipt delivery %s failed: %s", delivery_id, exc)
         return False
-    ReceiptDelivery.objects.filter(id=delivery_id).update(
-        status=ReceiptDelivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    leases.release(
+        ReceiptDelivery,
+        delivery_id,
+        owner=owner,
+        status=ReceiptDelivery.Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
     )
     return True
+
+
+STALE_DELIVERY_REASON = (
+    "Отправка прервана: обработчик остановился (аренда задачи истекла {at}); письмо могло не "
+    "уйти. Повторите отправку."
+)
+
+
+def deliveries_reap(*, now=None) -> list[int]:
+    """Mark deliveries whose worker died while sending failed, with the reason.
+
+    They are not sent again by themselves: the message may have left before the worker died,
+    and a receipt must not reach a resident twice unasked. Staff retry them («повторить»).
+    """
+    now = now or timezone.now()
+    reaped = leases.fail_expired(
+        ReceiptDelivery,
+        now=now,
+        filters=Q(status=ReceiptDelivery.Status.SENDING),
+        status=ReceiptDelivery.Status.FAILED,
+        last_error=STALE_DELIVERY_REASON.format(
+            at=timezone.localtime(now).strftime("%d.%m.%Y %H:%M")
+        ),
+    )
+    for delivery_id in reaped:
+        log.warning("receipt delivery %s: its worker stopped while sending; failed", delivery_id)
+    return reaped
 
 
 def delivery_retry(*, delivery: ReceiptDelivery) -> None:

@@ -1,16 +1,25 @@
 """Background work of receipts: mailing with retries, the print shop's ZIP with progress."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from kvartplata.receipts.services import delivery_send, print_archive_build
+from kvartplata.lib.leases import JOB_PRIORITY
+from kvartplata.receipts.services import deliveries_reap, delivery_send, print_archive_build
 
 
 @db_task(retries=5, retry_delay=300)
 def send_delivery(delivery_id: int) -> None:
+    # Mail has the queue's lowest priority: a slow mail server never holds up runs or imports.
     if not delivery_send(delivery_id=delivery_id):
         raise RuntimeError(f"receipt delivery {delivery_id} failed; will retry")
 
 
-@db_task()
+@db_task(priority=JOB_PRIORITY)
 def build_print_archive(period_id: int) -> int:
     return print_archive_build(period_id=period_id)
+
+
+@db_periodic_task(crontab(minute="*"))
+def reap_deliveries() -> list[int]:
+    """Every minute: a delivery whose worker died while sending is marked failed."""
+    return deliveries_reap()
