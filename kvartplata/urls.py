@@ -10,6 +10,7 @@ from django.views.generic import RedirectView, TemplateView
 urlpatterns = [
     path("office-tools/payments/", include("kvartplata.payments.urls")),
     path("office-tools/receipts/", include("kvartplata.receipts.staff_urls")),
+    path("office-tools/registry/", include("kvartplata.backoffice.registry_import")),
     path("office/", admin.site.urls),
     # The old names "login"/"logout" stay resolvable; allauth's own are account_login/_logout.
     path("accounts/login/", account_views.login, name="login"),

@@ -3,6 +3,7 @@
 import secrets
 from decimal import ROUND_HALF_UP
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -16,6 +17,7 @@ from kvartplata.lib.bankdetails import (
     validate_inn,
     validate_kpp,
 )
+from kvartplata.lib.leases import LeasedJob
 
 # Field validators of the bank details (one implementation: kvartplata.lib.bankdetails).
 inn_validator = validate_inn
@@ -323,3 +325,55 @@ class PersonalAccount(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_on is None
+
+
+class ImportJob(LeasedJob):
+    """An uploaded registry file (docs/registry-format.md): checked, confirmed, then loaded.
+
+    Both steps run on the task queue under a lease: the check (a dry run with its report), and
+    after the operator's confirmation the load (all or nothing, in one transaction).
+    """
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", _("проверяется")
+        CHECKED = "checked", _("проверен, ждёт подтверждения")
+        REFUSED = "refused", _("отклонён")
+        LOADING = "loading", _("загружается")
+        DONE = "done", _("загружен")
+        FAILED = "failed", _("ошибка")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("организация")
+    )
+    file_name = models.CharField(_("файл"), max_length=255)
+    stored_as = models.CharField(_("сохранён как"), max_length=255)
+    switch_month = models.DateField(_("месяц перехода"))
+    status = models.CharField(
+        _("статус"), max_length=10, choices=Status.choices, default=Status.CHECKING
+    )
+    step = models.CharField(_("этап"), max_length=40, blank=True)
+    done = models.PositiveIntegerField(_("обработано строк"), default=0)
+    total = models.PositiveIntegerField(_("строк на этапе"), default=0)
+    report = models.JSONField(_("отчёт"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("загрузил"),
+    )
+    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("загрузка реестра")
+        verbose_name_plural = _("загрузки реестра")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else 0

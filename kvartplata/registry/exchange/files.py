@@ -46,12 +46,12 @@ def read_workbook(source: bytes | str | Path, filename: str = "") -> dict[str, R
         if not path.exists():
             raise FileRefused(f"Файл {path} не найден.")
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise FileRefused(_too_large(path.stat().st_size))
+            raise FileRefused(too_large(path.stat().st_size))
         content = path.read_bytes()
     else:
         content = source
     if len(content) > MAX_FILE_BYTES:
-        raise FileRefused(_too_large(len(content)))
+        raise FileRefused(too_large(len(content)))
     if not content.startswith(b"PK"):
         raise FileRefused(
             "Файл не похож ни на книгу XLSX, ни на ZIP-архив с файлами CSV"
@@ -78,7 +78,7 @@ def read_workbook(source: bytes | str | Path, filename: str = "") -> dict[str, R
         return _read_csv_set(csvs)
 
 
-def _too_large(size: int) -> str:
+def too_large(size: int) -> str:
     return (
         f"Файл слишком большой: {size / 1024 / 1024:.0f} МБ при пределе "
         f"{MAX_FILE_BYTES // 1024 // 1024} МБ. Разбейте его на части по домам."

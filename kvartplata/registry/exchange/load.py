@@ -222,6 +222,15 @@ class Load:
         # What will be written: per entity, new rows and (id, values) of changed ones.
         self.creates: dict[str, list] = defaultdict(list)
         self.updates: dict[str, list] = defaultdict(list)
+        # Keys of refused lines, so that lines referring to them say so (not «unknown»).
+        self.refused_keys: dict[str, dict] = defaultdict(dict)
+
+    def unknown(self, sheet: str, key, what: str, unknown: str = "неизвестный") -> LineError:
+        """A reference to a line that is neither in the file nor in the database (or refused)."""
+        line = self.refused_keys[sheet].get(key)
+        if line is not None:
+            return LineError(f"{what} отклонён в листе {sheet}, строка {line}")
+        return LineError(f"{unknown} {what}")
 
     def refuse(self, sheet: str, line: int, message: str) -> None:
         self.report.problems.append(Problem(sheet, line, message))
@@ -293,6 +302,7 @@ class Load:
                     for name, msgs in exc.message_dict.items()
                 )
                 self.refuse("providers", line, reasons)
+                self.refused_keys["providers"].setdefault(inn, line)
                 continue
             self.provider_keys.add(inn)
             self.outcome("providers", inn, values, existing)
@@ -345,6 +355,7 @@ class Load:
                     raise LineError("этажей должно быть не меньше одного")
             except LineError as exc:
                 self.refuse("buildings", line, str(exc))
+                self.refused_keys["buildings"].setdefault(key, line)
                 continue
             self.building_keys.add(key)
             self.outcome("buildings", key, values, existing)
@@ -379,7 +390,7 @@ class Load:
             key = (building, row["number"])
             try:
                 if building not in self.building_keys:
-                    raise LineError(f"неизвестный дом «{_show_address(building)}»")
+                    raise self.unknown("buildings", building, f"дом «{_show_address(building)}»")
                 if key in seen:
                     raise LineError(f"помещение повторяется (строка {seen[key]})")
                 seen[key] = line
@@ -403,6 +414,7 @@ class Load:
                 )
             except LineError as exc:
                 self.refuse("premises", line, str(exc))
+                self.refused_keys["premises"].setdefault(key, line)
                 continue
             self.premises_keys.add(key)
             self.outcome("premises", key, values, existing)
@@ -444,8 +456,11 @@ class Load:
                 seen[number] = line
                 premises = (_address(row), row["premises"])
                 if premises not in self.premises_keys:
-                    raise LineError(
-                        f"неизвестное помещение «{_show_address(premises[0])}, {premises[1]}»"
+                    raise self.unknown(
+                        "premises",
+                        premises,
+                        f"помещение «{_show_address(premises[0])}, {premises[1]}»",
+                        "неизвестное",
                     )
                 residents = _int(row.get("residents", ""), "проживает", 1)
                 if residents < 0:
@@ -474,6 +489,7 @@ class Load:
                 )
             except LineError as exc:
                 self.refuse("accounts", line, str(exc))
+                self.refused_keys["accounts"].setdefault(number, line)
                 continue
             self.account_keys.add(number)
             self.outcome("accounts", number, values, existing)
@@ -528,12 +544,12 @@ class Load:
                     if sheet == "meters":
                         owner = row["account"]
                         if owner not in self.account_keys:
-                            raise LineError(f"неизвестный ЛС «{owner}»")
+                            raise self.unknown("accounts", owner, f"ЛС «{owner}»")
                         scope = "flat"
                     else:
                         owner = _address(row)
                         if owner not in self.building_keys:
-                            raise LineError(f"неизвестный дом «{_show_address(owner)}»")
+                            raise self.unknown("buildings", owner, f"дом «{_show_address(owner)}»")
                         scope = "building"
                     values, reading = self._meter(row)
                 except LineError as exc:
@@ -651,9 +667,9 @@ class Load:
             try:
                 number, inn = row["account"], row["provider_inn"]
                 if number not in self.account_keys:
-                    raise LineError(f"неизвестный ЛС «{number}»")
+                    raise self.unknown("accounts", number, f"ЛС «{number}»")
                 if inn not in self.provider_keys:
-                    raise LineError(f"неизвестный поставщик (ИНН {inn})")
+                    raise self.unknown("providers", inn, f"поставщик (ИНН {inn})")
                 month = _month(row["month"], "месяц")
                 if month >= self.switch:
                     raise LineError(

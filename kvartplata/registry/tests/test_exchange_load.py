@@ -125,6 +125,17 @@ def test_it_refuses_a_duplicate_serial_number_naming_the_first_line():
     assert not Meter.objects.exists()
 
 
+def test_it_names_the_refused_line_a_reference_points_to():
+    org = organization()
+    data = edit(tables(accounts=1), "accounts", 0, "residents", "-1")
+    number = data["accounts"][1][0][0]
+    report = load(org, data)
+    messages = {(p.sheet, p.line): p.message for p in report.problems}
+    assert messages[("accounts", 2)] == "число проживающих не может быть меньше нуля"
+    assert messages[("meters", 2)] == f"ЛС «{number}» отклонён в листе accounts, строка 2"
+    assert messages[("opening_balances", 2)] == messages[("meters", 2)]
+
+
 def test_it_writes_nothing_new_when_a_reload_has_one_bad_line():
     org = organization()
     data = tables(accounts=4)
