@@ -45,8 +45,28 @@ def current_of(periods: list[Period]) -> Period | None:
 
 
 def last_billed_of(periods: list[Period]) -> Period | None:
-    """The latest month whose charges are computed (billed or closed)."""
+    """The latest month whose charges are computed (billed or closed) — staff's view."""
     return next((p for p in reversed(periods) if p.state != Period.State.OPEN), None)
+
+
+def is_issued(period: Period) -> bool:
+    """A month reaches residents once it is closed: its receipts are issued at the close."""
+    return period.state == Period.State.CLOSED
+
+
+def last_issued_of(periods: list[Period]) -> Period | None:
+    """The latest month whose receipts are issued: what residents are shown as «the» month.
+
+    The one filter every resident page goes through. Charges, recalculations, penalties and
+    balances of a month not closed yet (run, rerun, reviewed) stay with the staff until the
+    close; payments are the resident's own facts and show as they arrive.
+    """
+    return next((p for p in reversed(periods) if is_issued(p)), None)
+
+
+def issued_of(periods: list[Period]) -> list[Period]:
+    """The months residents may see computed figures of, oldest first."""
+    return [p for p in periods if is_issued(p)]
 
 
 # --- money movement ---------------------------------------------------------------------------
@@ -104,15 +124,22 @@ class Movement:
         )
 
 
-def _live_month(account_id: int, period: Period, opening: Decimal) -> MonthMovement:
-    """The not-closed month from the journal: previous closing + this month's entries."""
+def _live_month(
+    account_id: int, period: Period, opening: Decimal, *, issued: bool = True
+) -> MonthMovement:
+    """The not-closed month from the journal: previous closing + this month's entries.
+
+    With ``issued`` (the resident's view) only the payments count: the month's charges,
+    recalculations and penalties are not issued before the close.
+    """
     sums = ledger.movement(period, [account_id]).get(account_id, {})
+    computed = not issued
     row = MonthMovement(
         period=period,
         opening=opening,
-        charges=sums.get("charge", ZERO) + sums.get("correction", ZERO),
-        recalculations=sums.get("recalculation", ZERO),
-        penalties=sums.get("penalty", ZERO),
+        charges=sums.get("charge", ZERO) + sums.get("correction", ZERO) if computed else ZERO,
+        recalculations=sums.get("recalculation", ZERO) if computed else ZERO,
+        penalties=sums.get("penalty", ZERO) if computed else ZERO,
         payments=-sums.get("payment", ZERO),
         live=True,
     )
@@ -127,9 +154,12 @@ def money_movement(
     last: datetime.date,
     *,
     with_payments: bool = True,
+    issued: bool = True,
 ) -> Movement:
     """Month-by-month movement from `first` to `last` (months), with the payments of each month.
 
+    With ``issued`` (residents) the month not closed yet shows its payments only; without it
+    (staff) it shows what the run computed too.
     Queries: balances (1), the journal of the current month (1) and, with payments, the payment
     entries and their channels (2).
     """
@@ -147,7 +177,7 @@ def money_movement(
     carried = before.closing if before else ZERO
     for period in chosen:
         if current is not None and period.id == current.id:
-            row = _live_month(account.id, period, carried)
+            row = _live_month(account.id, period, carried, issued=issued)
         else:
             b = balances.get(period.month)
             if b is None:  # nothing happened on the account that month
@@ -211,14 +241,15 @@ def _attach_payments(account_id: int, months: list[MonthMovement]) -> None:
 
 @dataclass
 class AccountState:
-    """The financial state of an account now (R4)."""
+    """The financial state of an account now (R4), as issued to the resident."""
 
-    balance: Decimal  # + debt, − overpayment, as of today
+    balance: Decimal  # + debt, − overpayment: the last issued receipt less payments since
     amount_due: Decimal
-    due_month: datetime.date | None
+    due_month: datetime.date | None  # the month of the last issued receipt
     due_date: datetime.date | None
     last_payment: Payment | None
     overdue: bool
+    receipt_amount: Decimal | None = None  # what that receipt asked for (its closing balance)
 
     @property
     def is_debt(self) -> bool:
@@ -238,29 +269,26 @@ def account_state(
 ) -> AccountState:
     """Debt or overpayment now, what to pay by which date, the last payment.
 
-    The amount due is the current balance (never below zero): the last billed month's total
-    less whatever was paid since. It is due on the organization's day after that month.
-    Queries: 1–2 for the balance, 1 for the last payment.
+    Only issued months count: the balance is the closing balance of the last issued month
+    (its receipt's amount) less the payments received since; a run of the open month changes
+    nothing here until the month is closed. The amount due (never below zero) is due on the
+    organization's day after the last issued month.
+    Queries: 1 for the issued balance, 1 for the payments since, 1 for the last payment.
     """
+    issued = last_issued_of(periods)
+    receipt_amount = None
+    if issued is not None:
+        receipt_amount = (
+            AccountBalance.objects.filter(account_id=account.id, month__lte=issued.month)
+            .order_by("-month")
+            .values_list("closing", flat=True)
+            .first()
+        )
+    balance = receipt_amount or ZERO
     current = current_of(periods)
     if current is not None:
-        previous = (
-            AccountBalance.objects.filter(account_id=account.id, month__lt=current.month)
-            .order_by("-month")
-            .values_list("closing", flat=True)
-            .first()
-        )
-        balance = _live_month(account.id, current, previous or ZERO).closing
-    else:
-        last = (
-            AccountBalance.objects.filter(account_id=account.id)
-            .order_by("-month")
-            .values_list("closing", flat=True)
-            .first()
-        )
-        balance = last or ZERO
-    billed = last_billed_of(periods)
-    due_date = ledger.due_date(account.organization, billed.month) if billed else None
+        balance = _live_month(account.id, current, balance, issued=True).closing
+    due_date = ledger.due_date(account.organization, issued.month) if issued else None
     amount_due = max(balance, ZERO)
     last_payment = (
         Payment.objects.filter(account_id=account.id, status=Payment.Status.MATCHED)
@@ -270,10 +298,11 @@ def account_state(
     return AccountState(
         balance=balance,
         amount_due=amount_due,
-        due_month=billed.month if billed else None,
+        due_month=issued.month if issued else None,
         due_date=due_date,
         last_payment=last_payment,
         overdue=bool(due_date and amount_due > 0 and today > due_date),
+        receipt_amount=receipt_amount if issued is not None else None,
     )
 
 

@@ -121,9 +121,11 @@ def _charges_page(request, acc, links):
     month, error = parse_month(request.GET.get("month"), set(by_month))
     if error:
         messages.warning(request, error)
-    default = selectors.last_billed_of(periods) or selectors.current_of(periods)
+    default = selectors.last_issued_of(periods) or selectors.current_of(periods)
     period = by_month.get(month) if month else default
-    data = selectors.month_charges(acc, period) if period else None
+    # A month not issued yet shows a notice, never what a run has computed so far.
+    issued = bool(period and selectors.is_issued(period))
+    data = selectors.month_charges(acc, period) if issued else None
     return "cabinet/charges.html", page_context(
         request,
         acc,
@@ -131,6 +133,7 @@ def _charges_page(request, acc, links):
         links=links,
         period=period,
         period_name=period_label(period.month) if period else "",
+        issued=issued,
         data=data,
         choices=month_choices(periods),
         chosen=f"{period.month:%Y-%m}" if period else "",
@@ -180,11 +183,12 @@ def _payments_page(request, acc, links):
 
 
 def _chart_range(periods) -> list:
-    billed = selectors.last_billed_of(periods)
-    if billed is None:
+    """The issued months of the last year: charts never show a month not closed yet."""
+    issued = selectors.last_issued_of(periods)
+    if issued is None:
         return []
-    first = add_months(billed.month, -(CHART_MONTHS - 1))
-    return [p for p in periods if first <= p.month <= billed.month]
+    first = add_months(issued.month, -(CHART_MONTHS - 1))
+    return [p for p in periods if first <= p.month <= issued.month]
 
 
 def _units(series) -> list[tuple[str, str]]:

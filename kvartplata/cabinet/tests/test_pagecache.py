@@ -14,7 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
-from kvartplata.billing.services import billing_run, recalculation_add
+from kvartplata.billing import ledger
+from kvartplata.billing.models import Period
+from kvartplata.billing.services import billing_run, period_close, recalculation_add
 from kvartplata.cabinet.pagecache import CSRF_PLACEHOLDER, STAMP_KEY
 from kvartplata.lib.money import format_rub
 from kvartplata.users.models import AccountLink
@@ -111,15 +113,26 @@ def test_linking_another_account_shows_the_switcher(demo_client, world, demo_use
     assert world.spare_account.number in html
 
 
-def test_a_posting_to_the_journal_shows_at_once(demo_client, world):
+def _pay(world, amount: Decimal):
+    period = Period.objects.get(organization=world.organization, state__in=["open", "billed"])
+    ledger.post_payments(
+        period,
+        [
+            {
+                "id": None,
+                "account_id": world.resident_account.id,
+                "amount": amount,
+                "paid_on": datetime.date(2026, 11, 25),
+                "for_month": None,
+            }
+        ],
+    )
+
+
+def test_a_payment_posted_to_the_journal_shows_at_once(demo_client, world):
     before = _balance(demo_client, world)
     payments_before = demo_client.get(_url(world, "cabinet:payments")).content.decode()
-    recalculation_add(
-        account=world.resident_account,
-        concerns_month=datetime.date(2026, 10, 1),
-        amount=Decimal("123.45"),
-        reason="Проверка кэша",
-    )
+    _pay(world, Decimal("123.45"))
     after = _balance(demo_client, world)
     assert after != before
     payments_after = demo_client.get(_url(world, "cabinet:payments")).content.decode()
@@ -127,10 +140,30 @@ def test_a_posting_to_the_journal_shows_at_once(demo_client, world):
     assert payments_after != payments_before
 
 
-def test_a_billing_run_shows_at_once(demo_client, world):
+def test_a_recalculation_waits_for_the_close_then_shows_at_once(demo_client, world):
+    before = _balance(demo_client, world)
+    recalculation_add(
+        account=world.resident_account,
+        concerns_month=datetime.date(2026, 10, 1),
+        amount=Decimal("123.45"),
+        reason="Проверка кэша",
+    )
+    assert _balance(demo_client, world) == before  # not issued yet
+    billing_run(organization=world.organization)
+    assert _balance(demo_client, world) == before
+    period_close(organization=world.organization)
+    assert _balance(demo_client, world) != before
+    html = demo_client.get(_url(world, "cabinet:charges")).content.decode()
+    assert "Проверка кэша" in html
+
+
+def test_a_close_shows_at_once_a_run_does_not(demo_client, world):
     html = demo_client.get(_url(world, "cabinet:charges")).content.decode()
     assert "Начисления за октябрь 2026" in html
     billing_run(organization=world.organization)
+    html = demo_client.get(_url(world, "cabinet:charges")).content.decode()
+    assert "Начисления за октябрь 2026" in html
+    period_close(organization=world.organization)
     html = demo_client.get(_url(world, "cabinet:charges")).content.decode()
     assert "Начисления за ноябрь 2026" in html
 
