@@ -21,9 +21,12 @@ import re
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import repeat
 from operator import methodcaller
 from typing import BinaryIO
+
+from kvartplata.lib.ranges import Bounds, amount_problem, date_problem
 
 SAMPLE_BYTES = 64 * 1024
 MAX_ERRORS_LISTED = 50
@@ -99,6 +102,8 @@ class Layout:
     footer_prefix: str = "="
     header_lines: int = 0
     timezone: str = "Europe/Moscow"
+    # The organization's dates (first period .. a year ahead) and largest amount of one line.
+    bounds: Bounds | None = None
 
 
 @dataclass
@@ -347,6 +352,9 @@ class LineReader:
         self.dates = _DateParser(layout.date_format, layout.timezone)
         self.months: dict[str, datetime.date | None] = {"": None}
         self.closed = False
+        self.bounds = layout.bounds
+        if self.bounds is not None:
+            self.max_kopecks = int(self.bounds.max_amount * 100)
 
     def read(self, line: str, line_no: int) -> Row | None:
         """The normalized row of a payment line; None for any other line or a bad one."""
@@ -381,6 +389,12 @@ class LineReader:
             )
             ok = False
             amount = 0
+        elif self.bounds is not None and amount > self.max_kopecks:
+            add_error(
+                f"Строка {line_no}: "
+                + amount_problem(Decimal(amount).scaleb(-2), self.bounds, what="Сумма платежа")
+            )
+            ok = False
         summary.amount_kopecks += amount
         commission = 0
         if i_comm is not None and f[i_comm].strip():
@@ -398,6 +412,11 @@ class LineReader:
         except ValueError:
             add_error(f"Строка {line_no}: неверная дата «{when}» — ожидается {self.dates.human}.")
             ok = False
+        else:
+            problem = self.bounds and date_problem(local, self.bounds, what="Дата платежа")
+            if problem:
+                add_error(f"Строка {line_no}: {problem}")
+                ok = False
         account = f[self.i_acc].strip()
         if not account:
             add_error(f"Строка {line_no}: не указан номер лицевого счёта.")
@@ -596,6 +615,11 @@ class _FastColumns:
         self.constant: dict[tuple, str | None] = {}
         self.months: dict[str, str | None] = {"": None}
         self.cols = cols
+        self.bounds = layout.bounds
+        if self.bounds is not None:
+            self.earliest = f"{self.bounds.earliest:%Y-%m-%d}"
+            self.latest = f"{self.bounds.latest:%Y-%m-%d} 99"
+            self.max_kopecks = int(self.bounds.max_amount * 100)
         self.amounts = _column_pattern(AMOUNT_FAST)
         self.commissions = _column_pattern(COMMISSION_FAST)
         self.dates = self._date_plan(layout.date_format)
@@ -702,6 +726,8 @@ class _FastColumns:
             if not calendar.isleap(int(leap.group(1))):
                 return None
         iso = iso_text[:-1].split("\n")
+        if self.bounds is not None and (min(iso) < self.earliest or max(iso) > self.latest):
+            return None  # out of range: read line by line, for the message
         numbers = list(map(str.strip, column(cols["account"])))
         if min(map(len, numbers)) == 0 or max(map(len, numbers)) > ACCOUNT_MAX:
             return None
@@ -722,9 +748,12 @@ class _FastColumns:
             months = list(map(known.__getitem__, texts))
         # Every check passed: the lines count, and the columns are built.
         amount_list = amounts.split("\n") if replaced else column(cols["amount"])
+        kopecks = list(map(int, amounts.replace(".", "").split("\n")))
+        if self.bounds is not None and max(kopecks) > self.max_kopecks:
+            return None  # out of range: read line by line, for the message
         summary = self.summary
         summary.lines += n
-        summary.amount_kopecks += sum(map(int, amounts.replace(".", "").split("\n")))
+        summary.amount_kopecks += sum(kopecks)
         if "commission" in cols:
             commission_list = commissions.split("\n")
             summary.commission_kopecks += sum(

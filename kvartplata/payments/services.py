@@ -20,6 +20,7 @@ from kvartplata.billing import ledger
 from kvartplata.billing.models import Period
 from kvartplata.billing.services import current_period
 from kvartplata.lib import leases
+from kvartplata.lib.ranges import organization_bounds
 from kvartplata.payments import bulk, posting
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.payments.parsing import (
@@ -74,6 +75,7 @@ def layout_of(bank: Bank) -> Layout:
         footer_prefix=bank.footer_prefix,
         header_lines=bank.header_lines,
         timezone=settings.TIME_ZONE,
+        bounds=organization_bounds(bank.organization, today=timezone.localdate()),
     )
 
 

@@ -3,7 +3,9 @@
 import datetime
 from decimal import Decimal
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from kvartplata.billing import ledger, services
 from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
@@ -283,3 +285,101 @@ def test_it_adds_only_the_new_lines_of_a_file_that_overlaps_an_imported_one(
     assert (f.lines_imported, f.lines_duplicate, f.lines_unmatched) == (6, 3, 1)
     assert Payment.objects.filter(natural_key__startswith="O").count() == 3
     assert Payment.objects.filter(file=f, status="matched").count() == 5
+
+
+# --- ranges (issue #16, item 3) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("when", "amount", "total", "message"),
+    [
+        ("03.12.0226 10:00:00", "10.00", "50.00", "Строка 3: Дата платежа"),
+        ("01.01.1900 10:00:00", "10.00", "50.00", "Строка 3: Дата платежа 01.01.1900 — раньше"),
+        ("31.12.1969 23:59:59", "10.00", "50.00", "Строка 3: Дата платежа 31.12.1969 — раньше"),
+        ("01.01.2099 00:00:00", "10.00", "50.00", "Строка 3: Дата платежа 01.01.2099 — больше"),
+        (
+            "03.11.2026 12:00:00",
+            "9 999 999 999,99",
+            "10000000039.99",
+            "Строка 3: Сумма платежа 9999999999.99 ₽ — больше допустимой для одной строки",
+        ),
+        (
+            "03.11.2026 12:00:00",
+            "1000000.01",
+            "1000040.01",
+            "Строка 3: Сумма платежа 1000000.01 ₽ — больше допустимой",
+        ),
+    ],
+)
+def test_it_refuses_a_line_out_of_range_with_its_number(
+    world, accounts, import_text, when, amount, total, message
+):
+    state = _state()
+    lines = [line(accounts[i].number, "10.00", op=f"G{i}") for i in range(4)]
+    lines.insert(2, line(accounts[5].number, amount, op="BAD", when=when))
+    f = import_text(registry(lines, total=total))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert message in f.error, f.error
+    assert "Внутренняя ошибка" not in f.error
+    assert _state() == state
+
+
+def test_it_takes_the_maximum_per_line_from_the_settings(world, accounts, import_text, settings):
+    settings.MAX_LINE_AMOUNT = "50000.00"
+    f = import_text(registry([line(accounts[0].number, "50000.01", op="BIG")]))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "Строка 1: Сумма платежа 50000.01 ₽ — больше допустимой" in f.error
+    f = import_text(registry([line(accounts[0].number, "50000.00", op="BIG")]))
+    assert f.status == PaymentFile.Status.IMPORTED
+
+
+def test_it_refuses_a_payment_before_the_first_period(world, accounts, import_text):
+    first = Period.objects.filter(organization=world.organization).order_by("month").first()
+    day_before = first.month - datetime.timedelta(days=1)
+    f = import_text(
+        registry([line(accounts[0].number, "10.00", when=f"{day_before:%d.%m.%Y} 12:00:00")])
+    )
+    assert f.status == PaymentFile.Status.REFUSED
+    assert f"раньше первого расчётного периода организации ({first.month:%d.%m.%Y})" in f.error
+    f = import_text(
+        registry([line(accounts[0].number, "10.00", when=f"{first.month:%d.%m.%Y} 12:00:00")])
+    )
+    assert f.status == PaymentFile.Status.IMPORTED
+
+
+_dates = st.one_of(
+    st.datetimes(
+        min_value=datetime.datetime(1, 1, 1), max_value=datetime.datetime(9999, 12, 31)
+    ).map(lambda d: f"{d:%d.%m.}{d.year:04d} {d:%H:%M:%S}"),
+    st.sampled_from(["03.12.0226 10:00:00", "29.02.2027 10:00:00", "03.11.2026 12:00:00"]),
+    st.text(st.characters(codec="cp1251"), max_size=20),
+)
+_amounts = st.one_of(
+    st.decimals(min_value=-10, max_value=10**13, places=2).map(str),
+    st.sampled_from(
+        ["9 999 999 999,99", "1e400", "NaN", "0.00", "10,5", "99999999999999999999.99"]
+    ),
+    st.text(st.characters(codec="cp1251"), max_size=12),
+)
+
+
+@hypothesis.settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[
+        hypothesis.HealthCheck.function_scoped_fixture,
+        hypothesis.HealthCheck.too_slow,
+    ],
+)
+@hypothesis.given(bad=st.lists(st.tuples(_dates, _amounts), min_size=1, max_size=3))
+def test_it_never_lets_a_random_line_escape_or_half_store(world, accounts, import_text, bad):
+    state = _state()
+    good = [line(accounts[i].number, "10.00", op=f"R{i}") for i in range(3)]
+    lines = good + [line(accounts[4].number, a, op=f"X{i}", when=w) for i, (w, a) in enumerate(bad)]
+    f = import_text(registry(lines, total="0.00", count=len(lines)))
+    assert f.status in (PaymentFile.Status.REFUSED, PaymentFile.Status.IMPORTED)
+    assert "Внутренняя ошибка" not in f.error
+    if f.status == PaymentFile.Status.REFUSED:
+        assert _state() == state
+    else:  # only when the random lines were good and their total happened to be 0.00
+        Payment.objects.filter(file=f).delete()
