@@ -21,8 +21,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="ничего не делать, если база уже заполнена"
         )
+        parser.add_argument(
+            "--via-import",
+            action="store_true",
+            help="построить через загрузку реестра: сгенерированная книга XLSX → registry_import",
+        )
 
-    def handle(self, *args, accounts, months, seed, if_empty, **options):
+    def handle(self, *args, accounts, months, seed, if_empty, via_import=False, **options):
         if Organization.objects.exists():
             if if_empty:
                 self.stdout.write("База уже заполнена: демо-данные не создаются.")
@@ -34,9 +39,14 @@ class Command(BaseCommand):
         started = time.monotonic()
         # The cycle logs every close; the demo closes 24 months and says so itself.
         logging.getLogger("kvartplata.billing").setLevel(logging.WARNING)
-        world = demo_world.build(
-            accounts=accounts, months=months, seed=seed, log=lambda s: self.stdout.write(s)
-        )
+        if via_import:
+            from kvartplata.registry.exchange.demo import demo_move_in
+
+            world = demo_move_in(accounts=accounts, seed=seed, log=self.stdout.write)
+        else:
+            world = demo_world.build(
+                accounts=accounts, months=months, seed=seed, log=lambda s: self.stdout.write(s)
+            )
         if connection.vendor == "postgresql":
             # A new world has no statistics yet: the first pages would be planned blind.
             with connection.cursor() as cursor:
