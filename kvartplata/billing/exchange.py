@@ -221,10 +221,7 @@ def charges_import(*, organization: Organization, stream, user=None) -> dict:
             ),
             json_columns=["details"],
         )
-        ledger.post_entries(
-            (a, period.id, period.month, "charge", amount, period.month, run.id, "загрузка")
-            for a, amount in totals.items()
-        )
+        ledger.post_charges(period, run.id, ids, note="загрузка")  # one entry per payee
         ledger.refresh_balances(period, ids)
         Period.objects.filter(id=period.id).update(
             state=Period.State.BILLED, billed_at=timezone.now()

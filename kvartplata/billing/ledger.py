@@ -94,30 +94,43 @@ def post_entries(rows: Iterable[tuple]) -> int:
     )
 
 
-def post_charges(period: Period, run_id: int | None) -> int:
-    """Replace the charge entries of an open period by one entry per account and payee: the sum
-    of its lines of that payee's services.
+def post_charges(
+    period: Period, run_id: int | None, account_ids: Sequence[int] | None = None, *, note=""
+) -> int:
+    """Replace the charge entries of an open period (of all accounts, or of `account_ids`) by
+    one entry per account and payee: the sum of its lines of that payee's services.
 
-    One INSERT … SELECT over the period's charge lines, summed in integer kopecks (exact on
-    SQLite too); an account and payee whose lines add up to zero get no entry. The run's
-    late-readings recalculations (written by the run itself) get their payees here too.
+    One INSERT … SELECT over the period's charge lines (per batch of a list), summed in integer
+    kopecks (exact on SQLite too); an account and payee whose lines add up to zero get no entry.
+    The run's late-readings recalculations (written by the run itself) get their payees here.
     """
-    LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.CHARGE).delete()
     kopecks = f"SUM({as_kopecks('c.amount')})"
-    sql = f"""
-        INSERT INTO billing_ledgerentry ({", ".join(ENTRY_COLUMNS)})
-        SELECT c.account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, '', s.provider_id, %s
-        FROM billing_charge c JOIN billing_service s ON s.id = c.service_id
-        WHERE c.period_id = %s
-        GROUP BY c.account_id, s.provider_id
-        HAVING {kopecks} <> 0
-        ORDER BY c.account_id
-    """  # noqa: S608 - only constant SQL is formatted in
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, [period.id, period.month, period.month, run_id, _now_value(), period.id]
-        )
-        count = cursor.rowcount
+
+    def insert(scope: str, scope_params: list) -> int:
+        sql = f"""
+            INSERT INTO billing_ledgerentry ({", ".join(ENTRY_COLUMNS)})
+            SELECT c.account_id, %s, %s, 'charge', {kopecks} / 100.0, %s, %s, %s,
+                s.provider_id, %s
+            FROM billing_charge c JOIN billing_service s ON s.id = c.service_id
+            WHERE c.period_id = %s {scope}
+            GROUP BY c.account_id, s.provider_id
+            HAVING {kopecks} <> 0
+            ORDER BY c.account_id
+        """  # noqa: S608 - only constant SQL and placeholders are formatted in
+        params = [period.id, period.month, period.month, run_id, note, _now_value(), period.id]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params + scope_params)
+            return cursor.rowcount
+
+    entries = LedgerEntry.objects.filter(period=period, kind=LedgerEntry.Kind.CHARGE)
+    if account_ids is None:
+        entries.delete()
+        count = insert("", [])
+    else:
+        count = 0
+        for chunk in chunks(sorted(set(account_ids))):
+            entries.filter(account_id__in=chunk).delete()
+            count += insert(f"AND {_in('c.account_id', chunk)}", list(chunk))
     tag_recalculation_payees(period)
     return count
 

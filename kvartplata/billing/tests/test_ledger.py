@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from kvartplata.billing import ledger
 from kvartplata.billing.calc.penalties import Debt, penalties_for_month
-from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Recalculation
 from kvartplata.billing.tests import factories as f
 from kvartplata.lib.periods import add_months
 
@@ -134,6 +134,50 @@ def test_post_charges_keeps_the_run_id_and_leaves_other_kinds_alone():
     assert list(
         LedgerEntry.objects.filter(period=april).order_by("kind").values_list("kind", "source_id")
     ) == [("charge", run.id), ("payment", None)]
+
+
+def test_post_charges_books_one_entry_per_payee_and_tags_recalculations():
+    book = Book(2)
+    (a1, a2), (s1, s2) = book.ids, book.services
+    water = f.provider(book.org)
+    s2.provider = water
+    s2.save()
+    april = book.open(APR)
+    charge(a1, april, s1, "0.10")
+    charge(a1, april, s2, "0.20")
+    charge(a2, april, s1, "7.00")
+    recalc = Recalculation.objects.create(
+        account_id=a1,
+        period=april,
+        concerns_month=MAR,
+        service=s2,
+        amount=D("-1.00"),
+        reason="показания",
+        source=Recalculation.Source.LATE_READINGS,
+    )
+    # as the run writes it: without a payee
+    ledger.post_entries([(a1, april.id, MAR, "recalculation", D("-1.00"), APR, recalc.id, "")])
+
+    assert ledger.post_charges(april, None) == 3
+    payees = list(
+        LedgerEntry.objects.filter(period=april)
+        .order_by("account_id", "kind", "provider_id")
+        .values_list("account_id", "kind", "provider_id", "amount")
+    )
+    assert payees == [
+        (a1, "charge", s1.provider_id, D("0.10")),
+        (a1, "charge", water.id, D("0.20")),
+        (a1, "recalculation", water.id, D("-1.00")),  # its service's payee
+        (a2, "charge", s1.provider_id, D("7.00")),
+    ]
+    # a list of accounts (the charges import): only theirs are redone, with the note given
+    charge(a2, april, s2, "3.00")
+    assert ledger.post_charges(april, None, [a2], note="загрузка") == 2
+    assert sorted(entries(april, "charge")[-2:]) == [
+        (a2, D("3.00"), "загрузка"),
+        (a2, D("7.00"), "загрузка"),
+    ]
+    assert entries(april, "charge")[0] == (a1, D("0.10"), "")
 
 
 # --- balances ---------------------------------------------------------------------------------
@@ -397,5 +441,80 @@ def test_post_penalties_matches_the_rules_on_every_account(journal, due_day, bil
         assert sorted(entries(period, "penalty")) == expected
         ledger.post_penalties(period, ids)
         assert sorted(entries(period, "penalty")) == reference_penalties(period, ids)
+    finally:
+        transaction.savepoint_rollback(sid)
+
+
+# --- debt per payee against the account's total -------------------------------------------------
+
+payee_entry = st.tuples(
+    st.sampled_from(["charge", "payment", "recalculation", "penalty"]),
+    st.integers(0, 2),  # the payee: the services' provider, the water company, none
+    st.integers(0, 2),  # the period it is booked in
+    st.integers(1, 300000).map(lambda c: D(c) / 100),
+)
+paid = st.tuples(
+    st.integers(1, 28), st.integers(1, 500000).map(lambda c: D(c) / 100), st.integers(0, 3)
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    journal=st.lists(st.tuples(st.integers(0, 1), payee_entry), max_size=20),
+    payments=st.lists(st.tuples(st.integers(0, 1), paid), max_size=8),
+)
+def test_payee_dues_add_up_to_the_accounts_balance(journal, payments):
+    sid = transaction.savepoint()
+    try:
+        book = Book(2)
+        water = f.provider(book.org)
+        payees = [book.services[0].provider_id, water.id, None]
+        for index, month in enumerate((MAR, APR, MAY)):
+            period = book.open(month)
+            ledger.post_entries(
+                (
+                    book.ids[who],
+                    period.id,
+                    None if kind == "penalty" else month,
+                    kind,
+                    -amount if kind == "payment" else amount,
+                    month,
+                    None,
+                    "",
+                    payees[payee],
+                )
+                for who, (kind, payee, booked, amount) in journal
+                if booked == index
+            )
+            ledger.refresh_balances(period)
+        posts = [
+            {
+                "id": i + 1,
+                "account_id": book.ids[who],
+                "amount": amount,
+                "paid_on": MAY + datetime.timedelta(days=day - 1),
+                "for_month": None,
+                "provider_id": payees[named] if named < 2 else None,
+            }
+            for i, (who, (day, amount, named)) in enumerate(payments)
+        ]
+        ledger.post_payments(period, posts)
+        ledger.refresh_balances(period)
+        dues = ledger.payee_dues(period, book.ids)
+        for account_id in book.ids:
+            closing = AccountBalance.objects.get(period=period, account_id=account_id).closing
+            # the sum over payees of (old debt − advance + month) is the account's balance
+            by_payee = dues.get(account_id, {}).values()
+            assert sum((d.debt - d.advance + d.month for d in by_payee), D(0)) == closing
+            assert all(d.amount >= 0 for d in by_payee)
+        for post in posts:  # every payment is split whole, each part to one payee
+            parts = LedgerEntry.objects.filter(kind="payment", source_id=post["id"])
+            assert -sum(parts.values_list("amount", flat=True)) == post["amount"]
+            if post["provider_id"] is not None:
+                assert set(parts.values_list("provider_id", flat=True)) == {post["provider_id"]}
     finally:
         transaction.savepoint_rollback(sid)
