@@ -100,11 +100,13 @@ def import_job_run(*, job_id: int) -> ImportJob:
         return job  # another worker has it, or it is done
     dry_run = job.status == ImportJob.Status.CHECKING
     path = storage_dir() / job.stored_as
+    last_progress: dict = {}
     try:
         with leases.Heartbeat(ImportJob, job_id, owner=owner) as heartbeat, transaction.atomic():
 
             def progress(step, done, total):
-                heartbeat.beat(step=step[:40], done=done, total=total)
+                last_progress.update(step=step[:40], done=done, total=total)
+                heartbeat.beat(**last_progress)
 
             report = registry_import(
                 organization=job.organization,
@@ -137,7 +139,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         status = ImportJob.Status.CHECKED
     else:
         status = ImportJob.Status.DONE
-    outcome = {"status": status, "report": report.as_dict()}
+    outcome = {"status": status, "report": report.as_dict(), **last_progress}
     if status != ImportJob.Status.CHECKED:
         outcome["finished_at"] = timezone.now()
         path.unlink(missing_ok=True)
