@@ -322,3 +322,23 @@ def _exact(amount, due_date, start, end):
             total += Fraction(amount) * Fraction(6, 100) / (300 if k <= 90 else 130)
         day += timedelta(days=1)
     return total
+
+
+def test_it_accrues_a_raising_recalculation_from_the_due_date_of_its_receipt():
+    # +1 000 correcting February, booked in May: a debt of May, due 15.06, day 31 is 16.07:
+    # July accrues 16 days (16–31.07): 1000 × 9,5 × 16 / 30000 = 5,0666… → 5,07
+    # (as a debt of February, due 15.03, it would have accrued on every day of May already)
+    debt = Debt(month=date(2026, 5, 1), due_date=date(2026, 6, 15), amount=D("1000"))
+    may = penalties_for_month([debt], month_start=date(2026, 5, 1), month_end=date(2026, 5, 31))
+    july = penalties_for_month([debt], month_start=date(2026, 7, 1), month_end=date(2026, 7, 31))
+    assert may == []
+    assert july == [PenaltyLine(month=date(2026, 5, 1), amount=D("5.07"))]
+
+
+def test_it_accrues_on_an_old_debt_without_a_charge_in_the_month():
+    # a closed account owing 2 000 of January (due 15.02): April is days 45..74, all at 1/300,
+    # though nothing is billed in April: 2000 × 9,5 × 30 / 30000 = 19,00; the line keeps the
+    # debt's payee
+    debt = Debt(month=date(2026, 1, 1), due_date=date(2026, 2, 15), amount=D("2000"), payee=7)
+    lines = penalties_for_month([debt], month_start=date(2026, 4, 1), month_end=date(2026, 4, 30))
+    assert lines == [PenaltyLine(month=date(2026, 1, 1), amount=D("19.00"), payee=7)]

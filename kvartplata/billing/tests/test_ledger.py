@@ -333,6 +333,39 @@ def test_post_penalties_when_nothing_is_billed_looks_at_every_account(debtors_wo
     assert [a for a, _, _ in entries(may, "penalty")] == [a1, a2, a4, a6]
 
 
+def test_post_penalties_per_payee_follow_the_debt_they_accrue_on():
+    book = Book(1)
+    (a1,) = book.ids
+    water = f.provider(book.org)
+    uk = book.services[0].provider_id
+    jan = book.open(JAN)
+    ledger.post_entries(
+        [
+            (a1, jan.id, JAN, "charge", D("600.00"), JAN, None, "", uk),
+            (a1, jan.id, JAN, "charge", D("400.00"), JAN, None, "", water.id),
+        ]
+    )
+    book.open(FEB)
+    book.open(MAR)
+    apr = book.open(APR)
+    # 300 paid to the water company on 10.04: its debt is 400 for 1–10 April, 100 after
+    ledger.post_entries(
+        [(a1, apr.id, JAN, "payment", D("-300.00"), datetime.date(2026, 4, 10), None, "", water.id)]
+    )
+    may = book.open(MAY)
+    assert ledger.post_penalties(may) == 2
+    assert sorted(
+        LedgerEntry.objects.filter(period=may, kind="penalty").values_list("provider_id", "amount")
+    ) == sorted(
+        [
+            # 600 × 9.5 × 30 / 30 000 = 5.70
+            (uk, D("5.70")),
+            # (400 × 10 + 100 × 20) × 9.5 / 30 000 = 1.90
+            (water.id, D("1.90")),
+        ]
+    )
+
+
 def test_post_penalties_accrue_on_a_recalculation_from_the_due_date_of_its_receipt():
     """+1 000 ₽ correcting February, booked in May: the May receipt shows it first, so it is
     due on 15.06 and accrues from 16.07 (day 31), not from 15.04 as February's charge did."""
