@@ -414,6 +414,7 @@ def payment_match(
                     "amount": payment.amount,
                     "paid_on": timezone.localtime(payment.paid_at).date(),
                     "for_month": payment.for_month,
+                    "provider_id": payment.provider_id,  # the payee named, if any
                 }
             ],
         )
