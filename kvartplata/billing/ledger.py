@@ -2,7 +2,10 @@
 
 Every money movement of an account is a `LedgerEntry`; balances per month are derived from the
 journal and materialized in `AccountBalance` (set-based, a few queries per batch of accounts).
-Entries carry signed amounts: + raises the debt, − lowers it.
+Entries carry signed amounts: + raises the debt, − lowers it, and name their payee (`provider`,
+that of the service; None: the organization itself), so that what is owed is known per payee.
+How payments pay debts, per month and payee, is `calc.allocation`: `post_payments` applies it
+for every payment; penalties accrue per payee on that payee's debts (`calc.penalties`).
 """
 
 import datetime
