@@ -94,6 +94,7 @@ class SnapshotBuilder:
             if Norm.Kind.PER_PERSON in kinds or Norm.Kind.COMMON_AREA in kinds
         ]
         self.buildings = self._building_reference()
+        self.code_links = org.link_proof == org.LinkProof.RECEIPT_CODE
 
     def _flats_volumes(self) -> dict[tuple[int, str], Decimal]:
         """The month's individual volumes of the flats, per (building, resource): one query."""
@@ -390,7 +391,9 @@ class SnapshotBuilder:
                 "area": f"{account.area:.2f}",
                 "living_area": f"{premises.living_area:.2f}" if premises.living_area else None,
                 "residents": account.residents,
-                "link_code": account.link_code,
+                # The code the organization accepts to link the account in the cabinet; when it
+                # accepts the receipt's total instead, the receipt says so (empty code).
+                "link_code": account.link_code if self.code_links else "",
             },
             "payees": self._payees(account, by_provider, total_due),
             "meters": meters,

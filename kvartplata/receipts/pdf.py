@@ -591,6 +591,15 @@ def payee_qr_text(snapshot: dict, payee: dict) -> str:
 LINK_CODE_LABEL = "Код для подключения к личному кабинету"
 
 
+def link_code_text(account: dict) -> str:
+    """The code to link the account; empty when the organization links by the receipt's total
+    (a receipt frozen before the code was printed has none: a dash)."""
+    code = account.get("link_code")
+    if code is None:
+        return DASH
+    return code or "сумма «Итого к оплате»"
+
+
 def _header(flow: _Flow, s: dict) -> None:
     page, y = flow.page, flow.y
     period = date.fromisoformat(s["period"])
@@ -621,10 +630,10 @@ def _header(flow: _Flow, s: dict) -> None:
     acc = s["account"]
     page.text(box_x + 5, y - 9, "Лицевой счёт", 6.2, color=GREY)
     page.text(box_x + 5, y - 21, acc["number"], 11, True, width=mid - box_x - 8)
-    code = acc.get("link_code") or DASH
     page.text(box_x + 5, y - 31, "Код для подключения", 5.6, color=GREY)
     page.text(box_x + 5, y - 38, "к личному кабинету", 5.6, color=GREY)
-    page.text(box_x + 5, y - 49, code, 9.5, True, width=mid - box_x - 8)
+    code = link_code_text(acc)
+    page.text(box_x + 5, y - 49, code, 9.5 if len(code) < 16 else 6, True, width=mid - box_x - 8)
     page.text(mid + 6, y - 9, "Итого к оплате", 6.2, color=GREY)
     page.text(RIGHT - 6, y - 26, _rub(s["totals"]["total_due"]), 14, True, "r", width=box_w - 104)
     page.text(mid + 6, y - 40, f"за {_month(s['period'])}", 6.8, width=box_w - 104)
@@ -652,7 +661,7 @@ def _section1(flow: _Flow, s: dict) -> None:
     )
     payer.pair("Адрес", acc["address"], 7)
     payer.pair("Лицевой счёт", acc["number"], 7, bold=True)
-    payer.pair(f"{LINK_CODE_LABEL}:", acc.get("link_code") or DASH, 7, bold=True)
+    payer.pair(f"{LINK_CODE_LABEL}:", link_code_text(acc), 7, bold=True)
     payer.pair("Площадь", area, 7)
     payer.pair("Проживает", f"{acc['residents']} чел.", 7)
     payer.pair("Период", _month(s["period"]), 7)

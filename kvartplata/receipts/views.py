@@ -16,7 +16,7 @@ from kvartplata.lib.money import format_rub, format_volume
 from kvartplata.lib.periods import period_label
 from kvartplata.receipts import qr
 from kvartplata.receipts.models import Receipt
-from kvartplata.receipts.pdf import payee_qr_text
+from kvartplata.receipts.pdf import PAYEE_BALANCE_FIELDS, link_code_text, payee_qr_text
 from kvartplata.receipts.services import receipt_pdf
 
 SECTION = "cabinet:receipts:receipt_list"
@@ -161,11 +161,15 @@ def present(s: dict) -> dict:
                 "volume": _vol(c["volume"]),
                 "common_volume": _vol(c["common_volume"]),
                 "tariff": _price(c["tariff"]),
+                "amount_individual": _amount(c.get("amount_individual")),
+                "amount_common": _amount(c.get("amount_common")),
                 "charged": _amount(c["charged"]),
                 "coefficient_amount": _amount(c["coefficient_amount"]),
                 "recalculations": _amount(c["recalculations"]),
                 "privileges": _amount(c["privileges"]),
                 "total": _amount(c["total"]),
+                "total_individual": _amount(c.get("total_individual")),
+                "total_common": _amount(c.get("total_common")),
                 "method": c["method"],
             }
         )
@@ -182,6 +186,12 @@ def present(s: dict) -> dict:
                 "purpose": p["purpose"],
                 "services": ", ".join(p["services"]),
                 "qr": qr_svg(payee_qr_text(s, p), f"QR-код для оплаты: {p['name']}"),
+                # The payee's own debt and advance, when the snapshot carries them (ledger).
+                "balances": [
+                    (label, _money(p[key]))
+                    for key, label in PAYEE_BALANCE_FIELDS
+                    if p.get(key) not in (None, "") and Decimal(p[key])
+                ],
             }
         )
     living = s["account"]["living_area"]
@@ -191,6 +201,7 @@ def present(s: dict) -> dict:
         "due_date": date.fromisoformat(s["due_date"]),
         "payer": " ".join(x for x in (holder["last"], holder["first"], holder["middle"]) if x),
         "account": s["account"],
+        "link_code": link_code_text(s["account"]),
         "area": _vol(s["account"]["area"]),
         "living_area": _vol(living) if living else None,
         "org": org,
@@ -199,9 +210,6 @@ def present(s: dict) -> dict:
             for m in s["meters"]
         ],
         "charges": charges,
-        # Columns of nothing but zeros only widen the table on a phone: shown when used.
-        "show_coefficient": any(Decimal(c["coefficient_amount"]) for c in s["charges"]),
-        "show_privileges": any(Decimal(c["privileges"]) for c in s["charges"]),
         "notes": notes,
         "totals": {
             "opening_label": (
@@ -212,6 +220,18 @@ def present(s: dict) -> dict:
             "charges_plain": _amount(totals["charges"]),
             "recalculations": _money(totals["recalculations"]),
             "recalculations_plain": _amount(totals["recalculations"]),
+            **{
+                key: _amount(totals.get(key))
+                for key in (
+                    "amount_individual",
+                    "amount_common",
+                    "charged",
+                    "coefficient_amount",
+                    "privileges",
+                    "total_individual",
+                    "total_common",
+                )
+            },
             "penalties": _money(totals["penalties"]),
             "payments": _money(totals["payments"]),
             "total_due": _money(totals["total_due"]),
@@ -230,8 +250,18 @@ def present(s: dict) -> dict:
             for n in s["reference"]["norms"]
         ],
         "building": [
-            {**b, "reading": _vol(b["reading"]), "volume": _vol(b["volume"])}
+            {
+                **b,
+                "reading": _vol(b["reading"]),
+                "volume": _vol(b["volume"]),
+                "flats": _vol(b.get("flats")),
+                "common_property": _vol(b.get("common_property")),
+            }
             for b in s["reference"]["building"]
+        ],
+        "instalments": [
+            {**i, "amount": _money(i["amount"]), "interest": _money(i["interest"])}
+            for i in s.get("instalments") or []
         ],
         "payees": payees,
         "notice": s["notice"],

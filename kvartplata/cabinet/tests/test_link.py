@@ -129,7 +129,7 @@ def test_it_refuses_an_empty_or_malformed_form_without_counting(demo_client, dem
     response = _post(demo_client, "12ab", "")
     html = response.content.decode()
     assert "Номер лицевого счёта — от 4 до 20 цифр." in html
-    assert "Укажите код привязки" in html
+    assert "Укажите код для подключения к личному кабинету из квитанции." in html
     assert not LinkAttempt.objects.exists()
 
 

@@ -63,9 +63,17 @@ def test_it_shows_a_receipt_in_the_browser(
         format_rub(Decimal(s["totals"]["total_due"])),
         format_rub(Decimal(s["totals"]["payments"])),
         "Итого за период",
-        "Расчёт размера платы",
-        "Перерасчёты",
-        "Получатели платежа",
+        "1. Сведения о плательщике и исполнителе услуг",
+        "Код для подключения к личному кабинету",
+        demo_receipt.account.link_code,
+        "2. Информация для внесения платы получателям платежа",
+        "3. Расчёт размера платы",
+        "4. Справочная информация",
+        "5. Сведения о перерасчётах",
+        "6. Расчёт суммы к оплате с учётом рассрочки платежа",
+        "Рассрочка не предоставлялась.",
+        format_rub(Decimal(s["totals"]["charged"])).removesuffix("\u00a0₽"),
+        format_rub(Decimal(s["totals"]["total_individual"])).removesuffix("\u00a0₽"),
     ]
     for charge in s["charges"]:
         expected.append(charge["service"])
@@ -76,6 +84,8 @@ def test_it_shows_a_receipt_in_the_browser(
         expected += [payee["name"], payee["bank"]["account"], payee["bank"]["bic"]]
     missing = [item for item in expected if escape(item) not in html]
     assert not missing, missing
+    headings = [html.index(f">{n}. ") for n in range(1, 7)]
+    assert headings == sorted(headings)
     assert f'href="{_url("receipt_pdf", demo_receipt)}"' in html
     assert f'href="{_url("receipt_print", demo_receipt)}"' in html
     assert "Скачать PDF" in html and "Печать" in html
