@@ -138,9 +138,7 @@ def _read_xlsx(content: bytes) -> dict[str, Rows]:
             if sheet.name not in names:
                 raise FileRefused(f"В книге нет листа «{sheet.name}» ({sheet.title}).")
             rows = workbook.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
-            tables[sheet.name] = _table(
-                sheet, [[_cell_text(v) for v in row] for row in rows], f"лист {sheet.name}"
-            )
+            tables[sheet.name] = _table(sheet, rows, f"лист {sheet.name}", _cell_text)
         return tables
     except CalamineError as exc:
         raise FileRefused(f"Книга XLSX не читается: {exc}") from exc
@@ -148,6 +146,8 @@ def _read_xlsx(content: bytes) -> dict[str, Rows]:
 
 def _cell_text(value) -> str:
     """A cell as the text the checks parse: numbers without a float tail, dates in ISO."""
+    if type(value) is str:
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -168,10 +168,10 @@ def _unquote(text: str) -> str:
     return text
 
 
-def _table(sheet: Sheet, rows: list[list[str]], where: str) -> Rows:
+def _table(sheet: Sheet, rows: list[list], where: str, text=str) -> Rows:
     if not rows:
         raise FileRefused(f"{where.capitalize()}: нет строки заголовка.")
-    header = [h.strip().lower() for h in rows[0]]
+    header = [text(h).strip().lower() for h in rows[0]]
     while header and not header[-1]:
         header.pop()
     unknown = [h for h in header if h not in sheet.columns]
@@ -186,13 +186,16 @@ def _table(sheet: Sheet, rows: list[list[str]], where: str) -> Rows:
     if len(set(header)) != len(header):
         raise FileRefused(f"{where.capitalize()}: колонка повторяется в заголовке.")
     result = []
+    width = len(header)
     for number, row in enumerate(rows[1:], start=2):
-        values = [_unquote(str(v).strip()) for v in row]
+        values = [text(v).strip() for v in row[:width]]
         if not any(values):
             continue
-        result.append(
-            (number, {c: (values[i] if i < len(values) else "") for i, c in enumerate(header)})
-        )
+        if len(values) < width:
+            values += [""] * (width - len(values))
+        if any(v[:1] == "'" for v in values):
+            values = [_unquote(v) for v in values]
+        result.append((number, dict(zip(header, values, strict=True))))
     return result
 
 

@@ -14,6 +14,7 @@ payments are allocated to them oldest first.
 """
 
 import datetime
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -180,16 +181,21 @@ def _month(text: str, name: str) -> datetime.date | None:
     raise LineError(f"{name}: неверный месяц «{text}» (ожидается ГГГГ-ММ)")
 
 
-def _choice(text: str, name: str, choices, default: str) -> str:
+@functools.cache
+def _choice_map(choices_class) -> dict[str, str]:
+    """Values and lower-case Russian labels of a choices class → value (built once)."""
+    found = {str(label).lower(): str(value) for value, label in choices_class.choices}
+    found.update({str(value): str(value) for value in choices_class.values})
+    return found
+
+
+def _choice(text: str, name: str, choices_class, default: str) -> str:
     if not text:
         return default
-    values = {str(v) for v, _label in choices}
-    labels = {str(label).lower(): str(v) for v, label in choices}
-    if text in values:
-        return text
-    if text.lower() in labels:
-        return labels[text.lower()]
-    raise LineError(f"{name}: неизвестное значение «{text}»")
+    value = _choice_map(choices_class).get(text) or _choice_map(choices_class).get(text.lower())
+    if value is None:
+        raise LineError(f"{name}: неизвестное значение «{text}»")
+    return value
 
 
 def _label(model, name: str) -> str:
@@ -341,9 +347,7 @@ class Load:
                     raise LineError("площадь помещений должна быть больше нуля")
                 values = (
                     row.get("fias_code", ""),
-                    _choice(
-                        row.get("building_type", ""), "тип дома", Building.Type.choices, "full"
-                    ),
+                    _choice(row.get("building_type", ""), "тип дома", Building.Type, "full"),
                     _int(row.get("floors", ""), "этажей", 9),
                     _int(row.get("built_year", ""), "год постройки"),
                     total,
@@ -406,7 +410,7 @@ class Load:
                 if rooms is not None and rooms < 0:
                     raise LineError("комнат: не может быть отрицательным")
                 values = (
-                    _choice(row.get("kind", ""), "вид помещения", Premises.Kind.choices, "flat"),
+                    _choice(row.get("kind", ""), "вид помещения", Premises.Kind, "flat"),
                     total,
                     living,
                     rooms,
@@ -575,7 +579,7 @@ class Load:
             self.outcome("readings", (serial, month), values, existing)
 
     def _meter(self, row: dict):
-        resource = _choice(row["resource"], "ресурс", Resource.choices, "")
+        resource = _choice(row["resource"], "ресурс", Resource, "")
         if not resource:
             raise LineError("ресурс не указан")
         zones = _int(row.get("zones", ""), "зон", 1)

@@ -1,0 +1,145 @@
+"""Benchmark of the registry import (onboarding): a first load, the same file again, the bare write.
+
+Generates a registry workbook of N accounts (3 meters with last readings each, opening debts for
+a third of them to two providers over three months) and loads it into a new, empty organization
+on the configured database (DATABASE_URL, or the SQLite file in DATA_DIR):
+
+    .venv/bin/python bench/registry.py --accounts 2000
+    DATABASE_URL=postgres://... .venv/bin/python bench/registry.py --accounts 100000
+
+Printed: the workbook's size and read time, the first load (everything created), the same file
+again (nothing to change), and as a reference the database's bare write of the same rows — the
+accounts, meters, readings and ledger rows written once more the plainest way (COPY on
+PostgreSQL, executemany on SQLite) in a transaction that is rolled back. Peak memory is the
+process's maximum resident set size.
+"""
+
+import argparse
+import datetime
+import io
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kvartplata.settings")
+os.environ.setdefault("SECRET_KEY", "bench-" + "not-a-secret-" * 4)
+
+SWITCH = datetime.date(2026, 3, 1)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=2000)
+    parser.add_argument("--no-reference", action="store_true")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.db import connection, transaction
+
+    from bench.machine_info import machine
+    from kvartplata.lib.db import bulk_insert
+    from kvartplata.registry.exchange.files import read_workbook, write_xlsx
+    from kvartplata.registry.exchange.generate import registry_workbook
+    from kvartplata.registry.exchange.load import registry_load
+    from kvartplata.registry.models import Organization
+
+    print(f"{machine()}; {connection.vendor}; {args.accounts} accounts", flush=True)
+    started = time.perf_counter()
+    tables = registry_workbook(accounts=args.accounts, switch_month=SWITCH, seed=args.accounts)
+    buf = io.BytesIO()
+    write_xlsx(tables, buf)
+    content = buf.getvalue()
+    rows = {name: len(rows) for name, (_c, rows) in tables.items()}
+    del tables
+    print(
+        f"workbook: {len(content) / 1e6:.1f} MB, {rows}, generated in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    n = Organization.objects.count() + 1
+    org = Organization.objects.create(
+        name=f"Бенчмарк {n}",
+        short_name=f"Бенчмарк {n}",
+        address="-",
+        inn="7707083893",
+        bank_name="ПАО Сбербанк",
+        bic="044525225",
+        correspondent_account="30101810400000000225",
+        settlement_account="40702810138250123017",
+    )
+    for label in ("first load", "same file again"):
+        started = time.perf_counter()
+        parsed = read_workbook(content)
+        read = time.perf_counter() - started
+        report = registry_load(organization=org, tables=parsed, switch_month=SWITCH)
+        del parsed
+        total = time.perf_counter() - started
+        assert report.ok, report.as_text()[:2000]
+        counts = {k: v["created"] or v["unchanged"] for k, v in report.counts.items()}
+        print(
+            f"{label}: {total:.1f} s (reading the workbook {read:.1f} s), peak RSS "
+            f"{rss_mb():.0f} MB, {counts}",
+            flush=True,
+        )
+    if args.no_reference:
+        return
+    # The bare write: the same numbers of rows into the same tables, rolled back.
+    from kvartplata.billing.models import Period
+
+    premises_id = org.accounts.values_list("premises_id", flat=True).first()
+    account_id = org.accounts.values_list("id", flat=True).first()
+    meter_ids = list(
+        __import__("kvartplata.meters.models", fromlist=["Meter"])
+        .Meter.objects.filter(account__organization=org)
+        .values_list("id", flat=True)
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    with transaction.atomic():
+        # An open month to write into (the opening one is closed); rolled back with the rest.
+        opening = Period.objects.create(organization=org, month=SWITCH, due_date=SWITCH)
+        started = time.perf_counter()
+        bulk_insert(
+            "registry_personalaccount",
+            ["organization_id", "number", "premises_id", "holder_last_name", "holder_first_name",
+             "holder_middle_name", "holder_phone", "residents", "share", "opened_on", "link_code"],
+            ((org.id, f"9{i:09d}", premises_id, "Иванов", "Иван", "", "", 2, 1, SWITCH, "ABCDEFGH")
+             for i in range(rows["accounts"])),
+        )  # fmt: skip
+        bulk_insert(
+            "meters_meter",
+            ["scope", "account_id", "resource", "serial_number", "model", "place", "zones",
+             "digits", "precision", "installed_on", "verified_on", "next_verification_on",
+             "seal_number", "initial_value1", "archive_reason"],
+            (("flat", account_id, "cold_water", f"B{i}", "", "", 1, 5, 3, SWITCH, SWITCH, SWITCH,
+              "", 0, "") for i in range(rows["meters"])),
+        )  # fmt: skip
+        bulk_insert(
+            "meters_reading",
+            ["meter_id", "month", "value1", "kind", "source", "is_accepted", "confirmed_high",
+             "submitted_at"],
+            ((meter_ids[i % len(meter_ids)], datetime.date(2000 + i // 12 % 20, i % 12 + 1, 1),
+              1, "regular", "import", False, False, now) for i in range(rows["meters"])),
+        )  # fmt: skip
+        bulk_insert(
+            "billing_ledgerentry",
+            ["account_id", "period_id", "concerns_month", "kind", "amount", "entry_date",
+             "note", "created_at"],
+            ((account_id, opening.id, SWITCH, "correction", 1, SWITCH, "", now)
+             for _ in range(rows["opening_balances"])),
+        )  # fmt: skip
+        bare = time.perf_counter() - started
+        transaction.set_rollback(True)
+    print(f"bare write of the same rows (rolled back): {bare:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
