@@ -1,0 +1,136 @@
+"""The reports pages: a filter form, the table on screen, the same as .xlsx or CSV."""
+
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+
+from kvartplata.backoffice import reports
+from kvartplata.backoffice.downloads import csv_response, xlsx_response
+from kvartplata.backoffice.office import office_context, office_organization, office_view
+from kvartplata.backoffice.report_forms import DebtorsForm, ReportForm, TurnoverForm
+from kvartplata.billing.models import Period
+from kvartplata.lib.periods import add_months
+
+PERMISSION = "billing.view_accountbalance"
+# More rows than this are left to the downloads: a page of 100 000 rows helps nobody.
+SCREEN_ROWS = 500
+REPORTS = [
+    ("office_reports:turnover", "Оборотно-сальдовая ведомость"),
+    ("office_reports:debtors", "Должники"),
+    ("office_reports:collections", "Собираемость"),
+    ("office_reports:readings", "Передача показаний"),
+]
+
+
+def _months(organization) -> list:
+    return list(
+        Period.objects.filter(organization=organization)
+        .order_by("month")
+        .values_list("month", flat=True)
+    )
+
+
+def _default_last(organization, months):
+    billed = (
+        Period.objects.filter(organization=organization)
+        .exclude(state=Period.State.OPEN)
+        .order_by("-month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    return billed or (months[-1] if months else None)
+
+
+def _answer(request, form, report, slug, organization, title):
+    fmt = form.cleaned_data.get("format") if form.is_bound and form.is_valid() else ""
+    if report is not None and fmt == "xlsx":
+        return xlsx_response(report, slug)
+    if report is not None and fmt == "csv":
+        return csv_response(report, slug)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    context = office_context(
+        request,
+        title=title,
+        form=form,
+        report=report,
+        rows=report.rows[:SCREEN_ROWS] if report else [],
+        cut=bool(report and len(report.rows) > SCREEN_ROWS),
+        screen_rows=SCREEN_ROWS,
+        organization=organization,
+        reports=REPORTS,
+        query=request.GET.urlencode(),
+    )
+    return TemplateResponse(request, "office/reports/report.html", context, status=status)
+
+
+def _range_form(request, form_class, organization, *, span: int = 0):
+    months = _months(organization)
+    data = request.GET.copy()
+    last = _default_last(organization, months)
+    if last is None:
+        return form_class(None, months=months)  # no months yet: nothing to show, no error
+    data.setdefault("last", f"{last:%Y-%m}")
+    first = max(add_months(last, -span), months[0])
+    data.setdefault("first", f"{first:%Y-%m}")
+    return form_class(data, months=months)
+
+
+@require_GET
+@office_view(PERMISSION)
+def turnover(request) -> HttpResponse:
+    organization = office_organization(request)
+    form = _range_form(request, TurnoverForm, organization)
+    report = None
+    if form.is_valid():
+        by = form.cleaned_data.get("by") or "account"
+        report = reports.turnover(
+            organization.id, form.cleaned_data["first"], form.cleaned_data["last"], by
+        )
+    title = "Оборотно-сальдовая ведомость"
+    return _answer(request, form, report, "osv", organization, title)
+
+
+@require_GET
+@office_view(PERMISSION)
+def debtors(request) -> HttpResponse:
+    organization = office_organization(request)
+    months = _months(organization)
+    data = request.GET.copy()
+    last = _default_last(organization, months)
+    if last is not None:
+        data.setdefault("month", f"{last:%Y-%m}")
+    form = DebtorsForm(data if last is not None else None, months=months)
+    report = None
+    if form.is_valid():
+        report = reports.debtors(
+            organization.id, form.cleaned_data["month"], min_debt=form.cleaned_data["min_debt"]
+        )
+    return _answer(request, form, report, "debtors", organization, "Должники")
+
+
+@require_GET
+@office_view(PERMISSION)
+def collections(request) -> HttpResponse:
+    organization = office_organization(request)
+    form = _range_form(request, ReportForm, organization, span=11)
+    report = None
+    if form.is_valid():
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+        if request.GET.get("by") == "bank":
+            report = reports.collections_by_bank(organization.id, first, last)
+        else:
+            report = reports.collections(organization.id, first, last)
+    return _answer(request, form, report, "collections", organization, "Собираемость")
+
+
+@require_GET
+@office_view(PERMISSION)
+def readings(request) -> HttpResponse:
+    organization = office_organization(request)
+    form = _range_form(request, ReportForm, organization, span=2)
+    report = None
+    if form.is_valid():
+        report = reports.readings(
+            organization.id, form.cleaned_data["first"], form.cleaned_data["last"]
+        )
+    return _answer(request, form, report, "readings", organization, "Передача показаний")

@@ -1,0 +1,468 @@
+"""The accountant's reports: оборотно-сальдовая ведомость, debtors, collections, readings.
+
+Every report is a `Report`: columns and rows of plain values (text, Decimal roubles, int),
+built by set-based queries (aggregates in SQL, money summed in whole kopecks, so SQLite's
+float decimals give exact figures) and rendered as an HTML table, CSV or .xlsx by `exports`.
+The money figures come from the journal (`billing_ledgerentry`) and the balances materialized
+from it, so they reconcile with the ledger to the kopeck (tests).
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+
+from kvartplata.billing import ledger
+from kvartplata.billing.calc import allocation
+from kvartplata.billing.models import Period
+from kvartplata.lib.db import as_kopecks, from_kopecks
+from kvartplata.lib.periods import add_months, period_label
+
+ZERO = Decimal("0.00")
+MONEY = "money"
+TEXT = "text"
+INT = "int"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    kind: str = MONEY
+
+
+@dataclass
+class Report:
+    title: str
+    columns: list[Column]
+    rows: list[tuple]
+    totals: tuple | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def column_sum(self, key: str) -> Decimal:
+        at = [c.key for c in self.columns].index(key)
+        return sum((r[at] for r in self.rows if r[at] is not None), ZERO)
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _rub(kopecks) -> Decimal:
+    return from_kopecks(kopecks or 0)
+
+
+def _periods(organization_id: int, first: datetime.date, last: datetime.date) -> list[Period]:
+    return list(
+        Period.objects.filter(
+            organization_id=organization_id, month__gte=first, month__lte=last
+        ).order_by("month")
+    )
+
+
+def _ids(periods: list[Period]) -> str:
+    # Integers from the database, never user input.
+    return ", ".join(str(int(p.id)) for p in periods) or "NULL"
+
+
+def _address(street, house, number) -> str:
+    return f"{street}, д. {house}" + (f", кв. {number}" if number else "")
+
+
+# --- оборотно-сальдовая ведомость -------------------------------------------------------------
+
+TURNOVER_BY = {
+    "account": "по лицевым счетам",
+    "building": "по домам",
+    "provider": "по поставщикам",
+    "service": "по услугам",
+}
+TURNOVER_MONEY = [
+    Column("opening", "Сальдо на начало (+ долг, − аванс)"),
+    Column("charged", "Начислено"),
+    Column("recalculations", "Перерасчёты"),
+    Column("penalties", "Пени"),
+    Column("paid", "Оплачено"),
+    Column("closing", "Сальдо на конец"),
+]
+_SUMS = """
+    SUM(CASE WHEN e.kind IN ('charge', 'correction') THEN {k} ELSE 0 END) AS charged,
+    SUM(CASE WHEN e.kind = 'recalculation' THEN {k} ELSE 0 END) AS recalcs,
+    SUM(CASE WHEN e.kind = 'penalty' THEN {k} ELSE 0 END) AS penalties,
+    SUM(CASE WHEN e.kind = 'payment' THEN -{k} ELSE 0 END) AS paid
+""".format(k=as_kopecks("e.amount"))
+
+
+def turnover(
+    organization_id: int, first: datetime.date, last: datetime.date, by: str = "account"
+) -> Report:
+    """Opening, charged, recalculations, penalties, paid and closing for months first…last.
+
+    By account or building: the opening is the closing balance of the month before `first`
+    (materialized from the journal at every run and close), the movement the journal's entries
+    booked in the months. By provider: everything from the journal (the payee of each entry).
+    By service: charges and recalculations only (payments and penalties are not kept by
+    service). One query.
+    """
+    periods = _periods(organization_id, first, last)
+    title = f"Оборотно-сальдовая ведомость {TURNOVER_BY[by]} за {period_label(first)}" + (
+        f" — {period_label(last)}" if last != first else ""
+    )
+    if by == "service":
+        return _turnover_by_service(organization_id, periods, title)
+    if by == "provider":
+        return _turnover_by_provider(organization_id, periods, first, title)
+    previous = Period.objects.filter(
+        organization_id=organization_id, month=add_months(first, -1)
+    ).first()
+    opening_join = ""
+    params: list = []
+    if previous is not None:
+        opening_join = f"""
+            LEFT JOIN (SELECT account_id, {as_kopecks("closing")} AS k
+                FROM billing_accountbalance WHERE period_id = %s) ob ON ob.account_id = a.id"""  # noqa: S608
+        params.append(previous.id)
+    opening = "COALESCE(ob.k, 0)" if previous is not None else "0"
+    if by == "account":
+        keys = "a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name, "
+        keys += "b.street, b.house, pr.number"
+        order = "a.number"
+    else:
+        keys = "b.id, b.street, b.house"
+        order = "b.street, b.house, b.id"
+    sql = f"""
+        SELECT {keys}, SUM({opening}), SUM(COALESCE(m.charged, 0)),
+            SUM(COALESCE(m.recalcs, 0)), SUM(COALESCE(m.penalties, 0)), SUM(COALESCE(m.paid, 0))
+        FROM registry_personalaccount a
+        JOIN registry_premises pr ON pr.id = a.premises_id
+        JOIN registry_building b ON b.id = pr.building_id
+        {opening_join}
+        LEFT JOIN (SELECT e.account_id, {_SUMS} FROM billing_ledgerentry e
+            WHERE e.period_id IN ({_ids(periods)}) GROUP BY e.account_id) m
+            ON m.account_id = a.id
+        WHERE a.organization_id = %s
+        GROUP BY {keys}
+        ORDER BY {order}
+    """  # noqa: S608 - only constant SQL and integer ids are formatted in
+    params.append(organization_id)
+    rows = []
+    for row in _fetch(sql, params):
+        if by == "account":
+            _id, number, last_name, first_name, middle, street, house, flat = row[:8]
+            holder = f"{last_name} {first_name} {middle}".strip()
+            label = [number, holder, _address(street, house, flat)]
+            money = row[8:]
+        else:
+            _id, street, house = row[:3]
+            label = [_address(street, house, "")]
+            money = row[3:]
+        rows.append(tuple(label) + _money_row(*money))
+    if by == "account":
+        columns = [Column("number", "Лицевой счёт", TEXT), Column("holder", "Абонент", TEXT)]
+        columns.append(Column("address", "Адрес", TEXT))
+    else:
+        columns = [Column("building", "Дом", TEXT)]
+    return _with_totals(Report(title=title, columns=columns + TURNOVER_MONEY, rows=rows))
+
+
+def _money_row(opening, charged, recalcs, penalties, paid) -> tuple:
+    closing = (opening or 0) + (charged or 0) + (recalcs or 0) + (penalties or 0) - (paid or 0)
+    return tuple(_rub(v) for v in (opening, charged, recalcs, penalties, paid, closing))
+
+
+def _with_totals(report: Report) -> Report:
+    labels = sum(1 for c in report.columns if c.kind == TEXT)
+    totals = ["Итого"] + [""] * (labels - 1)
+    for column in report.columns[labels:]:
+        totals.append(report.column_sum(column.key) if column.kind == MONEY else None)
+    report.totals = tuple(totals)
+    return report
+
+
+def _turnover_by_provider(organization_id, periods, first, title) -> Report:
+    k = as_kopecks("e.amount")
+    sql = f"""
+        SELECT e.provider_id, pv.name,
+            SUM(CASE WHEN bp.month < %s THEN {k} ELSE 0 END),
+            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind IN ('charge', 'correction')
+                THEN {k} ELSE 0 END),
+            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'recalculation'
+                THEN {k} ELSE 0 END),
+            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'penalty'
+                THEN {k} ELSE 0 END),
+            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'payment'
+                THEN -{k} ELSE 0 END)
+        FROM billing_ledgerentry e
+        JOIN billing_period bp ON bp.id = e.period_id
+        LEFT JOIN registry_provider pv ON pv.id = e.provider_id
+        WHERE bp.organization_id = %s AND bp.month <= %s
+        GROUP BY e.provider_id, pv.name
+        ORDER BY pv.name
+    """  # noqa: S608 - only constant SQL and integer ids are formatted in
+    last = periods[-1].month if periods else first
+    rows = [
+        (name or "Управляющая организация",) + _money_row(*money)
+        for _pid, name, *money in _fetch(sql, [first, organization_id, last])
+    ]
+    columns = [Column("provider", "Поставщик", TEXT), *TURNOVER_MONEY]
+    return _with_totals(Report(title=title, columns=columns, rows=rows))
+
+
+def _turnover_by_service(organization_id, periods, title) -> Report:
+    sql = f"""
+        SELECT s.id, s.name, SUM(x.charged), SUM(x.recalcs) FROM (
+            SELECT c.service_id AS service_id, {as_kopecks("c.amount")} AS charged, 0 AS recalcs
+            FROM billing_charge c WHERE c.period_id IN ({_ids(periods)})
+            UNION ALL
+            SELECT r.service_id, 0, {as_kopecks("r.amount")}
+            FROM billing_recalculation r WHERE r.period_id IN ({_ids(periods)})
+        ) x LEFT JOIN billing_service s ON s.id = x.service_id
+        GROUP BY s.id, s.name, s.sort_order
+        ORDER BY s.sort_order, s.id
+    """  # noqa: S608 - only constant SQL and integer ids are formatted in
+    rows = [
+        (name or "Без услуги", _rub(charged), _rub(recalcs))
+        for _sid, name, charged, recalcs in _fetch(sql, [])
+    ]
+    report = Report(
+        title=title,
+        columns=[
+            Column("service", "Услуга", TEXT),
+            Column("charged", "Начислено"),
+            Column("recalculations", "Перерасчёты"),
+        ],
+        rows=rows,
+        notes=["Оплаты и пени по услугам не разносятся: они показаны в ведомости по поставщикам."],
+    )
+    return _with_totals(report)
+
+
+# --- debtors ----------------------------------------------------------------------------------
+
+AGING = [
+    ("age_1", "1 мес.", 1, 1),
+    ("age_2_3", "2–3 мес.", 2, 3),
+    ("age_4_6", "4–6 мес.", 4, 6),
+    ("age_7_12", "7–12 мес.", 7, 12),
+    ("age_13", "более 12 мес.", 13, 10**6),
+]
+
+
+def age_bucket(debt_month: datetime.date | None, on_month: datetime.date) -> int:
+    """Index into AGING of a debt of `debt_month` seen in `on_month` (its own month is 1)."""
+    if debt_month is None:
+        return 0
+    age = (on_month.year - debt_month.year) * 12 + on_month.month - debt_month.month + 1
+    return next(i for i, (_k, _l, low, high) in enumerate(AGING) if low <= max(age, 1) <= high)
+
+
+def debtors(organization_id: int, on_month: datetime.date, *, min_debt: Decimal = ZERO) -> Report:
+    """Accounts in debt at the end of `on_month`: their unpaid debts by age (the allocation
+    rule's open debts of the journal up to that month), penalties accrued, the balance.
+
+    Queries: accounts with their balance and penalties (1), the open debts (1).
+    """
+    k = as_kopecks("e.amount")
+    sql = f"""
+        SELECT a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name,
+            b.street, b.house, pr.number,
+            SUM({k}), SUM(CASE WHEN e.kind = 'penalty' THEN {k} ELSE 0 END)
+        FROM billing_ledgerentry e
+        JOIN billing_period bp ON bp.id = e.period_id
+        JOIN registry_personalaccount a ON a.id = e.account_id
+        JOIN registry_premises pr ON pr.id = a.premises_id
+        JOIN registry_building b ON b.id = pr.building_id
+        WHERE bp.organization_id = %s AND bp.month <= %s
+        GROUP BY a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name,
+            b.street, b.house, pr.number
+        HAVING SUM({k}) > 0
+        ORDER BY a.number
+    """  # noqa: S608 - constant SQL
+    found = _fetch(sql, [organization_id, on_month])
+    debts = _open_debts(organization_id, on_month) if found else {}
+    rows = []
+    for account_id, number, last_name, first_name, middle, street, house, flat, total, pen in found:
+        buckets = [ZERO] * len(AGING)
+        for (month, _payee), amount in debts.get(account_id, {}).items():
+            buckets[age_bucket(month, on_month)] += amount
+        principal = sum(buckets, ZERO)
+        balance = _rub(total)
+        if balance < min_debt:
+            continue
+        rows.append(
+            (
+                number,
+                f"{last_name} {first_name} {middle}".strip(),
+                _address(street, house, flat),
+                *buckets,
+                principal,
+                _rub(pen),
+                balance,
+            )
+        )
+    columns = [
+        Column("number", "Лицевой счёт", TEXT),
+        Column("holder", "Абонент", TEXT),
+        Column("address", "Адрес", TEXT),
+        *(Column(key, f"Долг {label}") for key, label, _l, _h in AGING),
+        Column("principal", "Основной долг"),
+        Column("penalties", "Пени начислено"),
+        Column("balance", "Сальдо с пенями"),
+    ]
+    title = f"Должники на {period_label(on_month)}"
+    notes = ["Возраст долга — в месяцах от месяца, за который он начислен (текущий — 1 мес.)."]
+    return _with_totals(Report(title=title, columns=columns, rows=rows, notes=notes))
+
+
+def _open_debts(organization_id: int, on_month: datetime.date) -> dict[int, dict]:
+    """Open debts per account as they stood at the end of `on_month`: the journal up to that
+    month, netted by the ledger's allocation rule (`calc.allocation`). One query."""
+    sql = f"""
+        SELECT e.account_id, e.concerns_month, bp.month, {ledger.RAISING}, e.provider_id,
+            SUM({as_kopecks("e.amount")})
+        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
+        WHERE bp.organization_id = %s AND bp.month <= %s AND e.kind <> 'penalty'
+        GROUP BY e.account_id, e.concerns_month, bp.month, {ledger.RAISING}, e.provider_id
+    """  # noqa: S608 - constant SQL
+    nets: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for account_id, concerns, booked, raising, payee, kopecks in _fetch(
+        sql, [organization_id, on_month]
+    ):
+        concerns = _date(concerns) if concerns else None
+        month = allocation.debt_month(concerns, _date(booked), raising_recalculation=bool(raising))
+        nets[account_id][(month, payee)] += _rub(kopecks)
+    return {account_id: allocation.open_debts(net) for account_id, net in nets.items()}
+
+
+# --- collections ------------------------------------------------------------------------------
+
+
+def collections(organization_id: int, first: datetime.date, last: datetime.date) -> Report:
+    """Charged against paid by month (from the journal), with the share collected."""
+    periods = _periods(organization_id, first, last)
+    sql = f"""
+        SELECT bp.month, {_SUMS}
+        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
+        WHERE e.period_id IN ({_ids(periods)})
+        GROUP BY bp.month ORDER BY bp.month
+    """  # noqa: S608 - constant SQL and integer ids
+    rows = []
+    for month, charged, recalcs, penalties, paid in _fetch(sql, []):
+        total = _rub((charged or 0) + (recalcs or 0) + (penalties or 0))
+        paid_rub = _rub(paid)
+        share = (paid_rub * 100 / total).quantize(Decimal("0.1")) if total else None
+        rows.append((period_label(_date(month)), total, paid_rub, share))
+    columns = [
+        Column("month", "Месяц", TEXT),
+        Column("charged", "Начислено с перерасчётами и пенями"),
+        Column("paid", "Оплачено"),
+        Column("share", "Собираемость, %", INT),
+    ]
+    title = f"Собираемость за {period_label(first)} — {period_label(last)}"
+    return _with_totals(Report(title=title, columns=columns, rows=rows))
+
+
+def collections_by_bank(organization_id: int, first: datetime.date, last: datetime.date) -> Report:
+    """Payments posted in the months by bank and day of payment (from the journal)."""
+    periods = _periods(organization_id, first, last)
+    k = as_kopecks("e.amount")
+    sql = f"""
+        SELECT COALESCE(bk.name, 'Без банка'), e.entry_date, COUNT(DISTINCT e.source_id), SUM(-{k})
+        FROM billing_ledgerentry e
+        LEFT JOIN payments_payment p ON p.id = e.source_id
+        LEFT JOIN payments_bank bk ON bk.id = p.bank_id
+        WHERE e.period_id IN ({_ids(periods)}) AND e.kind = 'payment'
+        GROUP BY COALESCE(bk.name, 'Без банка'), e.entry_date
+        ORDER BY 1, 2
+    """  # noqa: S608 - constant SQL and integer ids
+    rows = [
+        (bank, _date(day).strftime("%d.%m.%Y"), count, _rub(paid))
+        for bank, day, count, paid in _fetch(sql, [])
+    ]
+    columns = [
+        Column("bank", "Банк", TEXT),
+        Column("day", "День оплаты", TEXT),
+        Column("count", "Платежей", INT),
+        Column("paid", "Сумма"),
+    ]
+    title = f"Оплаты по банкам и дням за {period_label(first)} — {period_label(last)}"
+    return _with_totals(Report(title=title, columns=columns, rows=rows))
+
+
+def _date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return datetime.date.fromisoformat(value[:10])
+    return value
+
+
+# --- readings ---------------------------------------------------------------------------------
+
+
+def readings(organization_id: int, first: datetime.date, last: datetime.date) -> Report:
+    """Per building and month: accounts with working flat meters, how many sent readings."""
+    months = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = add_months(month, 1)
+    sql = """
+        SELECT b.id, b.street, b.house, COUNT(DISTINCT a.id)
+        FROM meters_meter m
+        JOIN registry_personalaccount a ON a.id = m.account_id
+        JOIN registry_premises pr ON pr.id = a.premises_id
+        JOIN registry_building b ON b.id = pr.building_id
+        WHERE a.organization_id = %s AND m.scope = 'flat'
+            AND m.installed_on < %s AND (m.archived_on IS NULL OR m.archived_on >= %s)
+        GROUP BY b.id, b.street, b.house
+    """
+    sent_sql = """
+        SELECT pr.building_id, r.month, COUNT(DISTINCT a.id)
+        FROM meters_reading r
+        JOIN meters_meter m ON m.id = r.meter_id
+        JOIN registry_personalaccount a ON a.id = m.account_id
+        JOIN registry_premises pr ON pr.id = a.premises_id
+        WHERE a.organization_id = %s AND r.is_accepted AND r.month >= %s AND r.month <= %s
+        GROUP BY pr.building_id, r.month
+    """
+    sent = defaultdict(int)
+    for building_id, month, count in _fetch(sent_sql, [organization_id, first, last]):
+        sent[(building_id, _date(month))] = count
+    rows = []
+    for month in months:
+        for building_id, street, house, metered in sorted(
+            _fetch(sql, [organization_id, add_months(month, 1), month]), key=lambda r: r[1:3]
+        ):
+            done = sent[(building_id, month)]
+            rows.append(
+                (
+                    period_label(month),
+                    _address(street, house, ""),
+                    metered,
+                    done,
+                    max(metered - done, 0),
+                )
+            )
+    columns = [
+        Column("month", "Месяц", TEXT),
+        Column("building", "Дом", TEXT),
+        Column("metered", "ЛС с приборами", INT),
+        Column("sent", "Передали показания", INT),
+        Column("missing", "Не передали", INT),
+    ]
+    title = f"Передача показаний за {period_label(first)} — {period_label(last)}"
+    return Report(title=title, columns=columns, rows=rows)
+
+
+def rows_of(report: Report) -> Iterator[tuple]:
+    """Header, rows and totals: what a download writes."""
+    yield tuple(c.label for c in report.columns)
+    yield from report.rows
+    if report.totals:
+        yield report.totals
