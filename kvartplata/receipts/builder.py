@@ -464,6 +464,8 @@ class SnapshotBuilder:
                     "kpp": provider.kpp,
                     "bank": bank(provider),
                     "amount": money(due.amount),
+                    "debt": money(due.debt),
+                    "advance": money(due.advance),
                     "purpose": f"Оплата ЖКУ за {month}, ЛС {account.number}",
                     "services": [s.name for s in self.services.values() if s.provider_id == pid][
                         :8

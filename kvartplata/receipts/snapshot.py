@@ -48,7 +48,8 @@ account.link_code (the code to link the account in the resident's cabinet), char
 amount_individual / amount_common (the fee for individual use and for common-house needs),
 total_individual / total_common, totals charged / coefficient_amount / privileges (the sums of
 the columns), reference.building flats / common_property (the house's volume split into the
-flats and the common property), instalments.
+flats and the common property), instalments, payees debt / advance (the payee's own debt or
+advance from earlier months; its amount is that debt − advance + its month, never negative).
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ ADDED_FIELDS = frozenset(
         "flats",
         "common_property",
         "instalments",
+        "debt",
+        "advance",
     }
 )
 
@@ -130,6 +133,8 @@ class Payee(TypedDict):
     kpp: str
     bank: Bank
     amount: str
+    debt: str  # the payee's own debt from earlier months ("0.00" if none)
+    advance: str  # the payee's own advance from earlier months ("0.00" if none)
     purpose: str
     services: list[str]
 
@@ -303,6 +308,8 @@ _MONEY_FIELDS = {
     "total_individual",
     "total_common",
     "interest",
+    "debt",
+    "advance",
 }
 _NUMBER_FIELDS = {
     "area",

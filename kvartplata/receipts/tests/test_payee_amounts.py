@@ -17,7 +17,7 @@ OCT, NOV = datetime.date(2026, 10, 1), datetime.date(2026, 11, 1)
 pytestmark = pytest.mark.django_db
 
 
-def _snapshot(*, october: list, november: list):
+def _snapshot(*, october: list, november: list, full: bool = False):
     """The November receipt of one account: the management company (the executor, same ИНН as
     the organization) bills 300 and 600, the water company 100 and 200; the given entries
     (kind, payee, amount) are added to October and November."""
@@ -62,7 +62,10 @@ def _snapshot(*, october: list, november: list):
     snapshot = snapshots[account.id]
     # the executor first, then the water company (its ИНН differs from the organization's)
     assert [p["inn"] for p in snapshot["payees"]] == [org.inn, water.inn]
-    return [D(p["amount"]) for p in snapshot["payees"]], D(snapshot["totals"]["total_due"])
+    amounts = [D(p["amount"]) for p in snapshot["payees"]]
+    if full:
+        return amounts, D(snapshot["totals"]["total_due"]), snapshot
+    return amounts, D(snapshot["totals"]["total_due"])
 
 
 def test_it_asks_each_payee_for_its_own_debt_and_month():
@@ -81,6 +84,15 @@ def test_it_keeps_an_advance_with_its_payee_and_never_asks_a_negative_sum():
     payees, total = _snapshot(october=[("payment", "water", "-500.00")], november=[])
     assert payees == [D("900.00"), D("0.00")]
     assert total == D("700.00")  # 300 + 100 − 500 + 600 + 200
+
+
+def test_it_shows_each_payees_debt_and_advance():
+    _, _, snapshot = _snapshot(october=[("payment", "water", "-500.00")], november=[], full=True)
+    # the company: 300 of debt from October; the water company: 500 − 100 = 400 of advance
+    assert [(p["debt"], p["advance"]) for p in snapshot["payees"]] == [
+        ("300.00", "0.00"),
+        ("0.00", "400.00"),
+    ]
 
 
 def test_it_puts_a_penalty_on_the_payee_of_its_debt():
