@@ -478,7 +478,7 @@ class Load:
                 closed = _date(row.get("closed_on", ""), "закрыт")
                 if closed is not None and closed < opened:
                     raise LineError("дата закрытия раньше даты открытия")
-                names = [row[f] for f in self.ACCOUNT_FIELDS[:3]]
+                names = [row.get(f) for f in self.ACCOUNT_FIELDS[:3]]
                 if any(len(n) > 60 for n in names) or len(row.get("holder_phone", "")) > 20:
                     raise LineError("ФИО или телефон абонента слишком длинные")
                 values = (

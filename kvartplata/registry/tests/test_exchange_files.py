@@ -121,3 +121,18 @@ def test_it_reads_a_directory_of_csv_files(tmp_path):
     report = registry_import(organization=organization(), source=tmp_path, switch_month=SWITCH)
     assert report.ok, report.as_text()
     assert PersonalAccount.objects.count() == 2
+
+
+def test_it_numbers_lines_as_the_spreadsheet_shows_them_below_empty_rows():
+    data = tables(accounts=2)
+    columns, rows = data["accounts"]
+    data["accounts"] = (("",), [[""], list(columns), *rows])  # header on line 3
+    result = read_workbook(xlsx(data))["accounts"]
+    assert [line for line, _row in result] == [4, 5]
+    assert result[0][1]["number"] == rows[0][0]
+
+
+def test_it_keeps_a_workbook_row_as_a_list_read_by_column():
+    row = read_workbook(xlsx(tables(accounts=1)))["accounts"][0][1]
+    assert "holder_phone" in row and "nonsense" not in row
+    assert row.get("holder_phone") == "" and row.get("nonsense", "-") == "-"
