@@ -5,6 +5,7 @@ import os
 import re
 import time
 import zipfile
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -281,26 +282,92 @@ def _period_pdfs(
     """(done, total, file name, PDF) of the month's receipts in number order, streamed."""
     from kvartplata.receipts.pdf import fonts, render_receipt
 
+    fonts()
+    for done, total, name, data in _period_snapshots(period, account_number):
+        yield done, total, name, render_receipt(data)
+
+
+def _period_snapshots(
+    period: Period, account_number: str | None = None
+) -> Iterator[tuple[int, int, str, dict]]:
+    """(done, total, file name, snapshot) of the month's receipts in number order, streamed."""
     receipts = Receipt.objects.filter(period=period).order_by("number")
     if account_number:
         receipts = receipts.filter(account__number=account_number)
     total = receipts.count()
-    fonts()
     rows = receipts.values_list("account__number", "month", "data").iterator(chunk_size=200)
     for done, (number, month, data) in enumerate(rows, 1):
-        yield done, total, f"{month:%Y-%m}-{_safe(number)}.pdf", render_receipt(data)
+        yield done, total, f"{month:%Y-%m}-{_safe(number)}.pdf", data
+
+
+RENDER_CHUNK = 40  # receipts per task sent to a worker process
+
+
+def _render_chunk(job: tuple[str, list[tuple[str, dict]]]) -> int:
+    """In a worker process: render a chunk of snapshots and write their files."""
+    from kvartplata.receipts.pdf import render_receipt
+
+    out_dir, items = job
+    for name, data in items:
+        (Path(out_dir) / name).write_bytes(render_receipt(data))
+    return len(items)
 
 
 def receipts_render(
-    *, period: Period, out_dir: Path, account_number: str | None = None, progress=None
+    *,
+    period: Period,
+    out_dir: Path,
+    account_number: str | None = None,
+    progress=None,
+    jobs: int = 1,
 ) -> int:
-    """Write the month's receipts as PDF files for the print shop; returns the file count."""
+    """Write the month's receipts as PDF files for the print shop; returns the file count.
+
+    ``jobs`` > 1 renders in that many worker processes (forked after the fonts are loaded, so
+    they share them); this process reads the snapshots from the database and hands them out in
+    chunks, and the workers write the files. The workers never touch the database.
+    """
+    if jobs <= 1:
+        count = 0
+        for done, total, name, pdf in _period_pdfs(period, account_number):
+            (Path(out_dir) / name).write_bytes(pdf)
+            count = done
+            if progress:
+                progress(done, total)
+        return count
+    import multiprocessing
+
+    from kvartplata.receipts.pdf import fonts
+
+    fonts()
+    # Forked before the first query of the month's receipts: the children inherit the fonts,
+    # never use the parent's database connection, and leave with os._exit (nothing is closed).
+    context = multiprocessing.get_context("fork")
     count = 0
-    for done, total, name, pdf in _period_pdfs(period, account_number):
-        (Path(out_dir) / name).write_bytes(pdf)
-        count = done
-        if progress:
-            progress(done, total)
+    with context.Pool(jobs) as pool:
+        # The database is read here, in this thread (a Django connection belongs to its thread);
+        # at most two chunks per worker wait, so memory stays flat on a large month.
+        pending: deque = deque()
+        batch: list[tuple[str, dict]] = []
+        total = 0
+
+        def collect(limit: int) -> None:
+            nonlocal count
+            while len(pending) > limit:
+                count += pending.popleft().get()
+                if progress:
+                    progress(count, total)
+
+        for _done, of, name, data in _period_snapshots(period, account_number):
+            total = of
+            batch.append((name, data))
+            if len(batch) == RENDER_CHUNK:
+                pending.append(pool.apply_async(_render_chunk, ((str(out_dir), batch),)))
+                batch = []
+                collect(2 * jobs)
+        if batch:
+            pending.append(pool.apply_async(_render_chunk, ((str(out_dir), batch),)))
+        collect(0)
     return count
 
 

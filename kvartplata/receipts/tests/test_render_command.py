@@ -58,3 +58,19 @@ def test_it_keeps_file_names_inside_the_folder(world, tmp_path):
 
     assert _safe("../../etc/passwd") == "etc_passwd"
     assert "/" not in _safe("12/34")
+
+
+def test_it_renders_the_same_files_with_worker_processes(world, tmp_path):
+    _run("--period", "2026-10", "--out", str(tmp_path / "one"), "--jobs", "1", "--verbosity", "0")
+    out, _err = _run("--period", "2026-10", "--out", str(tmp_path / "two"), "--jobs", "2")
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert len(one) == Receipt.objects.filter(month=OCTOBER).count() > 0
+    assert one == two
+    assert f"Файлов: {len(two)}" in out
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "1000"])
+def test_it_refuses_a_bad_number_of_jobs(world, tmp_path, jobs):
+    with pytest.raises(CommandError, match="--jobs"):
+        _run("--period", "2026-10", "--out", str(tmp_path), "--jobs", jobs)

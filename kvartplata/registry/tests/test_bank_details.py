@@ -30,7 +30,7 @@ def organization(**changes) -> Organization:
 
 
 def test_it_accepts_the_demo_worlds_details():
-    _registry(random.Random(1), 2, datetime.date(2026, 8, 1))
+    _registry(random.Random(1), 20, datetime.date(2026, 8, 1))
     payees = [*Organization.objects.all(), *Provider.objects.all()]
     assert len(payees) == 4
     for payee in payees:

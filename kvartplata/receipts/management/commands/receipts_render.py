@@ -1,8 +1,11 @@
 """Render a month's receipts to PDF files for the print shop.
 
-`receipts_render --period YYYY-MM --out DIR [--account NUMBER] [--organization ID]`
+`receipts_render --period YYYY-MM --out DIR [--jobs N] [--account NUMBER] [--organization ID]`
+
+``--jobs`` worker processes render in parallel (default: every core of the machine).
 """
 
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -18,9 +21,18 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="ГГГГ-ММ")
         parser.add_argument("--out", required=True, help="папка для файлов")
         parser.add_argument("--account", help="номер лицевого счёта (только его квитанция)")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help="процессов отрисовки (по умолчанию — по числу ядер)",
+        )
         organization_option(parser)
 
-    def handle(self, *args, period, out, account, organization, **options):
+    def handle(self, *args, period, out, account, organization, jobs, **options):
+        if jobs is not None and not 1 <= jobs <= 256:
+            raise CommandError("--jobs: от 1 до 256 процессов.")
+        jobs = jobs or os.cpu_count() or 1
         org = pick_organization(organization)
         target = pick_period(org, period)
         if not target.is_closed:
@@ -30,7 +42,7 @@ class Command(BaseCommand):
         bar = ProgressBar("Квитанции", enabled=options["verbosity"] > 0)
         try:
             count = receipts_render(
-                period=target, out_dir=folder, account_number=account, progress=bar
+                period=target, out_dir=folder, account_number=account, progress=bar, jobs=jobs
             )
         finally:
             bar.close()
