@@ -144,3 +144,70 @@ def totp_device_confirm(*, user: User, token: str) -> TokenCheck:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return TokenCheck(device=device)
+
+
+# --- the month page: run and close with their guards -------------------------------------------
+
+
+def month_run_start(*, period, user, seen_run_id: int | None, request=None):
+    """Start (or rerun) the billing of the open period from the month page.
+
+    `seen_run_id` is the last run the operator saw on the page: if another run has been
+    started since (a double click, a colleague), nothing starts again.
+    """
+    from kvartplata.backoffice.month import last_run
+    from kvartplata.billing.services import BillingError, billing_run_start
+    from kvartplata.users.audit import audit
+
+    latest = last_run(period)
+    if latest is not None and latest.id != seen_run_id:
+        raise BillingError("Начисление уже запущено: смотрите его ход на странице.")
+    if period.state == period.State.CLOSED:
+        raise BillingError("Период закрыт: начисление невозможно.")
+    run = billing_run_start(organization=period.organization, user=user)
+    audit("billing_run_started", request=request, user=user, period=str(period), run=run.id)
+    return run
+
+
+def month_close(*, period_id: int, organization, user, reason: str, today, request=None):
+    """Close the period from the month page: issued receipts, the next month opens.
+
+    Refused before the readings window has ended unless `reason` says why; refused for a
+    period already closed (a double click does nothing twice). Kept in the audit log.
+    """
+    from kvartplata.backoffice.month import readings_window_end
+    from kvartplata.billing.models import Period
+    from kvartplata.billing.services import BillingError, period_close
+    from kvartplata.users.audit import audit
+
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        period = (
+            Period.objects.select_for_update()
+            .select_related("organization")
+            .filter(id=period_id, organization=organization)
+            .first()
+        )
+        if period is None:
+            raise BillingError("Нет такого периода.")
+        if period.state == Period.State.CLOSED:
+            raise BillingError("Период уже закрыт.")
+        if period.state != Period.State.BILLED:
+            raise BillingError("Сначала выполните начисление за период.")
+        window_end = readings_window_end(period)
+        early = today <= window_end
+        if early and not reason:
+            raise BillingError(
+                f"Приём показаний идёт до {window_end:%d.%m.%Y}: закрыть период раньше можно, "
+                "только указав причину."
+            )
+        closed = period_close(organization=organization, user=user)
+        audit(
+            "period_closed",
+            request=request,
+            user=user,
+            period=str(period.month),
+            early=early,
+            reason=repr(reason[:500]),
+        )
+    return closed
