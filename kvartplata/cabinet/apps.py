@@ -11,6 +11,11 @@ class CabinetConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from kvartplata.lib import dbvalues
+
+        # A number SQLite cannot give back as its column says never breaks a page.
+        dbvalues.install()
+
         from kvartplata.cabinet.pagecache import renew_registry_stamp
         from kvartplata.registry.models import Building, Organization, Premises
 

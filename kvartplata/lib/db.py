@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -75,4 +76,10 @@ def from_kopecks(value) -> Decimal:
     """Turn a kopecks sum from `kopecks_sum` back into roubles."""
     if value is None:
         return Decimal("0.00")
-    return (Decimal(int(round(value))) * KOPECK).quantize(KOPECK)
+    try:
+        return (Decimal(int(round(value))) * KOPECK).quantize(KOPECK)
+    except (OverflowError, ValueError, ArithmeticError):
+        # SQLite summed a value stored out of range (inf, NaN): give it back unrounded, never
+        # fail the page (the filters show it as «—»).
+        logging.getLogger("kvartplata.dbvalues").error("Unreadable kopecks sum: %r", value)
+        return Decimal(value) / 100

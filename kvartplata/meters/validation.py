@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from kvartplata.lib.money import format_volume
@@ -96,8 +96,14 @@ def fmt(value: Decimal) -> str:
 
 
 def quantize(value: Decimal, precision: int) -> Decimal:
-    """A stored value (four places in the database) shown with the meter's precision."""
-    return value.quantize(Decimal(1).scaleb(-precision))
+    """A stored value (four places in the database) shown with the meter's precision.
+
+    A value that cannot be rounded (Infinity, NaN, too many digits: whatever the database
+    holds) is given back as it is; the pages show it as «—»."""
+    try:
+        return value.quantize(Decimal(1).scaleb(-precision))
+    except InvalidOperation:
+        return value
 
 
 def fmt_date(day: date) -> str:

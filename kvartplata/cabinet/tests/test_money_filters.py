@@ -30,3 +30,13 @@ def test_it_formats_volumes_and_tariffs():
 def test_it_refuses_floats(name):
     with pytest.raises(TypeError):
         render(f"{{{{ v|{name} }}}}", v=1.1)
+
+
+@pytest.mark.parametrize("name", ["rub", "rub_abs", "vol", "price"])
+@pytest.mark.parametrize(
+    "value", [Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN"), Decimal("1E+400")]
+)
+def test_it_shows_a_number_it_cannot_format_as_a_dash_and_logs_it(name, value, caplog):
+    with caplog.at_level("ERROR", logger="kvartplata.cabinet"):
+        assert render(f"{{{{ v|{name} }}}}", v=value) == "—"
+    assert "Unshowable number" in caplog.text

@@ -1,5 +1,6 @@
 """Template filters of the meters pages: readings with a decimal comma, no trailing zeros."""
 
+import logging
 from decimal import Decimal
 
 from django import template
@@ -7,6 +8,7 @@ from django import template
 from kvartplata.meters.validation import fmt
 
 register = template.Library()
+log = logging.getLogger("kvartplata.meters")
 
 
 @register.filter
@@ -16,4 +18,8 @@ def reading(value):
         return "—"
     if not isinstance(value, Decimal | int):
         raise TypeError("reading filter takes Decimal values only")
-    return fmt(Decimal(value))
+    try:
+        return fmt(Decimal(value))
+    except (ArithmeticError, ValueError) as exc:  # Infinity, NaN: whatever the database holds
+        log.error("Unshowable reading %r in a page: %s", value, exc)
+        return "—"

@@ -1,0 +1,51 @@
+"""Numbers the database cannot give back as the column says: never an exception on reading.
+
+SQLite keeps a decimal column as REAL when the value does not fit: a volume of 1e400 comes back
+as inf, an amount of 10^20 as a float that no longer fits the column's digits, and Django's
+converter raises decimal.InvalidOperation — on every page that reads the row. PostgreSQL
+refuses such values on writing (numeric(p, s) overflow), so only SQLite needs this.
+
+`install()` (from CabinetConfig.ready) wraps SQLite's decimal converter: a value that does not
+convert is returned as the plain Decimal of what is stored (Infinity, NaN, or the big number
+unrounded) and logged; the template filters show it as «—» (cabinet.templatetags.money).
+"""
+
+import decimal
+import logging
+
+log = logging.getLogger("kvartplata.dbvalues")
+_create = decimal.Context(prec=15).create_decimal_from_float
+
+
+def _tolerant(convert):
+    def converter(value, expression, connection):
+        try:
+            return convert(value, expression, connection)
+        except (decimal.InvalidOperation, ValueError, TypeError, OverflowError):
+            column = getattr(expression, "target", None)
+            log.error(
+                "Unreadable number in %s: %r",
+                f"{column.model._meta.db_table}.{column.column}" if column is not None else "?",
+                value,
+            )
+            try:
+                return _create(value) if isinstance(value, float) else decimal.Decimal(value)
+            except (decimal.InvalidOperation, ValueError, TypeError):
+                return decimal.Decimal("NaN")
+
+    return converter
+
+
+def install() -> None:
+    """Wrap SQLite's decimal converter once (idempotent)."""
+    from django.db.backends.sqlite3.operations import DatabaseOperations
+
+    original = DatabaseOperations.get_decimalfield_converter
+    if getattr(original, "tolerant", False):
+        return
+
+    def get_decimalfield_converter(self, expression):
+        return _tolerant(original(self, expression))
+
+    get_decimalfield_converter.tolerant = True
+    DatabaseOperations.get_decimalfield_converter = get_decimalfield_converter
