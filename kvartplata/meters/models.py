@@ -6,7 +6,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.billing.models import Resource
-from kvartplata.registry.models import Building, PersonalAccount
+from kvartplata.lib.leases import LeasedJob
+from kvartplata.registry.models import Building, Organization, PersonalAccount
 
 READING = {"max_digits": 16, "decimal_places": 4}
 
@@ -193,3 +194,57 @@ class ReminderOptOut(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+class ReadingsFile(LeasedJob):
+    """A readings CSV uploaded by staff and loaded by the task queue, with progress and report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("в очереди")
+        PROCESSING = "processing", _("загружается")
+        DONE = "done", _("загружен")
+        REFUSED = "refused", _("отклонён")
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, verbose_name=_("организация")
+    )
+    name = models.CharField(_("файл"), max_length=255)
+    size = models.PositiveIntegerField(_("размер, байт"), default=0)
+    status = models.CharField(
+        _("статус"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    lines_total = models.PositiveIntegerField(_("строк"), default=0)
+    lines_done = models.PositiveIntegerField(_("проверено строк"), default=0)
+    lines_accepted = models.PositiveIntegerField(_("принято"), default=0)
+    lines_refused = models.PositiveIntegerField(_("отклонено"), default=0)
+    # The refused lines and the accepted ones with a notice: {line, account, serial_number,
+    # message, accepted}, at most REPORT_LINES of them.
+    report = models.JSONField(_("отчёт по строкам"), default=list, blank=True)
+    error = models.TextField(_("причина отказа"), blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("загрузил"),
+    )
+    uploaded_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("обработан"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("файл показаний")
+        verbose_name_plural = _("файлы показаний")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.lines_total:
+            return 0
+        return min(100, int(100 * self.lines_done / self.lines_total))

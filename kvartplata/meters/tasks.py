@@ -13,9 +13,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from kvartplata.lib.leases import JOB_PRIORITY
 from kvartplata.lib.periods import month_start, period_label
+from kvartplata.meters.imports import readings_file_import, readings_files_reap
 from kvartplata.meters.models import Meter, Reading, ReminderLog, ReminderOptOut
 from kvartplata.meters.validation import VERIFICATION_WARNING_DAYS, fmt_date
 from kvartplata.users.models import AccountLink
@@ -197,3 +199,15 @@ def send_reminders(*, today: date) -> dict[str, int]:
 def reminders_daily():
     """Every morning: a window that opened today (or a missed run) still reminds once a month."""
     return send_reminders(today=timezone.localdate())
+
+
+@db_task(priority=JOB_PRIORITY)
+def import_readings_file(readings_file_id: int) -> str:
+    """Load an uploaded readings file; its row keeps the progress, the outcome and the report."""
+    return readings_file_import(readings_file_id=readings_file_id).status
+
+
+@db_periodic_task(crontab(minute="*"))
+def reap_readings_files() -> list[int]:
+    """Every minute: a readings file whose import worker died is refused with the reason."""
+    return readings_files_reap()

@@ -27,8 +27,8 @@ from kvartplata.meters.forms import (
     ReplaceForm,
     StaffReadingForm,
 )
-from kvartplata.meters.imports import readings_export, readings_import
-from kvartplata.meters.models import Meter
+from kvartplata.meters.imports import readings_export, readings_file_upload
+from kvartplata.meters.models import Meter, ReadingsFile
 from kvartplata.meters.services import reading_point
 from kvartplata.meters.tasks import UNSUBSCRIBE_SALT
 from kvartplata.meters.validation import reading_month
@@ -259,17 +259,31 @@ def office_import(request):
         if upload.size > MAX_UPLOAD_BYTES:
             form.add_error("file", "Файл больше 20 МБ: разделите его на части.")
         else:
-            report = readings_import(
+            # Loaded by the task queue (no request timeout); the file's page shows the progress.
+            readings_file = readings_file_upload(
                 organization=organization,
+                name=upload.name,
                 content=upload.read(),
                 user=request.user,
-                today=timezone.localdate(),
             )
+            return redirect("meters_site:office_import_file", file_id=readings_file.pk)
     return render(
         request,
         "meters/import_report.html",
         {"organization": organization, "form": form, "report": report},
-        status=200 if report else 400,
+        status=400,
+    )
+
+
+@staff_member_required
+def office_import_file(request, file_id: int):
+    """A readings file's progress while the queue loads it, then its per-line report."""
+    organization = _staff_organization(request)
+    readings_file = get_object_or_404(ReadingsFile, pk=file_id, organization=organization)
+    return render(
+        request,
+        "meters/import_file.html",
+        {"organization": organization, "file": readings_file},
     )
 
 

@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from kvartplata.meters.models import Meter, Reading
+from kvartplata.meters.models import Meter, Reading, ReadingsFile
+from kvartplata.registry.models import Organization
 
 pytestmark = pytest.mark.usefixtures("in_window")
 NOV = date(2026, 11, 1)
@@ -38,15 +39,33 @@ def test_it_lists_accounts_that_have_not_submitted(
     assert "1000015" in body and "<td>1000016</td>" not in body
 
 
-def test_it_imports_a_file_and_shows_the_report(staff_client, world):
+def test_it_imports_a_file_on_the_queue_and_shows_the_report(
+    staff_client, world, django_capture_on_commit_callbacks
+):
     upload = SimpleUploadedFile(
         "r.csv",
         b"account;serial_number;month;value1\n1000015;CW-1;2026-11;135\n1000015;HW-1;2026-11;1\n",
     )
-    response = staff_client.post(reverse("meters_site:office_import"), {"file": upload})
-    body = response.content.decode()
-    assert "Принято строк: 1, отклонено: 1." in body
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("meters_site:office_import"), {"file": upload})
+    readings_file = ReadingsFile.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "meters_site:office_import_file", args=[readings_file.pk]
+    )
+    body = staff_client.get(response["Location"]).content.decode()
+    assert "<dt>Принято</dt><dd>1</dd>" in body
+    assert "<dt>Отклонено</dt><dd>1</dd>" in body
     assert "Показания меньше предыдущих" in body
+
+
+def test_it_is_404_for_a_readings_file_of_another_organization(staff_client, world):
+    from .conftest import BANK
+
+    other = Organization.objects.create(name="Другая", short_name="Д", address="-", **BANK)
+    readings_file = ReadingsFile.objects.create(organization=other, name="r.csv")
+    url = reverse("meters_site:office_import_file", args=[readings_file.pk])
+    assert staff_client.get(url).status_code == 404
 
 
 def test_it_exports_a_month(staff_client, world):
