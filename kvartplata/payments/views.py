@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from kvartplata.backoffice.matching import candidates
 from kvartplata.lib.money import format_rub
 from kvartplata.payments.forms import MatchForm, UploadForm
 from kvartplata.payments.models import Payment, PaymentFile
@@ -22,6 +23,7 @@ from kvartplata.payments.services import (
 )
 from kvartplata.registry.models import Organization, PersonalAccount
 from kvartplata.registry.selectors import number_lengths, number_variants
+from kvartplata.users.audit import audit
 
 PAGE_SIZE = 50
 
@@ -158,25 +160,72 @@ def _urlencode(params: dict) -> str:
     return urlencode(params)
 
 
+def _find_account(organization, number: str):
+    variants = number_variants(number, number_lengths(organization))
+    return (
+        PersonalAccount.objects.filter(organization=organization, number__in=variants)
+        .select_related("premises__building")
+        .order_by("number")
+        .first()
+    )
+
+
+def _detail(request, organization, payment, *, status=200, error="", reason=""):
+    return render(
+        request,
+        "payments/unmatched_detail.html",
+        {
+            "organization": organization,
+            "payment": payment,
+            "candidates": candidates(organization, payment),
+            "form": MatchForm(),
+            "error": error,
+            "reason": reason,
+            "query": request.POST.get("q", request.GET.get("q", "")),
+        },
+        status=status,
+    )
+
+
+@staff_member_required
+def unmatched_detail(request, payment_id: int):
+    """One unmatched payment: the bank line beside the candidate accounts."""
+    organization = _organization(request)
+    payment = get_object_or_404(
+        Payment.objects.select_related("bank", "file"), pk=payment_id, organization=organization
+    )
+    return _detail(request, organization, payment)
+
+
 @staff_member_required
 @require_POST
 def match(request, payment_id: int):
+    """Match a payment to an account: first the confirmation with both sides, then the match."""
     organization = _organization(request)
-    payment = get_object_or_404(Payment, pk=payment_id, organization=organization)
+    payment = get_object_or_404(
+        Payment.objects.select_related("bank"), pk=payment_id, organization=organization
+    )
     form = MatchForm(request.POST)
     if not form.is_valid():
         messages.error(request, form.errors["account_number"][0])
         return _back_to_queue(request)
     number = form.cleaned_data["account_number"]
-    variants = number_variants(number, number_lengths(organization))
-    account = (
-        PersonalAccount.objects.filter(organization=organization, number__in=variants)
-        .order_by("number")
-        .first()
-    )
+    account = _find_account(organization, number)
     if account is None:
         messages.error(request, f"Лицевой счёт {number} не найден в организации.")
         return _back_to_queue(request)
+    if request.POST.get("confirm") != "yes":
+        # Whose account is it? Shown beside the bank line before anything is posted.
+        return render(
+            request,
+            "payments/match_confirm.html",
+            {
+                "organization": organization,
+                "payment": payment,
+                "account": account,
+                "query": request.POST.get("q", ""),
+            },
+        )
     try:
         payment_match(
             organization=organization, payment_id=payment.pk, account=account, user=request.user
@@ -184,8 +233,18 @@ def match(request, payment_id: int):
     except PaymentError as exc:
         messages.error(request, str(exc))
     else:
+        audit(
+            "payment_matched",
+            request=request,
+            user=request.user,
+            payment=payment.pk,
+            account=account.number,
+            amount=payment.amount,
+        )
         messages.success(
-            request, f"Платёж {format_rub(payment.amount)} зачтён на лицевой счёт {account.number}."
+            request,
+            f"Платёж {format_rub(payment.amount)} зачтён на лицевой счёт {account.number} "
+            f"({account.holder_name}).",
         )
     return _back_to_queue(request)
 
@@ -193,12 +252,30 @@ def match(request, payment_id: int):
 @staff_member_required
 @require_POST
 def return_payment(request, payment_id: int):
+    """Return a payment to the payer: only with a reason and a confirmation (audit log)."""
     organization = _organization(request)
     payment = get_object_or_404(Payment, pk=payment_id, organization=organization)
+    reason = request.POST.get("reason", "").strip()[:500]
+    if not reason:
+        error = "Укажите причину возврата."
+    elif request.POST.get("confirm") != "yes":
+        error = "Подтвердите возврат: отметьте флажок."
+    else:
+        error = ""
+    if error:
+        return _detail(request, organization, payment, status=400, error=error, reason=reason)
     try:
         payment_return(organization=organization, payment_id=payment.pk, user=request.user)
     except PaymentError as exc:
         messages.error(request, str(exc))
     else:
+        audit(
+            "payment_returned",
+            request=request,
+            user=request.user,
+            payment=payment.pk,
+            amount=payment.amount,
+            reason=repr(reason),
+        )
         messages.success(request, f"Платёж {format_rub(payment.amount)} отмечен как возвращённый.")
     return _back_to_queue(request)
