@@ -296,7 +296,8 @@ class SetBased:
         execute(
             f"""
             CREATE TEMP TABLE run_m AS
-            SELECT x.*, COUNT(*) {per_account} AS n, MIN(x.valid) {per_account} AS all_valid,
+            SELECT x.*, COUNT(*) {per_account} AS n,
+                MIN(CASE WHEN x.cls0 = 'norm' THEN x.valid ELSE 1 END) {per_account} AS all_valid,
                 CASE WHEN MAX(CASE WHEN x.cls0 = 'zones' THEN 1 ELSE 0 END) {per_account} = 1
                     THEN 'zones'
                 WHEN MAX(CASE WHEN x.cls0 = 'norm' THEN 1 ELSE 0 END) {per_account} = 1

@@ -234,6 +234,54 @@ def choose_volume(
     return _by_norm(norm, residents, area, coefficient, unit)
 
 
+def spread_late_consumption(
+    total: Decimal, estimated_months: int, places: int
+) -> tuple[Decimal, Decimal]:
+    """Readings after months billed by an estimate (ПП 354 п. 61): the consumption since the
+    last reading used is spread evenly over the estimated months and this one.
+
+    Returns (each estimated month's share, this month's volume), both at billing precision:
+    the share is total / (months + 1) to 6 places, then half-up to the precision; this month
+    takes the rest, never below zero. The estimated months are recalculated by their share.
+    """
+    share = round_billed(round_volume(total / (estimated_months + 1)), places)
+    rest = total - share * estimated_months
+    return share, round_billed(rest, places) if rest > 0 else Decimal(0)
+
+
+def combine_meters(results: list[VolumeResult], places: int) -> VolumeResult:
+    """One account's volume of a resource measured by several meters (ПП 354 п. 42).
+
+    By readings and averages the meters' volumes, each at billing precision, add up. When any
+    meter falls back to the norm, the norm — which is per flat, not per meter — bills the
+    whole account (× the coefficient when that meter's norm carries it), and every meter's
+    month counts as estimated.
+    """
+    norms = [r for r in results if r.method in (VolumeMethod.NORM, VolumeMethod.NORM_COEFFICIENT)]
+    if norms:
+        chosen = max(norms, key=lambda r: (r.coefficient or Decimal(1), r.volume))
+        return VolumeResult(
+            volume=round_billed(chosen.volume, places),
+            method=chosen.method,
+            norm=chosen.norm,
+            coefficient=chosen.coefficient,
+            explanation=chosen.explanation,
+        )
+    volume = sum((round_billed(r.volume, places) for r in results), Decimal(0))
+    method = (
+        VolumeMethod.AVERAGE
+        if any(r.method == VolumeMethod.AVERAGE for r in results)
+        else VolumeMethod.METER
+    )
+    return VolumeResult(
+        volume=volume,
+        method=method,
+        norm=None,
+        coefficient=None,
+        explanation="; ".join(r.explanation for r in results),
+    )
+
+
 def _by_norm(
     norm: Decimal, residents: int | None, area: Decimal | None, coefficient: Decimal, unit: str
 ) -> VolumeResult:

@@ -260,3 +260,28 @@ def test_it_uses_the_average_only_for_three_periods(
     if result.method == VolumeMethod.NORM_COEFFICIENT:
         # No meter, or an invalid one with no average standing in (after 3 periods, or none).
         assert not meter_exists or (not meter_valid and (months >= 3 or average is None))
+
+
+def test_it_spreads_late_readings_over_the_estimated_months():
+    from kvartplata.billing.calc.volumes import spread_late_consumption
+
+    # 50 m³ over 4 estimated months and this one: 10 m³ each, this month 50 − 4 × 10 = 10.
+    assert spread_late_consumption(D("50"), 4, 3) == (D("10.000"), D("10.000"))
+    # 10 m³ over 2 + 1 months: 3,333333 → 3,333 each; this month 10 − 2 × 3,333 = 3,334.
+    assert spread_late_consumption(D("10"), 2, 3) == (D("3.333"), D("3.334"))
+    # No estimated months: the whole consumption, at billing precision (12,3456 → 12,346).
+    assert spread_late_consumption(D("12.3456"), 0, 3) == (D("12.346"), D("12.346"))
+
+
+def test_it_adds_up_meters_and_lets_the_norm_bill_the_whole_flat():
+    from kvartplata.billing.calc.volumes import VolumeResult, combine_meters
+
+    by_meter = VolumeResult(D("3.0004"), VolumeMethod.METER, None, None, "")
+    by_average = VolumeResult(D("2.5"), VolumeMethod.AVERAGE, None, None, "")
+    # 3,0004 → 3,000 and 2,500: 5,500 m³, by average (the weaker of the two).
+    combined = combine_meters([by_meter, by_average], 3)
+    assert (combined.volume, combined.method) == (D("5.500"), VolumeMethod.AVERAGE)
+    # One meter on the norm (3 × 4,745 × 1,5 = 21,3525 → 21,353): the flat by the norm.
+    by_norm = _choose(meter_valid=False, months_without_readings=3)
+    combined = combine_meters([by_meter, by_norm], 3)
+    assert (combined.volume, combined.method) == (D("21.353"), VolumeMethod.NORM_COEFFICIENT)
