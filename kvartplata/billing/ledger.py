@@ -279,20 +279,35 @@ def post_payments(period: Period, payments: Sequence[dict]) -> int:
     return count
 
 
+# How many months back `charges_by_payee` looks for an account's latest charges.
+CHARGE_LOOKBACK = 3
+
+
 def charges_by_payee(period: Period, account_ids: Sequence[int]) -> dict[int, dict]:
-    """{account: {payee: the period's charge entries}} (one query)."""
+    """{account: {payee: charges}} of the month's charges, which split an unnamed advance: those
+    of `period`, or, before the period is billed, of the account's latest month with charges
+    among the `CHARGE_LOOKBACK` before it (one query)."""
     sql = f"""
-        SELECT account_id, provider_id, {kopecks_sum("amount")}
-        FROM billing_ledgerentry
-        WHERE period_id = %s AND kind = 'charge' AND {_in("account_id", account_ids)}
-        GROUP BY account_id, provider_id
+        SELECT e.account_id, bp.month, e.provider_id, {kopecks_sum("e.amount")}
+        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
+        WHERE e.kind = 'charge' AND {_in("e.account_id", account_ids)}
+            AND bp.organization_id = %s AND bp.month >= %s AND bp.month <= %s
+        GROUP BY e.account_id, bp.month, e.provider_id
     """  # noqa: S608 - only placeholders are formatted in
-    found: dict[int, dict] = defaultdict(dict)
+    months: dict[int, dict] = defaultdict(lambda: defaultdict(dict))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [period.id, *account_ids])
-        for account_id, payee, kopecks in cursor.fetchall():
-            found[account_id][payee] = from_kopecks(kopecks)
-    return found
+        cursor.execute(
+            sql,
+            [
+                *account_ids,
+                period.organization_id,
+                add_months(period.month, -CHARGE_LOOKBACK),
+                period.month,
+            ],
+        )
+        for account_id, month, payee, kopecks in cursor.fetchall():
+            months[account_id][_date(month)][payee] = from_kopecks(kopecks)
+    return {account_id: by_month[max(by_month)] for account_id, by_month in months.items()}
 
 
 def payee_dues(period: Period, account_ids: Sequence[int]) -> dict[int, dict]:

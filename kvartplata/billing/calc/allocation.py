@@ -24,7 +24,8 @@ The rule:
    payee with the largest debt of the month. A payment that names a payee pays only that
    payee's debts (its named month first, then its oldest). What is left after every debt is
    paid is an advance: of the payee named, or else split in proportion to the month's charges
-   per payee (`advance_weights`), the same way; with no charges, of the organization (None).
+   per payee (`advance_weights`: the period's, or the latest month's before it is billed), the
+   same way; with no charges, of the organization (None).
 4. Payments of an account go in order of (day, id), each from what the ones before left
    (`allocate_payments`).
 

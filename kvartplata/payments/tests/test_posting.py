@@ -120,6 +120,21 @@ def test_it_allocates_oldest_first_split_among_payees(two_payees):
     assert {p: d.amount for p, d in dues[a2].items()} == {uk: 0, water: 0}
 
 
+def test_it_splits_an_advance_by_the_latest_charges_before_the_month_is_billed(two_payees):
+    org, november, bank, (a1, a2), (uk, water) = two_payees
+    LedgerEntry.objects.filter(period=november, kind="charge").delete()  # not billed yet
+    payment_file, after_id = _file(bank, [(a1, "500.00", at(2), None, None)])
+    posting.post_imported(november, file_id=payment_file.pk, after_id=after_id)
+    day = datetime.date(2026, 11, 2)
+    # October's 300 + 100, then 100 of advance split by October's charges, 300 : 100 = 75 + 25
+    assert _entries(payment_file) == [
+        (a1, OCT, uk, D("-300.00"), day),
+        (a1, OCT, water, D("-100.00"), day),
+        (a1, None, uk, D("-75.00"), day),
+        (a1, None, water, D("-25.00"), day),
+    ]
+
+
 def test_it_goes_by_batches_of_accounts(two_payees, monkeypatch):
     org, november, bank, (a1, a2), (uk, water) = two_payees
     payments = [(a, "123.45", at(d), None, None) for d in (3, 4) for a in (a2, a1)]
