@@ -121,3 +121,27 @@ def test_it_prints_the_debt_and_penalty_on_the_first_receipt():
     assert totals["penalties"] == "7.09"
     assert totals["total_due"] == "5307.09"
     assert Period.objects.get(organization=org, month=datetime.date(2026, 2, 1)).is_closed
+
+
+def test_it_lets_a_resident_link_with_the_first_receipts_code_and_see_the_debt(client):
+    from kvartplata.billing.services import period_close
+    from kvartplata.cabinet.services import account_link
+    from kvartplata.lib.money import format_rub
+    from kvartplata.receipts.models import Receipt
+    from kvartplata.users.services import user_create
+
+    org, account, providers, march = moved_in()
+    period_close(organization=org)
+    receipt = Receipt.objects.get(account=account, month=SWITCH)
+    assert receipt.total_due == D("5307.09")
+    code = receipt.data["account"]["link_code"]
+    assert code == account.link_code
+    user = user_create(
+        username="novosel", email="n@example.ru", password="Kvart-plata-2026", email_verified=True
+    )
+    account_link(user=user, number=account.number, proof=code)
+    client.force_login(user)
+    page = client.get(f"/accounts/{account.id}/").content.decode()
+    assert format_rub(D("5307.09")) in page  # the debt with March: «5 307,09 ₽»
+    payments = client.get(f"/accounts/{account.id}/payments/").content.decode()
+    assert format_rub(D("3600.00")) in payments  # the opening debt of March
