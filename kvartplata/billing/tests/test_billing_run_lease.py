@@ -1,0 +1,87 @@
+"""A billing run holds a lease: a run whose worker died does not block the month for good."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from kvartplata.billing.models import BillingRun, Charge, Period
+from kvartplata.billing.services import (
+    BillingError,
+    billing_run_execute,
+    billing_run_start,
+    billing_runs_reap,
+    period_close,
+)
+from kvartplata.billing.tests import factories as f
+from kvartplata.lib import leases
+
+MARCH = datetime.date(2026, 3, 1)
+pytestmark = pytest.mark.django_db
+
+
+def _dead_run(org, *, seconds_ago: int) -> BillingRun:
+    """A run a worker claimed and then died holding (its lease ran out `seconds_ago`)."""
+    run = billing_run_start(organization=org, enqueue=False)
+    past = timezone.now() - datetime.timedelta(seconds=60 + seconds_ago)
+    assert leases.claim(BillingRun, run.pk, owner="dead:1", seconds=60, now=past, status="running")
+    return run
+
+
+def test_it_starts_a_new_run_once_the_dead_run_lease_ran_out():
+    org, _, _ = f.area_world(MARCH)
+    dead = _dead_run(org, seconds_ago=1)
+    run = billing_run_start(organization=org, enqueue=False)
+    dead.refresh_from_db()
+    assert dead.status == BillingRun.Status.FAILED
+    assert dead.error.startswith("Обработчик начисления остановился")
+    assert billing_run_execute(run_id=run.pk).status == BillingRun.Status.DONE
+    assert Period.objects.get(organization=org).state == Period.State.BILLED
+
+
+def test_it_still_refuses_while_the_lease_is_alive():
+    org, _, _ = f.area_world(MARCH)
+    run = billing_run_start(organization=org, enqueue=False)
+    assert leases.claim(BillingRun, run.pk, owner="alive:1", seconds=60, status="running")
+    with pytest.raises(BillingError, match="уже выполняется"):
+        billing_run_start(organization=org, enqueue=False)
+    assert billing_runs_reap() == []
+
+
+def test_it_lets_the_month_close_after_a_dead_run():
+    org, _, _ = f.area_world(MARCH)
+    billing_run_execute(run_id=billing_run_start(organization=org, enqueue=False).pk)
+    _dead_run(org, seconds_ago=1)
+    period_close(organization=org, open_next=False, issue_receipts=False)
+    assert Period.objects.get(organization=org, month=MARCH).state == Period.State.CLOSED
+
+
+def test_it_holds_a_lease_while_running_and_releases_it_when_done():
+    org, _, _ = f.area_world(MARCH)
+    run = billing_run_start(organization=org, enqueue=False)
+    seen = []
+
+    def progress(done, total):
+        seen.append(BillingRun.objects.values_list("status", "lease_owner").get(pk=run.pk))
+
+    run = billing_run_execute(run_id=run.pk, progress=progress)
+    assert seen and all(status == "running" and owner for status, owner in seen)
+    assert (run.status, run.lease_owner, run.lease_expires_at) == ("done", "", None)
+    assert run.accounts_done == run.accounts_total > 0
+
+
+def test_it_does_not_commit_a_run_taken_from_it(monkeypatch):
+    """A worker that was only slow finds its run taken over: it rolls back, writes nothing."""
+    org, _, _ = f.area_world(MARCH)
+    run = billing_run_start(organization=org, enqueue=False)
+    original = leases.hold
+
+    def taken(model, pk, *, owner):
+        BillingRun.objects.filter(pk=pk).update(lease_owner="someone-else")
+        return original(model, pk, owner=owner)
+
+    monkeypatch.setattr(leases, "hold", taken)
+    with pytest.raises(BillingError, match="передали другому обработчику"):
+        billing_run_execute(run_id=run.pk)
+    assert Period.objects.get(organization=org).state == Period.State.OPEN
+    assert not Charge.objects.exists()
