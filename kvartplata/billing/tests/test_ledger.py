@@ -63,11 +63,23 @@ def charge(account_id, period, service, amount, zone=0):
     )
 
 
-def entry(account_id, period, kind, amount, *, month="same", on=None, note=""):
+def entry(account_id, period, kind, amount, *, month="same", on=None, note="", payee=None):
     """A journal entry; `month` is the month it concerns (that of the period by default)."""
     concerns = period.month if month == "same" else month
     ledger.post_entries(
-        [(account_id, period.id, concerns, kind, D(amount), on or period.month, None, note)]
+        [
+            (
+                account_id,
+                period.id,
+                concerns,
+                kind,
+                D(amount),
+                on or period.month,
+                None,
+                note,
+                payee,
+            )
+        ]
     )
 
 
@@ -437,6 +449,7 @@ journal_entry = st.tuples(
     st.one_of(st.none(), st.integers(0, len(MONTHS) - 1)),  # the month it concerns
     st.integers(0, 30),  # the day of the entry within its period
     cents,
+    st.booleans(),  # due to the services' provider, or to the organization itself
 )
 
 
@@ -457,14 +470,15 @@ def test_post_penalties_matches_the_rules_on_every_account(journal, due_day, bil
         ids, (s1, _) = book.ids, book.services
         for month in MONTHS:
             period = book.open(month)
-            for who, (kind, booked, concerns, day, amount) in journal:
+            for who, (kind, booked, concerns, day, amount, provider) in journal:
                 if MONTHS[booked] != month:
                     continue
                 concerns_month = MONTHS[concerns] if concerns is not None else None
                 if kind != "payment" and concerns_month is None:
                     concerns_month = month
                 on = month + datetime.timedelta(days=day)
-                entry(ids[who], period, kind, amount, month=concerns_month, on=on)
+                payee = s1.provider_id if provider else None
+                entry(ids[who], period, kind, amount, month=concerns_month, on=on, payee=payee)
         for who in billed:
             charge(ids[who], period, s1, "1.00")
         expected = reference_penalties(period, ids)  # billed in the month or not
