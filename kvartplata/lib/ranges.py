@@ -58,7 +58,7 @@ def organization_bounds(organization, *, today: datetime.date) -> Bounds:
 
 
 def _day(value: datetime.date) -> str:
-    return f"{value:%d.%m.%Y}"
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"  # %Y does not pad year 226
 
 
 def date_problem(value: datetime.date, bounds: Bounds, *, what: str = "Дата") -> str:

@@ -18,6 +18,7 @@ from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row
 from kvartplata.lib.periods import month_start, parse_period
+from kvartplata.lib.ranges import date_problem, organization_bounds
 from kvartplata.meters.models import Meter, Reading, ReadingsFile
 from kvartplata.meters.selectors import readings_for_export
 from kvartplata.meters.services import (
@@ -177,6 +178,7 @@ def readings_import(
         chosen = [candidates[0] for candidates in meters.values()]
         points = _accepted_points(chosen)
         closed = closed_months(organization)
+        bounds = organization_bounds(organization, today=today)
         accepted: dict[tuple[int, date], tuple[Meter, list, bool]] = {}
         replaced: list[tuple[Meter, list, bool, date]] = []
 
@@ -194,6 +196,11 @@ def readings_import(
                 wanted = month_start(parse_month(_cell(index, cells, "month")))
             except ValueError as exc:
                 line.message = str(exc)
+                report.refused.append(line)
+                continue
+            problem = date_problem(wanted, bounds, what="Месяц показаний")
+            if problem:
+                line.message = problem
                 report.refused.append(line)
                 continue
             meter = candidates[0]

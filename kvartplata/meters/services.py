@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kvartplata.billing.models import Period
 from kvartplata.lib.periods import month_start, period_label
+from kvartplata.lib.ranges import date_problem, organization_bounds
 from kvartplata.meters.models import Meter, Reading, ReminderOptOut
 from kvartplata.meters.validation import (
     Point,
@@ -265,6 +266,12 @@ def reading_enter(
 ) -> Submission:
     """Staff entry or an import line: one meter, an explicit month, the same checks."""
     wanted = month_start(month)
+    # The month from the organization's first period to a year ahead (issue #16: ranges).
+    problem = date_problem(
+        wanted, organization_bounds(_organization_of(meter), today=today), what="Месяц показаний"
+    )
+    if problem:
+        return Submission(form_error=problem)
     entry = ReadingEntry(meter_id=meter.pk, values=tuple(values), confirm_high=confirm_high)
 
     def work() -> Submission:
