@@ -938,6 +938,9 @@ def registry_load(
     load = Load(organization, tables, switch_month, progress)
     load.report.dry_run = dry_run
     with transaction.atomic():
+        if not dry_run:
+            # One load per organization at a time: a second one waits, then sees this one's rows.
+            Organization.objects.select_for_update().filter(pk=organization.pk).first()
         load.check_providers()
         load.check_buildings()
         load.check_premises()
