@@ -390,10 +390,19 @@ class _Table:
                 lines = _wrap(main, name, self.size, w - 3) if main else []
             else:
                 lines = [main]
-            notes = _wrap(note, REGULAR, SMALL, w - 3) if note else []
-            cells.append((lines, notes))
+            inline = None
+            notes = []
+            if note:
+                # A short grey note goes on the last line when it fits there, else below.
+                used = string_width(lines[-1], name, self.size) + 4 if lines else 0.0
+                if used + string_width(note, REGULAR, SMALL) <= w - 3:
+                    inline = (used, note)
+                else:
+                    notes = _wrap(note, REGULAR, SMALL, w - 3)
+            cells.append((lines, notes, inline))
         height = max(
-            len(lines) * self.size * LEAD + len(notes) * SMALL * NOTE_LEAD for lines, notes in cells
+            len(lines) * self.size * LEAD + len(notes) * SMALL * NOTE_LEAD
+            for lines, notes, _inline in cells
         )
         return bold, cells, max(height, self.size * LEAD) + ROW_PAD
 
@@ -414,7 +423,7 @@ class _Table:
         y = top
         for bold, cells, h in rows:
             cx = x
-            for (_t, w, align), (lines, notes) in zip(self.columns, cells, strict=True):
+            for (_t, w, align), (lines, notes, inline) in zip(self.columns, cells, strict=True):
                 ty = y - self.size - 0.6
                 for line in lines:
                     if align == "r":
@@ -424,6 +433,9 @@ class _Table:
                     else:
                         page.text(cx + 2, ty, line, self.size, bold, width=w - 3)
                     ty -= self.size * LEAD
+                if inline:
+                    dx, note = inline
+                    page.text(cx + 2 + dx, ty + self.size * LEAD, note, SMALL, color=GREY)
                 for line in notes:
                     page.text(cx + 2, ty + self.size - SMALL, line, SMALL, color=GREY)
                     ty -= SMALL * NOTE_LEAD
@@ -705,7 +717,6 @@ QR_QUIET = 6.0
 def _payee_lines(s: dict, payee: dict, width: float, size: float) -> _Lines:
     bank = payee["bank"]
     lines = _Lines(width)
-    lines.add(payee["name"], size + 0.8, True)
     lines.add(f"ИНН {payee['inn']}" + (f"  КПП {payee['kpp']}" if payee["kpp"] else ""), size)
     lines.add(f"Р/с {bank['account']}", size)
     lines.add(f"Банк: {bank['name']}", size)
@@ -730,13 +741,22 @@ PAYEE_BALANCE_FIELDS = (("debt", "Задолженность"), ("advance", "А�
 
 
 def _section2(flow: _Flow, s: dict) -> None:
-    """2. Payment information per payee: bank details in full, the amount, the QR code."""
+    """2. Payment information per payee: bank details in full, the amount, the QR code.
+
+    One box per payee: its name across the box, then the QR code with the details beside it.
+    """
     payees = s["payees"]
     box_w = WIDTH / len(payees)
     size = 5.6 if len(payees) == 3 else 6.4
     tw = box_w - QR_SIZE - 2 * QR_QUIET - 3
+    names = []
+    for payee in payees:
+        name = _Lines(box_w - 6)
+        name.add(payee["name"], size + 0.8, True)
+        names.append(name)
+    name_h = max(n.height() for n in names) + 2
     columns = [_payee_lines(s, payee, tw, size) for payee in payees]
-    height = max(QR_SIZE + 2 * QR_QUIET, max(c.height() for c in columns) + 8)
+    height = name_h + max(QR_SIZE + 2 * QR_QUIET, max(c.height() for c in columns) + 6)
     flow.heading(
         "2. Информация для внесения платы получателям платежа · QR-код для оплаты в приложении "
         "банка (ГОСТ Р 56042-2014)",
@@ -746,12 +766,14 @@ def _section2(flow: _Flow, s: dict) -> None:
     top = flow.y - 1
     bottom = top - height
     segments = [(LEFT, top, RIGHT, top), (LEFT, bottom, RIGHT, bottom)]
-    for k, (payee, lines) in enumerate(zip(payees, columns, strict=True)):
+    for k, (payee, name, lines) in enumerate(zip(payees, names, columns, strict=True)):
         x = LEFT + box_w * k
         segments.append((x, top, x, bottom))
+        name.draw(page, x + 3, top - 1)
+        body = top - name_h
         rows = qr.payment_qr_matrix(payee_qr_text(s, payee))
-        page.qr.append(qr.qr_path(rows, x + QR_QUIET, top - QR_QUIET - QR_SIZE, QR_SIZE))
-        lines.draw(page, x + QR_SIZE + 2 * QR_QUIET - 2, top - 3)
+        page.qr.append(qr.qr_path(rows, x + QR_QUIET, body - QR_QUIET - QR_SIZE, QR_SIZE))
+        lines.draw(page, x + QR_SIZE + 2 * QR_QUIET - 2, body - 2)
     segments.append((RIGHT, top, RIGHT, bottom))
     page.lines(segments, 0.6)
     flow.y = bottom - 5
@@ -782,7 +804,9 @@ def _section3(flow: _Flow, s: dict) -> None:
         if c["explanation"]:
             notes.append(c["explanation"])
             service = f"{service} [{len(notes)}]"
-        detail = " · ".join(p for p in (c["provider"], c["method"]) if p)
+        # Who provides each service is in section 2 (each payee's «За: …»); how its volume was
+        # found stays beside it.
+        detail = c["method"]
         rows.append(
             (
                 (service, detail),
@@ -903,14 +927,15 @@ def _section4(flow: _Flow, s: dict) -> None:
                 for b in ref["building"]
             ],  # fmt: skip
         )
+    meters_w = half if norms and building else WIDTH
     meters = _Table(
         (
-            ("Индивидуальный прибор учёта", WIDTH - 206, "l"),
-            ("№ прибора", 60, "l"),
-            ("Зона", 30, "c"),
-            ("Предыдущие", 44, "r"),
-            ("Текущие", 44, "r"),
-            ("Ед.", 28, "c"),
+            ("Индивидуальный\nприбор учёта", meters_w - 182, "l"),
+            ("№ прибора", 54, "l"),
+            ("Зона", 26, "c"),
+            ("Предыдущие\nпоказания", 40, "r"),
+            ("Текущие\nпоказания", 38, "r"),
+            ("Ед.", 24, "c"),
         ),
         [
             (
@@ -925,19 +950,26 @@ def _section4(flow: _Flow, s: dict) -> None:
         ]  # fmt: skip
         or [("Приборы учёта не установлены", "", "", "", "", "")],
     )
-    both = [t for t in (norms, building) if t]
-    first = max((t.height() for t in both), default=meters.height())
-    flow.heading("4. Справочная информация", first)
-    if norms and building and max(norms.height(), building.height()) < PAGE_H / 2:
-        flow.need(max(norms.height(), building.height()))
+    # Two columns when they fit on the page: norms and the flat's meters on the left, the
+    # house's meters on the right; else one table after another (a table may go on overleaf).
+    left = [t for t in (norms, meters) if t]
+    right = [building] if building else []
+    left_h = sum(t.height() + 3 for t in left)
+    right_h = sum(t.height() + 3 for t in right)
+    if norms and building and max(left_h, right_h) < PAGE_H / 2:
+        flow.heading("4. Справочная информация", max(left_h, right_h))
         top = flow.y
-        norms.draw(flow.page, LEFT, top)
-        building.draw(flow.page, LEFT + half + 10, top)
-        flow.y = top - max(norms.height(), building.height()) - 3
-    else:
-        for table in both:
+        for column, x in ((left, LEFT), (right, LEFT + half + 10)):
+            y = top
+            for table in column:
+                y = table.draw(flow.page, x, y) - 3
+        flow.y = top - max(left_h, right_h)
+        return
+    first = (norms or building or meters).height()
+    flow.heading("4. Справочная информация", first)
+    for table in (norms, building, meters):
+        if table:
             flow.table(table)
-    flow.table(meters)
 
 
 def _section5(flow: _Flow, s: dict) -> None:

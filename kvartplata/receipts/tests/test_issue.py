@@ -18,7 +18,7 @@ from kvartplata.receipts.models import Receipt
 from kvartplata.receipts.services import receipts_issue
 from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER
-from kvartplata.receipts.tests.test_pdf import need, raw_text
+from kvartplata.receipts.tests.test_pdf import need, page_count, raw_text
 from kvartplata.receipts.tests.test_qr import zbar_decode
 from kvartplata.registry.models import PersonalAccount
 
@@ -211,6 +211,12 @@ def test_it_prints_every_section_with_the_right_numbers(demo_receipt, tmp_path):
     assert "…" not in text
     headings = [text.index(f"{n}. ") for n in range(1, 7)]
     assert headings == sorted(headings)
+
+
+def test_it_fits_every_demo_receipt_on_one_page(world, tmp_path):
+    # Nothing is cut, and yet a usual receipt of the demo stays one A4 sheet.
+    pages = {page_count(pdf.render_receipt(r.data), tmp_path) for r in Receipt.objects.all()}
+    assert pages == {1}
 
 
 def test_it_prints_qr_codes_that_decode_to_the_payee_fields(demo_receipt, tmp_path):

@@ -346,7 +346,6 @@ def test_it_prints_the_longest_realistic_values_whole_and_without_overlaps(tmp_p
         f"Банк: {LONG_BANK}",
         f"Р/с {s['organization']['bank']['account']} в {LONG_BANK}",
         "КПП 622901001",
-        "Муниципальное унитарное предприятие «Водоканал города Рязани»",
         *(c["service"] for c in s["charges"]),
         *(r["reason"] for r in s["recalculations"]),
         "За: " + ", ".join(s["payees"][0]["services"]),
