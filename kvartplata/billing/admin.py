@@ -1,6 +1,9 @@
 """Back office of billing: services, tariffs, norms, periods, runs, charges, ledger, penalties."""
 
+from decimal import Decimal
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
@@ -240,6 +243,12 @@ class RecalculationForm(forms.ModelForm):
         amount = self.cleaned_data["amount"]
         if amount is not None and amount == 0:
             raise forms.ValidationError(_("Сумма перерасчёта не может быть нулевой."))
+        limit = Decimal(settings.MAX_LINE_AMOUNT)
+        if amount is not None and abs(amount) > limit:  # issue #16: ranges at every entrance
+            raise forms.ValidationError(
+                _("Сумма перерасчёта больше допустимой для одной строки (%(limit)s ₽).")
+                % {"limit": limit}
+            )
         return amount
 
     def clean(self):

@@ -77,3 +77,16 @@ def test_it_books_the_recalculation_into_the_ledger(client, world):
     entry = LedgerEntry.objects.get(kind="recalculation", source_id=recalculation.pk)
     assert entry.amount == recalculation.amount
     assert entry.concerns_month == dt.date(2024, 12, 1)
+
+
+def test_it_refuses_an_amount_over_the_maximum_per_line(client, world, settings):
+    settings.MAX_LINE_AMOUNT = "1000.00"
+    client.force_login(world.a.staff)
+    response = client.post(admin_url(Recalculation, "add"), form(world, amount="-1000.01"))
+    assert response.status_code == 200
+    assert "больше допустимой" in str(response.context["adminform"].form.errors["amount"])
+    for amount in ("NaN", "Infinity", "1e400", "99999999999999999999.99"):
+        response = client.post(admin_url(Recalculation, "add"), form(world, amount=amount))
+        assert response.status_code == 200
+        assert "amount" in response.context["adminform"].form.errors
+    assert not Recalculation.objects.filter(reason="Перерасчёт за отсутствие").exists()
