@@ -13,6 +13,7 @@ urlpatterns = [
     path("office-tools/registry/", include("kvartplata.backoffice.registry_import")),
     path("office/reports/", include("kvartplata.backoffice.urls")),
     path("office/month/", include("kvartplata.backoffice.month_urls")),
+    path("office/desk/", include("kvartplata.backoffice.desk_urls")),
     path("office/", admin.site.urls),
     # The old names "login"/"logout" stay resolvable; allauth's own are account_login/_logout.
     path("accounts/login/", account_views.login, name="login"),

@@ -20,3 +20,8 @@ def report_cell(value):
 @register.filter
 def is_number(value) -> bool:
     return isinstance(value, Decimal | int) and not isinstance(value, bool)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key, []) if mapping else []
