@@ -7,6 +7,7 @@ import time
 import zipfile
 from collections import deque
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -27,8 +28,10 @@ from kvartplata.users.models import AccountLink
 log = logging.getLogger("kvartplata.receipts")
 BATCH = 1000
 PRINT_KEY = "receipts-print-{}"
-# A build that has not reported for this long is taken for dead and may be started again.
+# A build still queued after this long was lost by the queue and may be started again; a running
+# build holds a lease (JOB_LEASE_SECONDS, renewed as it goes) and is taken for dead when it ends.
 PRINT_STALE_SECONDS = 30 * 60
+PRINT_DEAD_REASON = "обработчик остановился (аренда задачи истекла {at}). Сформируйте архив снова."
 
 
 class ReceiptError(Exception):
@@ -384,18 +387,40 @@ def _store():
     return HUEY
 
 
-def print_archive_state(period: Period) -> dict | None:
-    """The state of the month's ZIP build: {state, done, total, error, at} or None."""
+def print_archive_state(period: Period, *, now: float | None = None) -> dict | None:
+    """The state of the month's ZIP build: {state, done, total, error, at, until} or None.
+
+    A running build whose lease (`until`) ran out, or a build queued for longer than
+    PRINT_STALE_SECONDS, is reported failed with the reason: its worker died, start it again.
+    """
     try:
-        return _store().get(PRINT_KEY.format(period.id), peek=True)
+        state = _store().get(PRINT_KEY.format(period.id), peek=True)
     except Exception:  # the state is a courtesy; a page must not fail because of it
         log.warning("could not read print archive state of %s", period.id, exc_info=True)
         return None
+    now = time.time() if now is None else now
+    if state and state.get("state") == "running" and state.get("until", now) < now:
+        at = timezone.localtime(datetime.fromtimestamp(state["until"], tz=UTC))
+        state = {
+            **state,
+            "state": "failed",
+            "error": PRINT_DEAD_REASON.format(at=at.strftime("%d.%m.%Y %H:%M")),
+        }
+    elif (
+        state and state.get("state") == "queued" and now - state.get("at", 0) >= PRINT_STALE_SECONDS
+    ):
+        reason = "задача не взята очередью; сформируйте архив снова."
+        state = {**state, "state": "failed", "error": reason}
+    return state
 
 
 def _print_state_set(period_id: int, **values) -> None:
+    moment = time.time()
+    extra = {"at": moment}
+    if values.get("state") == "running":
+        extra["until"] = moment + leases.lease_seconds()
     try:
-        _store().put(PRINT_KEY.format(period_id), {**values, "at": time.time()})
+        _store().put(PRINT_KEY.format(period_id), {**values, **extra})
     except Exception:
         log.warning("could not store print archive state of %s", period_id, exc_info=True)
 
@@ -408,11 +433,7 @@ def print_archive_start(*, period: Period, enqueue: bool = True) -> None:
     if not period.is_closed:
         raise ReceiptError(f"Период «{label}» ещё не закрыт: квитанции не выпущены.")
     state = print_archive_state(period)
-    if (
-        state
-        and state.get("state") in ("queued", "running")
-        and time.time() - state.get("at", 0) < PRINT_STALE_SECONDS
-    ):
+    if state and state.get("state") in ("queued", "running"):
         raise ReceiptError(f"Архив квитанций за {label} уже формируется.")
     total = Receipt.objects.filter(period=period).count()
     if not total:
@@ -431,16 +452,24 @@ def print_archive_build(*, period_id: int) -> int:
     period = Period.objects.get(id=period_id)
     path = print_archive_path(period)
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
+    # A part file of this build's own: a build taken for dead that still runs cannot mix in.
+    part = path.with_name(f"{path.name}.{os.getpid()}-{time.monotonic_ns()}.part")
     done = total = 0
     _print_state_set(period_id, state="running", done=0, total=0, error="")
+    renewed = time.monotonic()
     # PDFs are compressed already: stored, with a fixed time stamp for repeatable bytes.
     stamp = (period.month.year, period.month.month, 1, 0, 0, 0)
     try:
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
             for done, total, name, pdf in _period_pdfs(period):
                 archive.writestr(zipfile.ZipInfo(name, stamp), pdf)
-                if done == 1 or done % max(1, total // 100) == 0:
+                # Progress every 1 %, and the lease renewed at least every third of it.
+                if (
+                    done == 1
+                    or done % max(1, total // 100) == 0
+                    or time.monotonic() - renewed >= leases.lease_seconds() / 3
+                ):
+                    renewed = time.monotonic()
                     _print_state_set(period_id, state="running", done=done, total=total, error="")
         os.replace(part, path)
     except Exception as exc:
