@@ -1,8 +1,10 @@
 """Benchmark: receipts per second on one core and peak memory, ReportLab form vs WeasyPrint HTML.
 
-Run: ``.venv/bin/python bench/receipts.py [--n 400] [--weasy-n 20] [--no-weasyprint]``.
+Run: ``.venv/bin/python bench/receipts.py [--n 400] [--weasy-n 20] [--no-weasyprint] [--jobs N]``.
 Throughput is CPU time of this single-threaded process (time.process_time), so other load on
-the machine disturbs it less than wall time; wall time is printed too.
+the machine disturbs it less than wall time; wall time is printed too. With ``--jobs N`` the
+same receipts are also rendered by N worker processes (as ``receipts_render --jobs``), wall time.
+Pages per receipt are counted: the layout flows onto a second page rather than cut anything.
 """
 
 import argparse
@@ -33,6 +35,22 @@ def timed(fn, items):
     for item in items:
         size += len(fn(item))
     return time.process_time() - cpu, time.perf_counter() - wall, size
+
+
+def _render_chunk(chunk):
+    return sum(len(pdf.render_receipt(s)) for s in chunk)
+
+
+def bench_parallel(snapshots, jobs: int) -> float:
+    """Wall receipts/s of ``jobs`` forked worker processes (fonts loaded before the fork)."""
+    import multiprocessing
+
+    pdf.fonts()
+    chunks = [snapshots[k : k + 40] for k in range(0, len(snapshots), 40)]
+    wall = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        sum(pool.imap_unordered(_render_chunk, chunks))
+    return len(snapshots) / (time.perf_counter() - wall)
 
 
 def bench_reportlab(snapshots):
@@ -102,7 +120,7 @@ def receipt_html(s: dict) -> str:
 <h1>ЕДИНЫЙ ПЛАТЁЖНЫЙ ДОКУМЕНТ</h1><p>№ {s["number"]}, период {s["period"]},
 лицевой счёт <b>{acc["number"]}</b>, к оплате <b>{num(t["total_due"])} ₽</b>
 до {s["due_date"]}</p>
-<div class="cols"><div><h2>1. Плательщик</h2>{e(holder)}<br>{e(acc["address"])}<br>
+<div class="cols"><div><h2>1. Плательщик и исполнитель</h2>{e(holder)}<br>{e(acc["address"])}<br>
 Площадь {num(acc["area"])} м², проживает {acc["residents"]}</div>
 <div><h2>Исполнитель</h2><b>{e(org["name"])}</b><br>ИНН {org["inn"]} КПП {org["kpp"]}<br>
 {e(org["address"])}<br>{e("; ".join(org["phones"]))}<br>{e(org["email"])} {e(org["website"])}
@@ -155,6 +173,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400, help="receipts rendered with ReportLab")
     parser.add_argument("--weasy-n", type=int, default=20, help="receipts with WeasyPrint")
     parser.add_argument("--no-weasyprint", action="store_true")
+    parser.add_argument("--jobs", type=int, default=0, help="also render with N processes")
     args = parser.parse_args()
 
     print(f"Machine: {machine()}")
@@ -172,6 +191,11 @@ def main() -> None:
         f"{size / args.n / 1024:.0f} KiB per PDF, peak heap {peak:.1f} MiB, "
         f"max RSS {maxrss_mb():.0f} MiB"
     )
+    pages = [pdf.render_receipt(s).count(b"/Type /Page\n") for s in snapshots[:50]]
+    print(f"Pages per receipt (first {len(pages)}): {sorted(set(pages))}")
+    if args.jobs:
+        print(f"ReportLab form, {args.jobs} processes: {bench_parallel(snapshots, args.jobs):.0f} "
+              "receipts/s wall (pool start-up included)")  # fmt: skip
     if args.no_weasyprint:
         return
     result = bench_weasyprint(snapshots[: args.weasy_n])
