@@ -737,7 +737,10 @@ def _payee_lines(s: dict, payee: dict, width: float, size: float) -> _Lines:
 
 
 # Snapshot fields of a payee's own balance, when the ledger provides them (debt per payee).
-PAYEE_BALANCE_FIELDS = (("debt", "Задолженность"), ("advance", "Аванс"))
+PAYEE_BALANCE_FIELDS = (
+    ("debt", "Задолженность за предыдущие периоды"),
+    ("advance", "Аванс на начало периода"),
+)
 
 
 def _section2(flow: _Flow, s: dict) -> None:

@@ -364,3 +364,13 @@ def test_it_finds_overlapping_words():
     # The overlap check itself: two words drawn at the same place are found, neighbours are not.
     assert overlaps([(0, 0, 10, 8, "a"), (5, 2, 15, 10, "b")]) == [("a", "b")]
     assert overlaps([(0, 0, 10, 8, "a"), (10.5, 0, 20, 8, "b"), (0, 8, 10, 16, "c")]) == []
+
+
+def test_it_prints_each_payees_own_debt_and_advance(tmp_path):
+    s = sample_snapshot(1)
+    s["payees"][0].update(debt="1520.40", advance="0.00")
+    s["payees"][1].update(debt="0.00", advance="12.30")
+    text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
+    assert "Задолженность за предыдущие периоды: 1 520,40 ₽" in text
+    assert "Аванс на начало периода: 12,30 ₽" in text
+    assert text.count("Задолженность за предыдущие периоды") == 1  # zeros are not printed
