@@ -154,8 +154,13 @@ class Reading(models.Model):
         return [self.value1, self.value2, self.value3][: self.meter.zones]
 
 
-class ReminderLog(models.Model):
-    """A reminder e-mail sent to a user (once per kind, month and user)."""
+class ReminderLog(LeasedJob):
+    """A reminder e-mail sent to a user (once per kind, month and user).
+
+    The row is written (with a lease) before the message goes out and released once it left; a
+    row whose lease ran out belongs to a worker that died mid-send and is removed, so that the
+    next daily run reminds again.
+    """
 
     class Kind(models.TextChoices):
         WINDOW_OPEN = "window_open", _("открыт приём показаний")

@@ -15,6 +15,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from kvartplata.lib import leases
 from kvartplata.lib.leases import JOB_PRIORITY
 from kvartplata.lib.periods import month_start, period_label
 from kvartplata.meters.imports import readings_file_import, readings_files_reap
@@ -49,14 +50,38 @@ def _reachable_links():
     )
 
 
-def _claim(user, kind: str, month: date) -> bool:
-    """Record the reminder before sending: a second worker or run finds it and skips the user."""
+def _claim(user, kind: str, month: date, owner: str) -> bool:
+    """Record the reminder (with a lease) before sending: a second worker or run finds it and
+    skips the user."""
     try:
         with transaction.atomic():
-            ReminderLog.objects.create(user=user, kind=kind, month=month)
+            ReminderLog.objects.create(
+                user=user,
+                kind=kind,
+                month=month,
+                lease_owner=owner,
+                lease_expires_at=timezone.now() + _send_lease(),
+            )
     except IntegrityError:
         return False
     return True
+
+
+def _send_lease() -> timedelta:
+    """One message: a lease that outlasts the SMTP exchanges, each bounded by EMAIL_TIMEOUT."""
+    return timedelta(seconds=max(leases.lease_seconds(), 4 * settings.EMAIL_TIMEOUT))
+
+
+def reminders_reap(*, now=None) -> int:
+    """Remove reminders whose worker died while sending (lease expired): the next run sends
+    them (a reminder may then arrive twice, never not at all)."""
+    stale = leases.expired(ReminderLog, now=now)
+    count = 0
+    for pk in list(stale.values_list("pk", flat=True)):
+        count += stale.filter(pk=pk).delete()[0]
+    if count:
+        logger.warning("%s reminders of a worker that stopped removed; they go again", count)
+    return count
 
 
 def _send(user, *, template: str, context: dict) -> None:
@@ -78,15 +103,18 @@ def _send(user, *, template: str, context: dict) -> None:
 
 
 def _deliver(user, kind: str, month: date, *, template: str, context: dict) -> bool:
-    if not _claim(user, kind, month):
+    owner = leases.worker_id()
+    if not _claim(user, kind, month, owner):
         return False
+    rows = ReminderLog.objects.filter(user=user, kind=kind, month=month, lease_owner=owner)
     try:
         _send(user, template=template, context=context)
     except Exception:
         # Release the claim so that tomorrow's run tries again.
-        ReminderLog.objects.filter(user=user, kind=kind, month=month).delete()
+        rows.delete()
         logger.exception("Reminder %s to user %s failed", kind, user.pk)
         return False
+    rows.update(lease_owner="", lease_expires_at=None)
     return True
 
 
@@ -198,6 +226,7 @@ def send_reminders(*, today: date) -> dict[str, int]:
 @db_periodic_task(crontab(hour="9", minute="0"))
 def reminders_daily():
     """Every morning: a window that opened today (or a missed run) still reminds once a month."""
+    reminders_reap()
     return send_reminders(today=timezone.localdate())
 
 

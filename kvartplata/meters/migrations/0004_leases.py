@@ -89,4 +89,16 @@ class Migration(migrations.Migration):
                 "ordering": ["-uploaded_at"],
             },
         ),
+        migrations.AddField(
+            model_name="reminderlog",
+            name="lease_owner",
+            field=models.CharField(
+                blank=True, default="", max_length=200, verbose_name="кто выполняет"
+            ),
+        ),
+        migrations.AddField(
+            model_name="reminderlog",
+            name="lease_expires_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="аренда до"),
+        ),
     ]

@@ -67,3 +67,20 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP is down")
+
+
+def test_it_holds_a_reminder_while_sending_and_sends_again_after_a_dead_worker(world, in_window):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kvartplata.meters.tasks import reminders_reap, send_reminders
+
+    today = timezone.localdate()
+    assert send_reminders(today=today)["window_open"] == 2
+    assert not ReminderLog.objects.exclude(lease_owner="").exists()  # released once sent
+    # A worker died mid-send: its rows still hold a lease, which runs out.
+    ReminderLog.objects.update(lease_owner="dead:1", lease_expires_at=timezone.now())
+    assert reminders_reap(now=timezone.now() - timedelta(seconds=1)) == 0
+    assert reminders_reap(now=timezone.now() + timedelta(seconds=1)) == 2
+    assert send_reminders(today=today)["window_open"] == 2
