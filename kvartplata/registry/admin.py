@@ -12,7 +12,13 @@ from kvartplata.registry.models import Building, Organization, PersonalAccount, 
 
 BANK_FIELDSET = (
     _("Банковские реквизиты"),
-    {"fields": ("inn", "kpp", "bank_name", "bic", "correspondent_account", "settlement_account")},
+    {
+        "fields": ("inn", "kpp", "bank_name", "bic", "correspondent_account", "settlement_account"),
+        "description": _(
+            "Проверяются при сохранении: контрольные цифры ИНН, формат КПП, контрольные ключи "
+            "расчётного и корреспондентского счетов по БИК (алгоритм Банка России)."
+        ),
+    },
 )
 
 

@@ -71,6 +71,7 @@ def test_it_shows_the_russian_message_in_the_back_office_and_saves_nothing(clien
     admin = get_user_model().objects.create_superuser("root", "root@example.ru", "x-Secret-123")
     client.force_login(admin)
     url = reverse("admin:registry_provider_add")
+    assert "контрольные ключи" in client.get(url).content.decode()
     response = client.post(url, provider_form(org, settlement_account="40702810138250123018"))
     assert response.status_code == 200
     assert "не сходится контрольный ключ" in response.content.decode()
