@@ -255,12 +255,16 @@ class Load:
             self.report.count(sheet, "unchanged")
 
     def lines(self, sheet: str):
+        """The sheet's lines, each given once: a checked line's text is let go (memory)."""
         rows = self.tables[sheet]
         total = len(rows)
-        for i, (line, row) in enumerate(rows):
+        for i in range(total):
             if i % 5000 == 0:
                 self.progress(sheet, i, total)
+            line, row = rows[i]
+            rows[i] = None
             yield line, row
+        rows.clear()
 
     # --- providers -----------------------------------------------------------------------------
 
