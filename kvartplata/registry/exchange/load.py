@@ -198,6 +198,11 @@ def _choice(text: str, name: str, choices_class, default: str) -> str:
     return value
 
 
+def _length(text: str, limit: int, name: str = "адрес") -> None:
+    if len(text) > limit:
+        raise LineError(f"{name}: не длиннее {limit} знаков")
+
+
 def _label(model, name: str) -> str:
     try:
         return str(model._meta.get_field(name).verbose_name)
@@ -346,7 +351,10 @@ class Load:
                 continue
             seen[key] = line
             try:
-                total = _decimal(row["total_area"], "площадь помещений", 2)
+                for column, limit in (("city", 80), ("street", 120), ("house", 20)):
+                    _length(row[column], limit)
+                _length(row.get("fias_code", ""), 36, "код ФИАС")
+                total = self._area(row["total_area"], "площадь помещений")
                 if total <= 0:
                     raise LineError("площадь помещений должна быть больше нуля")
                 values = (
@@ -359,8 +367,10 @@ class Load:
                     self._area(row.get("non_residential_area", "") or "0", "нежилые помещения"),
                     self._area(row.get("common_area", "") or "0", "общее имущество"),
                 )
-                if values[2] < 1:
-                    raise LineError("этажей должно быть не меньше одного")
+                if not 1 <= values[2] <= 300:
+                    raise LineError("этажей должно быть от 1 до 300")
+                if values[3] is not None and not 1700 <= values[3] <= 2200:
+                    raise LineError(f"год постройки {values[3]} вне разумных пределов")
             except LineError as exc:
                 self.refuse("buildings", line, str(exc))
                 self.refused_keys["buildings"].setdefault(key, line)
@@ -369,10 +379,12 @@ class Load:
             self.outcome("buildings", key, values, existing)
 
     @staticmethod
-    def _area(text: str, name: str) -> Decimal:
+    def _area(text: str, name: str, limit: Decimal = Decimal("1e10")) -> Decimal:
         value = _decimal(text, name, 2)
         if value < 0:
             raise LineError(f"{name}: площадь не может быть отрицательной")
+        if value >= limit:
+            raise LineError(f"{name}: площадь слишком велика")
         return value
 
     # --- premises ------------------------------------------------------------------------------
@@ -407,18 +419,23 @@ class Load:
                 total = _decimal(row["total_area"], "общая площадь", 2)
                 if total <= 0:
                     raise LineError("общая площадь должна быть больше нуля")
+                if total >= 1_000_000:
+                    raise LineError("общая площадь слишком велика")
                 living = _optional_decimal(row.get("living_area", ""), "жилая площадь", 2)
                 if living is not None and not 0 <= living <= total:
                     raise LineError("жилая площадь должна быть от нуля до общей площади")
                 rooms = _int(row.get("rooms", ""), "комнат")
-                if rooms is not None and rooms < 0:
-                    raise LineError("комнат: не может быть отрицательным")
+                if rooms is not None and not 0 <= rooms <= 1000:
+                    raise LineError("комнат: от 0 до 1000")
+                floor = _int(row.get("floor", ""), "этаж")
+                if floor is not None and not -10 <= floor <= 300:
+                    raise LineError("этаж: от −10 до 300")
                 values = (
                     _choice(row.get("kind", ""), "вид помещения", Premises.Kind, "flat"),
                     total,
                     living,
                     rooms,
-                    _int(row.get("floor", ""), "этаж"),
+                    floor,
                 )
             except LineError as exc:
                 self.refuse("premises", line, str(exc))

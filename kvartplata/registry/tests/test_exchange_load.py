@@ -98,7 +98,11 @@ def test_it_keeps_the_link_code_of_an_account_on_reload():
         ("opening_balances", "provider_inn", "7736207544", "неизвестный поставщик"),
         ("providers", "inn", "7707083894", "ИНН"),
         ("providers", "settlement_account", "40702810138250123018", "контрольный ключ"),
-        ("buildings", "total_area", "-5", "больше нуля"),
+        ("buildings", "total_area", "-5", "не может быть отрицательной"),
+        ("buildings", "street", "у" * 121, "не длиннее 120 знаков"),
+        ("buildings", "floors", "0", "этажей должно быть от 1 до 300"),
+        ("premises", "total_area", "1000000", "слишком велика"),
+        ("premises", "floor", "40000", "этаж: от −10 до 300"),
     ],
 )
 def test_it_refuses_a_bad_line_with_its_sheet_line_and_reason_and_writes_nothing(
