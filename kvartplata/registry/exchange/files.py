@@ -148,7 +148,12 @@ def _read_csv_set(files: dict[str, bytes]) -> dict[str, Rows]:
         first = text.split("\n", 1)[0]
         delimiter = ";" if first.count(";") > first.count(",") else ","
         rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        tables[sheet.name] = _table(sheet, rows, f"файл {sheet.name}.csv")
+        try:
+            tables[sheet.name] = _table(sheet, rows, f"файл {sheet.name}.csv")
+        except csv.Error as exc:
+            raise FileRefused(
+                f"Файл {sheet.name}.csv не читается как CSV (строка {rows.line_num}): {exc}"
+            ) from exc
     return tables
 
 

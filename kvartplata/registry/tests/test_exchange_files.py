@@ -136,3 +136,10 @@ def test_it_keeps_a_workbook_row_as_a_list_read_by_column():
     row = read_workbook(xlsx(tables(accounts=1)))["accounts"][0][1]
     assert "holder_phone" in row and "nonsense" not in row
     assert row.get("holder_phone") == "" and row.get("nonsense", "-") == "-"
+
+
+def test_it_refuses_a_csv_it_cannot_parse():
+    members = csv_members(tables(accounts=1))
+    members["accounts.csv"] += b'1,"' + b"x" * 200_000 + b'"\r\n'
+    with pytest.raises(FileRefused, match="accounts.csv не читается как CSV"):
+        read_workbook(zipped(members))
