@@ -74,7 +74,7 @@ class SnapshotBuilder:
             "kpp": org.kpp,
             "ogrn": org.ogrn,
             "address": org.address,
-            "phones": [p.strip() for p in org.phones.split(",") if p.strip()][:3],
+            "phones": [p.strip() for p in org.phones.split(",") if p.strip()],
             "email": org.email,
             "website": org.website,
             "hours": org.hours,

@@ -152,3 +152,10 @@ RESOURCES = {
     "gas": "Газ",
     "heat": "Тепловая энергия",
 }
+
+
+def test_it_keeps_every_phone_of_the_executor(world):
+    phones = ", ".join(f"+7 (4912) 55-0{k}-00" for k in range(5))
+    Organization.objects.filter(pk=world.organization.pk).update(phones=phones)
+    period = Period.objects.get(organization=world.organization, month=OCTOBER)
+    assert len(SnapshotBuilder(period).organization["phones"]) == 5
