@@ -17,10 +17,19 @@ from kvartplata.billing.calc.volumes import (
     round_billed,
     round_volume,
 )
-from kvartplata.billing.models import Charge, MeterState, Period, Resource, Service
+from kvartplata.billing.models import (
+    HISTORY_SLOTS,
+    Charge,
+    MeterState,
+    Period,
+    Recalculation,
+    Resource,
+    Service,
+    history_column,
+)
 from kvartplata.billing.setbased import from_micro
 from kvartplata.lib.money import format_rub, format_volume
-from kvartplata.lib.periods import add_months
+from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter
 
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
@@ -31,7 +40,12 @@ def num(value: Decimal, places: int = 3) -> str:
 
 
 def attach(charges: list[Charge], account, period: Period) -> None:
-    """Compose the explanation of every line of one account and month (at most 2 queries)."""
+    """Compose the explanation of every line of one account and month (at most 4 queries).
+
+    Readings that arrive after months billed by an estimate are explained from stored facts:
+    the meter states of those months (what each was billed), this month's state (the share
+    each month gets now) and the recalculations the run booked for them.
+    """
     missing = [c for c in charges if not (c.details or {}).get("explanation")]
     if not missing:
         return
@@ -56,6 +70,7 @@ def attach(charges: list[Charge], account, period: Period) -> None:
             period__month__in=[prev_month, period.month],
         ).select_related("period"):
             (states if s.period.month == period.month else previous)[s.meter_id] = s
+    late = _late_facts(account, period, states, previous)
     water: dict[str, Decimal] = {}
     for c in charges:
         individual = c.kind == Charge.Kind.INDIVIDUAL
@@ -63,7 +78,7 @@ def attach(charges: list[Charge], account, period: Period) -> None:
             water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + _plain(c)
     area = account.area if account.premises.total_area is not None else None
     for c in missing:
-        c._explanation = _text(c, states, previous, meters, water, area, period)
+        c._explanation = _text(c, states, previous, meters, water, area, period, late)
 
 
 def _tail(c: Charge, unit: str) -> str:
@@ -84,7 +99,63 @@ def _plain(c: Charge) -> Decimal:
     return c.volume
 
 
-def _text(c, states, previous, meters, water, area, period) -> str:
+def _late_facts(account, period: Period, states, previous) -> dict:
+    """Meter states of the estimated months before late readings, and their recalculations."""
+    late = [
+        meter_id
+        for meter_id, s in states.items()
+        if s.method == "meter" and previous.get(meter_id) and previous[meter_id].gap
+    ]
+    if not late:
+        return {}
+    longest = max(previous[m].gap for m in late)
+    months = {
+        (s.meter_id, s.period.month): s
+        for s in MeterState.objects.filter(
+            meter_id__in=late,
+            period__organization_id=period.organization_id,
+            period__month__gte=add_months(period.month, -longest),
+            period__month__lt=period.month,
+        ).select_related("period")
+    }
+    recalculations = {
+        (r.service_id, r.concerns_month): r.amount
+        for r in Recalculation.objects.filter(
+            account_id=account.id, period=period, source=Recalculation.Source.LATE_READINGS
+        )
+    }
+    return {"months": months, "recalculations": recalculations}
+
+
+def _late_text(c, meter_id, state, before, late, places, unit) -> str:
+    """«(расход за 3 мес. поровну по 5,498 м³: август 2026 — было 8,247 м³, перерасчёт −15,07 ₽;
+    …; этот месяц 5,498 м³)»: how the readings replaced the estimates of the months before."""
+    zones = range(1, c.service.zones + 1)
+    share_slot = HISTORY_SLOTS - 1  # the newest slot is this month; the shares come before it
+    share = sum(
+        (from_micro(getattr(state, history_column(z, share_slot))) for z in zones), Decimal(0)
+    )
+    this_month = sum((from_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
+    parts = []
+    for back in range(before.gap, 0, -1):
+        month = add_months(state.period.month, -back)
+        then = late.get("months", {}).get((meter_id, month))
+        text = period_label(month)
+        if then is not None:
+            billed = sum((from_micro(getattr(then, f"e{z}")) for z in zones), Decimal(0))
+            text += f" — было {num(billed, places)} {unit}"
+        amount = late.get("recalculations", {}).get((c.service_id, month))
+        if amount:
+            sign = "+" if amount > 0 else "−"
+            text += f", перерасчёт {sign}{format_rub(abs(amount))}"
+        parts.append(text)
+    return (
+        f" (расход за {before.gap + 1} мес. поровну по {num(share, places)} {unit}: "
+        f"{'; '.join(parts)}; этот месяц {num(this_month, places)} {unit})"
+    )
+
+
+def _text(c, states, previous, meters, water, area, period, late=None) -> str:
     service = c.service
     unit = UNIT_LABEL.get(service.unit, service.unit)
     if c.kind == Charge.Kind.COMMON_HOUSE:
@@ -105,7 +176,7 @@ def _text(c, states, previous, meters, water, area, period) -> str:
             text += f" × {num(c.coefficient, 1)}"
         return f"{text} = {_tail(c, unit)}"
     if c.method in (Charge.Method.METER, Charge.Method.AVERAGE):
-        return _metered(c, unit, states, previous, meters)
+        return _metered(c, unit, states, previous, meters, late or {})
     return c.explanation
 
 
@@ -121,7 +192,7 @@ def _reading(value: Decimal) -> str:
     return num(value, max(3, min(4, -exponent if isinstance(exponent, int) else 0)))
 
 
-def _metered(c, unit, states, previous, meters) -> str:
+def _metered(c, unit, states, previous, meters, late) -> str:
     zones = range(1, c.service.zones + 1)
     places = c.service.places
     texts = []
@@ -143,11 +214,7 @@ def _metered(c, unit, states, previous, meters) -> str:
             text = f"по показаниям прибора № {meter.serial_number}: {', '.join(parts)}"
             if before is not None and before.gap:
                 # Readings after estimated months: the consumption was spread over them.
-                this_month = sum((from_micro(getattr(state, f"e{z}")) for z in zones), Decimal(0))
-                text += (
-                    f" (расход за {before.gap + 1} мес., из них за этот месяц "
-                    f"{num(this_month, places)})"
-                )
+                text += _late_text(c, meter_id, state, before, late, places, unit)
             texts.append(text)
         elif state.method == "average":
             values = ", ".join(num(from_micro(getattr(state, f"e{z}")), places) for z in zones)

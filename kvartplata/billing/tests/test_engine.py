@@ -149,6 +149,20 @@ def test_it_bills_by_meter_then_average_then_norm_and_recalculates_late_readings
     }
     entries = LedgerEntry.objects.filter(account=acc, kind="recalculation", period__month=month)
     assert sum(e.amount for e in entries) == D("-467.43")
+    # The line says which months the readings replaced, what they were billed and the
+    # recalculation of each, from the stored meter states and recalculations.
+    from kvartplata.billing import explain
+
+    explain.attach([charge], acc, charge.period)
+    assert charge.explanation == (
+        f"по показаниям прибора № {m.serial_number}: 222,000 − 172,000 = 50,000 "
+        "(расход за 5 мес. поровну по 10,000 м³: "
+        "март 2026 — было 12,000 м³, перерасчёт −91,34\u00a0₽; "
+        "апрель 2026 — было 12,000 м³, перерасчёт −91,34\u00a0₽; "
+        "май 2026 — было 12,000 м³, перерасчёт −91,34\u00a0₽; "
+        "июнь 2026 — было 14,235 м³, перерасчёт −193,41\u00a0₽; этот месяц 10,000 м³); "
+        "10,000 м³ × 45,67 ₽ = 456,70\u00a0₽"
+    )
 
 
 def test_it_applies_the_coefficient_without_a_meter_that_could_be_installed():
