@@ -35,5 +35,12 @@ flats' volumes *without* the coefficient, a negative difference as zero) is Pyth
 `odn_volume_with_meter` (`engine.common_house_buildings`); the flat's share by area (`area_share`),
 the formula 15 share, the cap by the norm and the charge (`odn_charge`) are SQL, checked.
 
-Penalties and the ledger (`calc.penalties`, `calc.ledger`): see `billing/ledger.py`.
+Penalties and the ledger (`calc.penalties`, `calc.ledger`, `calc.allocation`): Python calling
+calc in `billing/ledger.py` — the debt month of an entry (`debt_month`: a raising recalculation
+is due with the receipt of the month it is booked in), open debts per month and payee
+(`open_debts`), the allocation of every payment (`allocate_payments`, the only one: registries,
+matching by hand, the demo), penalties per debt and payee (`penalties_for_month`) and each
+payee's amount on the receipt (`payee_due`). The SQL that picks the accounts whose penalties are
+computed (`ledger.penalty_debtors`) is a filter only, checked by a property test to keep every
+account the rules give a penalty.
 """
