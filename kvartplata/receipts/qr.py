@@ -26,6 +26,7 @@ __all__ = [
     "HEADER",
     "MASK",
     "MAX_MANDATORY_BYTES",
+    "MandatoryBlockTooLong",
     "draw_qr",
     "koi8r_safe",
     "payment_bytes",
@@ -150,12 +151,16 @@ def payment_text(fields: dict, *, encoding: str = "cp1251") -> str:
     mandatory = separator.join(f"{key}={clean[key]}" for key in REQUIRED)
     size = len(f"{HEADER}{ENCODINGS[codec]}{separator}{mandatory}".encode(codec))
     if size > MAX_MANDATORY_BYTES:
-        raise ValueError(
+        raise MandatoryBlockTooLong(
             f"Блок обязательных реквизитов QR-кода (наименование получателя, счёт, банк, БИК, "
             f"корр. счёт) занимает {size} байт, допустимо не более {MAX_MANDATORY_BYTES}: "
             "сократите наименование получателя или банка."
         )
     return text
+
+
+class MandatoryBlockTooLong(ValueError):
+    """The payee's name, account, bank, БИК and корр. счёт take more than 300 bytes."""
 
 
 # Characters common in payee names that KOI8-R lacks, and their plain equivalents.

@@ -53,6 +53,25 @@ class BankDetails(models.Model):
         )
         if keys:
             raise ValidationError(keys)
+        self._check_qr_block()
+
+    def _check_qr_block(self):
+        """The payee's name and bank must fit the QR code's 300-byte mandatory block."""
+        from kvartplata.receipts import qr
+
+        fields = {
+            "Name": getattr(self, "name", ""),
+            "PersonalAcc": self.settlement_account,
+            "BankName": self.bank_name,
+            "BIC": self.bic,
+            "CorrespAcc": self.correspondent_account,
+        }
+        try:
+            qr.payment_text(fields)
+        except qr.MandatoryBlockTooLong as exc:
+            raise ValidationError({"name": str(exc)}) from None
+        except ValueError:
+            pass  # a field's format: its own validator says what is wrong
 
 
 class Organization(BankDetails):

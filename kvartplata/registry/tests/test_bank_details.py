@@ -24,9 +24,8 @@ SBER = {
 
 
 def organization(**changes) -> Organization:
-    return Organization.objects.create(
-        name="ООО «УК Тест»", short_name="УК Тест", address="г. Рязань", **{**SBER, **changes}
-    )
+    fields = {"name": "ООО «УК Тест»", "short_name": "УК Тест", "address": "г. Рязань", **SBER}
+    return Organization.objects.create(**{**fields, **changes})
 
 
 def test_it_accepts_the_demo_worlds_details():
@@ -79,3 +78,13 @@ def test_it_shows_the_russian_message_in_the_back_office_and_saves_nothing(clien
     response = client.post(url, provider_form(org))
     assert response.status_code == 302
     assert Provider.objects.get().settlement_account == SBER["settlement_account"]
+
+
+def test_it_refuses_a_name_and_bank_too_long_for_the_qr_code():
+    # windows-1251: 8 + "Name=" 5 + 160 + "|PersonalAcc=" 13 + 20 + "|BankName=" 10 + 45
+    # + "|BIC=" 5 + 9 + "|CorrespAcc=" 12 + 20 = 307 bytes > 300.
+    org = organization(name="Н" * 160, bank_name="Б" * 45)
+    with pytest.raises(ValidationError) as caught:
+        org.full_clean()
+    assert "307 байт" in caught.value.message_dict["name"][0]
+    organization(name="Н" * 153, bank_name="Б" * 45).full_clean()  # 300 bytes: accepted
