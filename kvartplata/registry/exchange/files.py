@@ -225,16 +225,17 @@ def _table(sheet: Sheet, rows, where: str, text=str) -> Rows:
     result = []
     width = len(header)
     index = {c: i for i, c in enumerate(header) if c}
-    intern = sys.intern
+    intern, strip, quote = sys.intern, str.strip, "'"
     for number, row in enumerate(rows, start=first_line + 1):
-        # Short values repeat (dates, resources, counts): one string object each.
-        values = [intern(v) if len(v) < 12 else v for v in (text(c).strip() for c in row[:width])]
+        values = list(map(strip, map(text, row[:width])))
         if not any(values):
             continue
         if len(values) < width:
             values += [""] * (width - len(values))
-        if any(v[:1] == "'" for v in values):
+        if quote in "".join(values):
             values = [_unquote(v) for v in values]
+        # Short values repeat (dates, resources, counts): one string object each.
+        values = [intern(v) if len(v) < 12 else v for v in values]
         result.append((number, Row(index, values)))
     return result
 
