@@ -68,3 +68,9 @@ def huey():
     HUEY.storage.flush_all()
     yield HUEY
     HUEY.storage.flush_all()
+
+
+@pytest.fixture
+def live_world(transactional_db):
+    """The demo world for browser tests (the live server sees committed data)."""
+    return build(accounts=20, months=3)

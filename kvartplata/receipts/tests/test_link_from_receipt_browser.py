@@ -9,15 +9,9 @@ import subprocess
 import pytest
 from django.conf import settings
 
-from kvartplata.demo.world import build
 from kvartplata.receipts.models import Receipt
 from kvartplata.receipts.services import receipt_pdf
 from kvartplata.receipts.tests.test_pdf import need
-
-
-@pytest.fixture
-def live_world(transactional_db):
-    return build(accounts=20, months=3)
 
 
 def printed(receipt: Receipt, tmp_path) -> str:
@@ -62,3 +56,27 @@ def test_it_links_an_account_with_nothing_but_its_printed_receipt(
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{base}/accounts/{spare.id}/")
     assert "привязан к вашему кабинету" in page.content()
+
+
+def _login(page, world):
+    base = page.base_url
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", "demo")
+    page.fill("input[name=password]", settings.DEMO_RESIDENT_PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"{base}/accounts/{world.resident_account.id}/")
+
+
+@pytest.mark.browser
+def test_it_shows_the_receipts_sections_and_code_on_a_phone(browser_page, live_world):
+    page = browser_page
+    _login(page, live_world)
+    account = live_world.resident_account
+    receipt = Receipt.objects.filter(account=account).order_by("-month").first()
+    page.goto(f"{page.base_url}/accounts/{account.id}/receipts/{receipt.id}/")
+    headings = page.locator("h2").all_inner_texts()
+    numbered = [h for h in headings if re.match(r"\d\. ", h)]
+    assert [h[0] for h in numbered] == ["1", "2", "3", "4", "5", "6"]
+    assert page.inner_text("[data-testid=link-code]") == account.link_code
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the receipt page is {width}px wide at 375px"
