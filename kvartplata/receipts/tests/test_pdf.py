@@ -374,3 +374,21 @@ def test_it_prints_each_payees_own_debt_and_advance(tmp_path):
     assert "Задолженность за предыдущие периоды: 1 520,40 ₽" in text
     assert "Аванс на начало периода: 12,30 ₽" in text
     assert text.count("Задолженность за предыдущие периоды") == 1  # zeros are not printed
+
+
+def test_it_renders_a_receipt_frozen_before_the_new_fields(tmp_path):
+    from kvartplata.receipts.snapshot import ADDED_FIELDS
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k not in ADDED_FIELDS}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    s = strip(sample_snapshot(1))
+    assert "link_code" not in s["account"] and "instalments" not in s
+    validate_snapshot(s)
+    text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
+    assert "Код для подключения к личному кабинету: —" in text
+    assert "Рассрочка не предоставлялась" in text
