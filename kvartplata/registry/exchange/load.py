@@ -582,12 +582,12 @@ class Load:
                     continue
                 self.outcome(sheet, serial, (scope, owner, *values), existing, "meters")
                 if reading is not None:
-                    self.meter_readings.append((serial, *reading))
+                    self.meter_readings.append((serial, *reading, sheet, line))
         self.check_readings()
 
     def check_readings(self):
         """Last readings: accepted readings of their month, matched by serial and month."""
-        months = {month for _serial, month, _values in self.meter_readings}
+        months = {r[1] for r in self.meter_readings}
         existing = {}
         if months:
             for owner in ("account__organization", "building__organization"):
@@ -596,7 +596,22 @@ class Load:
                 ).values_list("meter__serial_number", "month", "id", "value1", "value2", "value3")
                 for r in rows:
                     existing[(r[0], r[1])] = (r[2], tuple(r[3:]))
-        for serial, month, values in self.meter_readings:
+        closed_until = (
+            Period.objects.filter(organization=self.org, state=Period.State.CLOSED)
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
+        )
+        for serial, month, values, sheet, line in self.meter_readings:
+            old = existing.get((serial, month))
+            if old is not None and old[1] != values and closed_until and month <= closed_until:
+                self.refuse(
+                    sheet,
+                    line,
+                    f"показания за {period_label(month)} уже в закрытом периоде: загрузка их "
+                    "не меняет",
+                )
+                continue
             self.outcome("readings", (serial, month), values, existing)
 
     def _meter(self, row: dict):

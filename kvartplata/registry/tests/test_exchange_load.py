@@ -178,6 +178,15 @@ def test_it_refuses_changed_opening_debts_once_the_opening_month_is_closed():
     assert "уже загружено" in report.problems[0].message
 
 
+def test_it_refuses_to_change_a_last_reading_of_a_closed_month():
+    org = organization()
+    data = tables(accounts=1)
+    load(org, data)  # February, the opening month, is closed now
+    report = load(org, edit(data, "meters", 0, "last_value1", "999.000"))
+    assert [(p.sheet, p.line) for p in report.problems] == [("meters", 2)]
+    assert "уже в закрытом периоде" in report.problems[0].message
+
+
 def test_it_refuses_opening_debts_while_a_period_is_open():
     org = organization()
     Period.objects.create(organization=org, month=SWITCH, due_date=datetime.date(2026, 4, 15))
