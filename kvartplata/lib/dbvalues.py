@@ -38,6 +38,8 @@ def _tolerant(convert):
 
 def install() -> None:
     """Wrap SQLite's decimal converter once (idempotent)."""
+    # The backend module first: importing its operations module alone is a circular import.
+    from django.db.backends.sqlite3 import base  # noqa: F401
     from django.db.backends.sqlite3.operations import DatabaseOperations
 
     original = DatabaseOperations.get_decimalfield_converter
