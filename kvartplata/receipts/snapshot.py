@@ -72,21 +72,24 @@ LIMITS = {
 }
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _NUMBER_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?")
+# (schema type, field) pairs: a field of the same name elsewhere (a charge's «charged») stays
+# required.
 ADDED_FIELDS = frozenset(
     {
-        "link_code",
-        "amount_individual",
-        "amount_common",
-        "total_individual",
-        "total_common",
-        "charged",
-        "coefficient_amount",
-        "privileges",
-        "flats",
-        "common_property",
-        "instalments",
-        "debt",
-        "advance",
+        ("Account", "link_code"),
+        *(
+            (kind, field)
+            for kind in ("Charge", "Totals")
+            for field in ("amount_individual", "amount_common", "total_individual", "total_common")
+        ),
+        ("Totals", "charged"),
+        ("Totals", "coefficient_amount"),
+        ("Totals", "privileges"),
+        ("BuildingVolume", "flats"),
+        ("BuildingVolume", "common_property"),
+        ("Snapshot", "instalments"),
+        ("Payee", "debt"),
+        ("Payee", "advance"),
     }
 )
 
@@ -252,7 +255,7 @@ def _check(td: type, data: Any, path: str) -> None:
     hints = {
         key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()
     }
-    missing = [key for key in hints if key not in data and key not in ADDED_FIELDS]
+    missing = [key for key in hints if key not in data and (td.__name__, key) not in ADDED_FIELDS]
     if missing:
         _fail(path, f"нет полей {', '.join(missing)}")
     extra = [key for key in data if key not in hints]

@@ -379,16 +379,28 @@ def test_it_prints_each_payees_own_debt_and_advance(tmp_path):
 def test_it_renders_a_receipt_frozen_before_the_new_fields(tmp_path):
     from kvartplata.receipts.snapshot import ADDED_FIELDS
 
-    def strip(value):
-        if isinstance(value, dict):
-            return {k: strip(v) for k, v in value.items() if k not in ADDED_FIELDS}
-        if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
-
-    s = strip(sample_snapshot(1))
+    s = sample_snapshot(1)
+    parts = {
+        "Snapshot": [s],
+        "Account": [s["account"]],
+        "Charge": s["charges"],
+        "Totals": [s["totals"]],
+        "BuildingVolume": s["reference"]["building"],
+        "Payee": s["payees"],
+    }
+    for kind, field in ADDED_FIELDS:
+        for part in parts[kind]:
+            part.pop(field, None)
     assert "link_code" not in s["account"] and "instalments" not in s
+    assert "charged" in s["charges"][0] and "charged" not in s["totals"]
     validate_snapshot(s)
     text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
     assert "Код для подключения к личному кабинету: —" in text
     assert "Рассрочка не предоставлялась" in text
+
+
+def test_it_still_requires_a_charges_charged_amount():
+    s = sample_snapshot()
+    del s["charges"][0]["charged"]
+    with pytest.raises(SnapshotError, match="charged"):
+        validate_snapshot(s)
