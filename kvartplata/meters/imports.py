@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -245,12 +245,16 @@ def _store(accepted: dict, replaced: list, *, user) -> None:
     now = timezone.now()
     by = user.pk if getattr(user, "is_authenticated", False) else None
     keys = list(accepted)
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        condition = Q()
-        for meter_id, month in chunk:
-            condition |= Q(meter_id=meter_id, month=month)
-        Reading.objects.filter(condition, is_accepted=True).update(is_accepted=False)
+    cast = "::date" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for start in range(0, len(keys), 400):
+            chunk = keys[start : start + 400]
+            pairs = ", ".join([f"(%s, %s{cast})"] * len(chunk))
+            cursor.execute(
+                "UPDATE meters_reading SET is_accepted = %s "  # noqa: S608 - placeholders only
+                f"WHERE is_accepted = %s AND (meter_id, month) IN (VALUES {pairs})",
+                [False, True, *(v for m, month in chunk for v in (m, month.isoformat()))],
+            )
 
     def row(meter, values, confirm, month, is_accepted):
         padded = list(values) + [None] * (3 - len(values))

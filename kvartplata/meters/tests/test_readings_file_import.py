@@ -166,3 +166,18 @@ def test_it_refuses_a_file_whose_worker_died_once_its_lease_ran_out(world):
         readings_file_id=upload(world, HEADER + "1000015;CW-1;2026-11;135;;;\n").pk
     )
     assert again.status == ReadingsFile.Status.DONE
+
+
+def test_it_replaces_an_accepted_reading_of_the_month_and_keeps_it_on_record(world):
+    from kvartplata.meters.tests.conftest import add_reading
+
+    earlier = add_reading(world.cold, NOV, 132)
+    untouched = add_reading(world.hot, NOV, 60)
+    readings_file_import(
+        readings_file_id=upload(world, HEADER + "1000015;CW-1;2026-11;134;;;\n").pk
+    )
+    earlier.refresh_from_db()
+    untouched.refresh_from_db()
+    assert not earlier.is_accepted
+    assert untouched.is_accepted
+    assert Reading.objects.get(meter=world.cold, month=NOV, is_accepted=True).value1 == 134
