@@ -784,12 +784,13 @@ class Load:
             )
         }
         self.progress("writing", 1, 7)
-        self._write_simple(
+        self._write_rows(
             Premises,
             "premises",
-            ("building_id", "number"),
+            ("building_id", "number", *self.PREMISES_FIELDS),
+            ((building_ids[key[0]], key[1], *v) for key, v in self.creates["premises"]),
             self.PREMISES_FIELDS,
-            lambda key, v: {"building_id": building_ids[key[0]], "number": key[1]},
+            self.updates["premises"],
         )
         premises_ids = {
             ((r[0], r[1], r[2]), r[3]): r[4]
@@ -859,19 +860,25 @@ class Load:
             self.updates[sheet],
         )
 
-    @staticmethod
-    def _write_rows(model, sheet, columns, creates, fields, updates):
-        """New rows set-based (COPY on PostgreSQL), changed ones by primary key in batches."""
+    def _write_rows(self, model, sheet, columns, creates, fields, updates):
+        """New rows set-based (COPY on PostgreSQL), changed ones by primary key in batches.
+
+        The sheet's parsed lines are let go once written (memory).
+        """
         if columns is None:
             model.objects.bulk_create([model(**values) for values in creates], batch_size=2000)
         else:
             bulk_insert(model._meta.db_table, columns, creates)
-        changed = []
+        self.creates.pop(sheet, None)
+        batch = []
         for pk, values in updates:
-            obj = model(pk=pk, **dict(zip(fields, values, strict=True)))
-            changed.append(obj)
-        if changed:
-            model.objects.bulk_update(changed, list(fields), batch_size=1000)
+            batch.append(model(pk=pk, **dict(zip(fields, values, strict=True))))
+            if len(batch) == 1000:
+                model.objects.bulk_update(batch, list(fields))
+                batch = []
+        if batch:
+            model.objects.bulk_update(batch, list(fields))
+        self.updates.pop(sheet, None)
 
     def _write_readings(self, meter_ids, now):
         source = Reading.Source.IMPORT
