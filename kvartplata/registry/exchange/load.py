@@ -263,11 +263,16 @@ class Load:
         """The sheet's lines, each given once: a checked line's text is let go (memory)."""
         rows = self.tables[sheet]
         total = len(rows)
+        required = BY_NAME[sheet].required
         for i in range(total):
             if i % 5000 == 0:
                 self.progress(sheet, i, total)
             line, row = rows[i]
             rows[i] = None
+            empty = [c for c in required if not row[c]]
+            if empty:
+                self.refuse(sheet, line, f"не заполнено: {', '.join(empty)}")
+                continue
             yield line, row
         rows.clear()
 

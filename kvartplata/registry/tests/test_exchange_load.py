@@ -101,6 +101,8 @@ def test_it_keeps_the_link_code_of_an_account_on_reload():
         ("buildings", "total_area", "-5", "не может быть отрицательной"),
         ("buildings", "street", "у" * 121, "не длиннее 120 знаков"),
         ("buildings", "floors", "0", "этажей должно быть от 1 до 300"),
+        ("accounts", "holder_last_name", "", "не заполнено: holder_last_name"),
+        ("premises", "number", "", "не заполнено: number"),
         ("premises", "total_area", "1000000", "слишком велика"),
         ("premises", "floor", "40000", "этаж: от −10 до 300"),
     ],
