@@ -435,3 +435,49 @@ def test_it_imports_a_payment_file_while_the_mail_server_hangs(queue_name, worke
     assert statuses[first.pk] == ReceiptDelivery.Status.FAILED
     assert ReceiptDelivery.objects.get(pk=first.pk).last_error
     assert any(statuses[d.pk] == ReceiptDelivery.Status.PENDING for d in others)
+
+
+def test_it_refuses_a_readings_file_whose_worker_was_killed_and_loads_it_once_again(
+    queue_name, worker
+):
+    from kvartplata.meters.imports import readings_file_upload, readings_files_reap
+    from kvartplata.meters.models import Meter, Reading, ReadingsFile
+    from kvartplata.meters.tasks import import_readings_file
+
+    world = _world()
+    org = world.organization
+    month = timezone.localdate().replace(day=1)
+    meters = list(Meter.objects.filter(account__organization=org, zones=1).order_by("pk")[:5])
+    lines = ["account;serial_number;month;value1"]
+    for m in meters:
+        last = Reading.objects.filter(meter=m, is_accepted=True).order_by("-month").first()
+        value = ((last.value1 if last else m.initial_value1) + 1).quantize(
+            Decimal(1).scaleb(-m.precision)
+        )
+        lines.append(f"{m.account.number};{m.serial_number};{month:%Y-%m};{value}")
+    content = ("\n".join(lines) + "\n").encode()
+    before = Reading.objects.count()
+    first = readings_file_upload(organization=org, name="r.csv", content=content, enqueue=False)
+    w = worker()
+    with writes_held("meters_reading") as conn:
+        enqueue(queue_name, import_readings_file, first.pk, priority=JOB_PRIORITY)
+        # Every line checked, the meters locked; the readings wait to be written.
+        wait_for(lambda: waiting_on(conn, "meters_reading"), "the import to write")
+        assert ReadingsFile.objects.get(pk=first.pk).status == ReadingsFile.Status.PROCESSING
+        w.kill()
+    wait_for(no_other_sessions, "the killed worker's sessions to end")
+    past_lease(ReadingsFile, first.pk)
+
+    assert readings_files_reap() == [first.pk]
+    first.refresh_from_db()
+    assert first.status == ReadingsFile.Status.REFUSED
+    assert "Загрузка прервана: обработчик остановился" in first.error
+    assert Reading.objects.count() == before
+
+    again = readings_file_upload(organization=org, name="r.csv", content=content)
+    again.refresh_from_db()
+    assert again.status == ReadingsFile.Status.DONE, again.error
+    assert again.lines_accepted == len(meters)
+    assert Reading.objects.count() == before + len(meters)
+    accepted = Reading.objects.filter(meter__in=meters, month=month, is_accepted=True)
+    assert accepted.count() == len(meters)  # one accepted reading per meter: nothing twice
