@@ -16,7 +16,7 @@ def run_billing(run_id: int) -> None:
         billing_run_execute(run_id=run_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=JOB_PRIORITY)
 def reap_billing_runs() -> list[int]:
     """Every minute: a run whose worker died is marked failed, so that it can be started again."""
     return billing_runs_reap()

@@ -236,7 +236,7 @@ def import_readings_file(readings_file_id: int) -> str:
     return readings_file_import(readings_file_id=readings_file_id).status
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=JOB_PRIORITY)
 def reap_readings_files() -> list[int]:
     """Every minute: a readings file whose import worker died is refused with the reason."""
     return readings_files_reap()

@@ -13,7 +13,7 @@ def import_payment_file(payment_file_id: int) -> str:
     return payment_file_import(payment_file_id=payment_file_id).status
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=JOB_PRIORITY)
 def reap_payment_files() -> list[int]:
     """Every minute: a file whose import worker died is refused with the reason."""
     return payment_files_reap()

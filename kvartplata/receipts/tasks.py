@@ -19,7 +19,7 @@ def build_print_archive(period_id: int) -> int:
     return print_archive_build(period_id=period_id)
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"), priority=JOB_PRIORITY)
 def reap_deliveries() -> list[int]:
     """Every minute: a delivery whose worker died while sending is marked failed."""
     return deliveries_reap()
