@@ -348,7 +348,6 @@ class Charge(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="charges",
         verbose_name=_("ЛС"),
         db_index=False,
@@ -356,7 +355,6 @@ class Charge(models.Model):
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="charges",
         verbose_name=_("период"),
         db_index=False,
@@ -366,7 +364,6 @@ class Charge(models.Model):
     service = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="charges",
         verbose_name=_("услуга"),
         db_index=False,
@@ -385,7 +382,6 @@ class Charge(models.Model):
     run = models.ForeignKey(
         BillingRun,
         on_delete=models.SET_NULL,
-        db_constraint=False,
         null=True,
         blank=True,
         verbose_name=_("запуск"),
@@ -644,15 +640,11 @@ class MeterState(models.Model):
     is taken over (newest in slot 6, `hn` of them filled).
     """
 
-    period = models.ForeignKey(
-        Period, on_delete=models.CASCADE, db_index=False, db_constraint=False
-    )
-    meter = models.ForeignKey(
-        "meters.Meter", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
-    )
-    account = models.ForeignKey(
-        PersonalAccount, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
-    )
+    # FOREIGN KEY constraints in the database (issue 13 item 5): a state always names an
+    # existing period, meter and account. A meter or account with states cannot be deleted.
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, db_index=False)
+    meter = models.ForeignKey("meters.Meter", on_delete=models.PROTECT, db_index=False)
+    account = models.ForeignKey(PersonalAccount, on_delete=models.PROTECT, db_index=False)
     method = models.CharField(max_length=20)
     gap = models.PositiveSmallIntegerField(default=0)
     hn = models.PositiveSmallIntegerField(default=0)

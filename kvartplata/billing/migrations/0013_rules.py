@@ -1,10 +1,18 @@
 """Rules of 2025–2026: the billing precision of a service's volumes and the increasing
-coefficients per resource with validity dates (instead of one coefficient per organization)."""
+coefficients per resource with validity dates (instead of one coefficient per organization);
+FOREIGN KEY constraints back on the run's charges and meter states (issue 13 item 5)."""
 
 import datetime
+import importlib
 from decimal import Decimal
 
+import django.db.models.deletion
 from django.db import migrations, models
+
+# Altering a table rebuilds it on SQLite, which drops its triggers: 0007 installs them again.
+reinstall_sqlite_guards = importlib.import_module(
+    "kvartplata.billing.migrations.0007_reinstall_sqlite_guards"
+).forwards
 
 # ПП РФ № 354 пп. 42, 60 (coefficient 1,5 since 2017); ПП РФ № 1871 of 25.11.2025 (cold water 3).
 RATES = [
@@ -24,7 +32,11 @@ def add_rates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0012_fact_tables_without_fk_constraints")]
+    dependencies = [
+        ("billing", "0012_fact_tables_without_fk_constraints"),
+        ("meters", "0001_initial"),
+        ("registry", "0001_initial"),
+    ]
 
     operations = [
         migrations.AddField(
@@ -89,4 +101,73 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(add_rates, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="charge",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="charges",
+                to="registry.personalaccount",
+                verbose_name="ЛС",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="charge",
+            name="period",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="charges",
+                to="billing.period",
+                verbose_name="период",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="charge",
+            name="run",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="billing.billingrun",
+                verbose_name="запуск",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="charge",
+            name="service",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="charges",
+                to="billing.service",
+                verbose_name="услуга",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="meterstate",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="registry.personalaccount",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="meterstate",
+            name="meter",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.PROTECT, to="meters.meter"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="meterstate",
+            name="period",
+            field=models.ForeignKey(
+                db_index=False, on_delete=django.db.models.deletion.CASCADE, to="billing.period"
+            ),
+        ),
+        migrations.RunPython(reinstall_sqlite_guards, migrations.RunPython.noop),
     ]
