@@ -1,22 +1,19 @@
-"""Pure parser of a bank's payment registry file: encoding, per-bank columns, footer check.
+"""Pure reader of a bank's payment registry file: encoding, per-bank columns, footer check.
 
-No ORM and no clock: a layout and a byte stream go in, normalized rows and a summary come out.
-Everything is streamed, so memory is bounded by one block whatever the file's size. Messages are
-for people and in Russian.
+No ORM and no clock: a layout (with the organization's bounds) and a byte stream go in,
+normalized rows and a summary come out. Everything is streamed, so memory is bounded by one
+block whatever the file's size. Messages are for people and in Russian.
 
-Two readers share one set of rules:
-
-* `LineReader` reads one line at a time and is the reference (`iter_batches` yields its rows);
-* `read_blocks`, the import's reader, decodes big chunks and checks whole columns of a block of
-  lines with compiled patterns (C speed, no object per line); a run of lines where any check
-  fails, and every blank, summary, title or short line, goes through `LineReader`, so every
-  message and every edge case is the reference's.
+One reader, `read_blocks`: it decodes big chunks, sets aside the lines that are not payments
+(titles, blanks, the summary, short lines) and checks the payment lines of a chunk column by
+column (`_Rules`, the one implementation of every rule and message): a column is checked whole
+with one compiled pattern where it can be, and item by item where that finds something else, to
+name each wrong line.
 """
 
 import calendar
 import codecs
 import datetime
-import io
 import re
 import zoneinfo
 from collections.abc import Iterator
@@ -104,22 +101,6 @@ class Layout:
     timezone: str = "Europe/Moscow"
     # The organization's dates (first period .. a year ahead) and largest amount of one line.
     bounds: Bounds | None = None
-
-
-@dataclass
-class Row:
-    """One payment line, normalized: money in kopecks, the payment time in UTC."""
-
-    line_no: int
-    natural_key: str
-    account_number: str
-    payer_name: str
-    address: str
-    paid_at_utc: datetime.datetime
-    paid_on: datetime.date
-    amount_kopecks: int
-    commission_kopecks: int
-    for_month: datetime.date | None
 
 
 @dataclass
@@ -333,134 +314,6 @@ def _footer(text: str, layout: Layout, summary: Summary, line_no: int) -> None:
     summary.footer_amount_kopecks = amount
 
 
-class LineReader:
-    """The rules for one line at a time: the reference, and the fallback of the block reader.
-
-    Keeps the state a file needs across lines (the summary line seen, lines after it).
-    """
-
-    def __init__(self, layout: Layout, summary: Summary):
-        cols = layout.columns
-        self.layout = layout
-        self.summary = summary
-        self.need = max(cols.values()) + 1
-        self.i_paid, self.i_acc, self.i_amount = cols["paid_at"], cols["account"], cols["amount"]
-        self.i_time = cols.get("paid_time")
-        self.i_op, self.i_payer = cols.get("operation_id"), cols.get("payer")
-        self.i_addr, self.i_month = cols.get("address"), cols.get("month")
-        self.i_comm = cols.get("commission")
-        self.dates = _DateParser(layout.date_format, layout.timezone)
-        self.months: dict[str, datetime.date | None] = {"": None}
-        self.closed = False
-        self.bounds = layout.bounds
-        if self.bounds is not None:
-            self.max_kopecks = int(self.bounds.max_amount * 100)
-
-    def read(self, line: str, line_no: int) -> Row | None:
-        """The normalized row of a payment line; None for any other line or a bad one."""
-        layout, summary = self.layout, self.summary
-        if line_no <= layout.header_lines or not line.strip():
-            return None
-        prefix, delimiter = layout.footer_prefix, layout.delimiter
-        add_error = summary.add_error
-        if prefix and line.startswith(prefix):
-            _footer(line, layout, summary, line_no)
-            # A summary before any payment is a header; after payments it ends the file.
-            self.closed = self.closed or summary.lines > 0 or summary.error_count > 0
-            return None
-        if self.closed:
-            add_error(f"Строка {line_no}: платёж после итоговой строки.")
-            return None
-        f = line.split(delimiter)
-        if len(f) < self.need:
-            add_error(
-                f"Строка {line_no}: полей {len(f)}, а по настройке банка нужно не меньше "
-                f"{self.need} (разделитель «{delimiter}»)."
-            )
-            return None
-        summary.lines += 1
-        ok = True
-        i_amount, i_comm, i_time, i_month = self.i_amount, self.i_comm, self.i_time, self.i_month
-        amount = parse_amount(f[i_amount])
-        if amount is None or amount <= 0:
-            add_error(
-                f"Строка {line_no}: неверная сумма «{f[i_amount].strip()}» — нужно "
-                f"положительное число с не более чем двумя знаками после запятой."
-            )
-            ok = False
-            amount = 0
-        elif self.bounds is not None and amount > self.max_kopecks:
-            add_error(
-                f"Строка {line_no}: "
-                + amount_problem(Decimal(amount).scaleb(-2), self.bounds, what="Сумма платежа")
-            )
-            ok = False
-        summary.amount_kopecks += amount
-        commission = 0
-        if i_comm is not None and f[i_comm].strip():
-            commission = parse_amount(f[i_comm])
-            if commission is None:
-                add_error(f"Строка {line_no}: неверная комиссия «{f[i_comm].strip()}».")
-                ok = False
-                commission = 0
-            summary.commission_kopecks += commission
-        when = f[self.i_paid].strip()
-        if i_time is not None:
-            when = f"{when} {f[i_time].strip()}"
-        try:
-            local = self.dates.local(when)
-        except ValueError:
-            add_error(f"Строка {line_no}: неверная дата «{when}» — ожидается {self.dates.human}.")
-            ok = False
-        else:
-            problem = self.bounds and date_problem(local, self.bounds, what="Дата платежа")
-            if problem:
-                add_error(f"Строка {line_no}: {problem}")
-                ok = False
-        account = f[self.i_acc].strip()
-        if not account:
-            add_error(f"Строка {line_no}: не указан номер лицевого счёта.")
-            ok = False
-        elif len(account) > ACCOUNT_MAX:
-            add_error(f"Строка {line_no}: номер лицевого счёта длиннее {ACCOUNT_MAX} знаков.")
-            ok = False
-        for_month = None
-        if i_month is not None:
-            month_text = f[i_month].strip()
-            try:
-                for_month = self.months[month_text]
-            except KeyError:
-                try:
-                    for_month = parse_month(month_text)
-                except ValueError:
-                    add_error(
-                        f"Строка {line_no}: неверный месяц оплаты «{month_text}» — "
-                        f"ожидается ММГГГГ, ММ.ГГГГ или ММГГ."
-                    )
-                    ok = False
-                self.months[month_text] = for_month
-        if not ok:
-            return None
-        op = f[self.i_op].strip() if self.i_op is not None else ""
-        key = op or f"{local:%Y%m%d%H%M%S}|{account}|{money_text(amount)}"
-        if len(key) > KEY_MAX:
-            add_error(f"Строка {line_no}: номер операции длиннее {KEY_MAX} знаков.")
-            return None
-        i_payer, i_addr = self.i_payer, self.i_addr
-        return Row(
-            line_no,
-            key,
-            account,
-            f[i_payer].strip()[:160] if i_payer is not None else "",
-            f[i_addr].strip()[:255] if i_addr is not None else "",
-            self.dates.to_utc(local),
-            local.date(),
-            amount,
-            commission,
-            for_month,
-        )
-
-
 def _decode_refusal(encoding: str, line_no: int, summary: Summary) -> RegistryError:
     return RegistryError(
         f"Файл не читается в кодировке {ENCODING_NAMES.get(encoding, encoding)} (около "
@@ -482,35 +335,6 @@ def _open_text(stream: BinaryIO, layout: Layout, summary: Summary) -> tuple[byte
     return sample, encoding
 
 
-def iter_batches(
-    stream: BinaryIO, layout: Layout, *, batch_size: int = 50_000, summary: Summary
-) -> Iterator[list[Row]]:
-    """Yield batches of valid rows, one line at a time; errors and the footer go into `summary`.
-
-    The caller decides what to do with errors (the import refuses the whole file); parsing goes
-    on after an error so that the report lists every bad line at once.
-    """
-    sample, encoding = _open_text(stream, layout, summary)
-    rest = io.BufferedReader(_Prefixed(sample, stream), buffer_size=1 << 20)
-    text = io.TextIOWrapper(rest, encoding=encoding, errors="strict", newline=None)
-    reader = LineReader(layout, summary)
-    batch: list[Row] = []
-    line_no = 0
-    try:
-        for raw in text:
-            line_no += 1
-            row = reader.read(raw.rstrip("\r\n"), line_no)
-            if row is not None:
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = []
-    except UnicodeDecodeError as exc:
-        raise _decode_refusal(encoding, line_no + 1, summary) from exc
-    if batch:
-        yield batch
-
-
 # --- blocks -----------------------------------------------------------------------------------
 
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -524,9 +348,17 @@ FIXED = {
     "M": ("[0-5][0-9]", 2),
     "S": ("[0-5][0-9]", 2),
 }
-# Positive amounts in their usual form (no leading zeros, two decimals); others go line by line.
-AMOUNT_FAST = r"(?:[1-9][0-9]{0,11}\.[0-9]{2}|0\.(?:0[1-9]|[1-9][0-9]))"
-COMMISSION_FAST = r"(?:(?:[1-9][0-9]{0,11}|0)\.[0-9]{2})?"
+# Amounts as banks usually write them ("1234.56": no spaces, no leading zeros, two decimals):
+# such a column is read whole, and the text is already what `money_text` would give.
+CANONICAL_AMOUNTS = re.compile(
+    r"(?:(?:[1-9][0-9]{0,11}|0)\.[0-9]{2}\n)*(?:[1-9][0-9]{0,11}|0)\.[0-9]{2}"
+)
+CANONICAL_COMMISSIONS = re.compile(
+    r"(?:(?:(?:[1-9][0-9]{0,11}|0)\.[0-9]{2})?\n)*(?:(?:[1-9][0-9]{0,11}|0)\.[0-9]{2})?"
+)
+_NO_DATE = ""  # the local time of a line whose date is wrong
+_BAD_MONTH = "bad"  # (not an ISO date) the month of a line whose month is wrong
+_DIGITS_ONLY = str.maketrans("", "", "-: ")
 IMPOSSIBLE_DAY = re.compile(r"-(?:02-3[01]|0[469]-31|11-31) ")
 FEBRUARY_29 = re.compile(r"([0-9]{4})-02-29 ")
 OFFSET_SPAN = datetime.timedelta(days=93)
@@ -587,42 +419,240 @@ class Block:
         for name in self.COLUMNS:
             getattr(self, name).extend(getattr(other, name))
 
-    def add_row(self, row: Row) -> None:
-        self.line_nos.append(row.line_no)
-        self.keys.append(row.natural_key)
-        self.numbers.append(row.account_number)
-        self.payers.append(row.payer_name)
-        self.addresses.append(row.address)
-        self.paid_at.append(f"{row.paid_at_utc:%Y-%m-%d %H:%M:%S}")
-        self.offsets.append("+00:00")
-        self.amounts.append(money_text(row.amount_kopecks))
-        self.commissions.append(money_text(row.commission_kopecks))
-        self.months.append(row.for_month.isoformat() if row.for_month else None)
+    def only(self, indexes: list[int]) -> "Block":
+        """The block's lines at these positions."""
+        part = Block(escape=self.escape)
+        for name in self.COLUMNS:
+            values = getattr(self, name)
+            setattr(part, name, [values[i] for i in indexes])
+        return part
 
 
-class _FastColumns:
-    """Checks and normalizes a run of ordinary lines column by column, or declines (None).
+class _Rules:
+    """The rules of one bank's payment lines, applied to a run of lines column by column.
 
-    It accepts only what `LineReader` accepts and gives the same values; whatever it declines is
-    read line by line.
+    The one implementation of every check and message. Each column is checked whole where it
+    can be (one compiled pattern over the column's text, C speed); where that finds something
+    else, the same rule is applied item by item to tell which lines are wrong and why.
     """
 
     def __init__(self, layout: Layout, summary: Summary):
         cols = layout.columns
+        self.cols = cols
         self.summary = summary
-        self.tz = zoneinfo.ZoneInfo(layout.timezone)
+        self.need = max(cols.values()) + 1
+        self.dates = _DateParser(layout.date_format, layout.timezone)
+        self.plan = self._date_plan(layout.date_format)
+        self.tz = self.dates.tz
         self.offsets: dict[str, str] = {}
         self.constant: dict[tuple, str | None] = {}
         self.months: dict[str, str | None] = {"": None}
-        self.cols = cols
+        self.closed = False
         self.bounds = layout.bounds
         if self.bounds is not None:
-            self.earliest = f"{self.bounds.earliest:%Y-%m-%d}"
-            self.latest = f"{self.bounds.latest:%Y-%m-%d} 99"
+            self.earliest = _iso_day(self.bounds.earliest)
+            self.latest = _iso_day(self.bounds.latest) + " 99"
             self.max_kopecks = int(self.bounds.max_amount * 100)
-        self.amounts = _column_pattern(AMOUNT_FAST)
-        self.commissions = _column_pattern(COMMISSION_FAST)
-        self.dates = self._date_plan(layout.date_format)
+
+    # --- lines that are not payments --------------------------------------------------------
+
+    def other_line(self, line: str, line_no: int, layout: Layout) -> None:
+        """A title, blank, summary or short line (or a payment after the summary)."""
+        summary = self.summary
+        if line_no <= layout.header_lines or not line.strip():
+            return
+        prefix = layout.footer_prefix
+        if prefix and line.startswith(prefix):
+            _footer(line, layout, summary, line_no)
+            # A summary before any payment is a header; after payments it ends the file.
+            self.closed = self.closed or summary.lines > 0 or summary.error_count > 0
+            return
+        if self.closed:
+            summary.add_error(f"Строка {line_no}: платёж после итоговой строки.")
+            return
+        fields = line.count(layout.delimiter) + 1
+        summary.add_error(
+            f"Строка {line_no}: полей {fields}, а по настройке банка нужно не меньше "
+            f"{self.need} (разделитель «{layout.delimiter}»)."
+        )
+
+    # --- payment lines ----------------------------------------------------------------------
+
+    def read(self, column, n: int, first_no: int) -> Block:
+        """`column(i)` gives the texts of the file's column i for the run's `n` lines; the valid
+        lines come back as a block, the others go into the summary's errors."""
+        summary = self.summary
+        if self.closed:
+            for i in range(n):
+                summary.add_error(f"Строка {first_no + i}: платёж после итоговой строки.")
+            return Block()
+        cols = self.cols
+        bad: dict[int, list[str]] = {}
+
+        def fail(i: int, message: str) -> None:
+            bad.setdefault(i, []).append(f"Строка {first_no + i}: {message}")
+
+        summary.lines += n
+        # Amounts: positive, at most two decimals, up to the maximum of one line.
+        texts = column(cols["amount"])
+        kopecks, canonical = _kopecks(texts)
+        too_big = self.max_kopecks if self.bounds is not None else None
+        if None in kopecks or min(kopecks) <= 0 or (too_big and max(kopecks) > too_big):
+            for i, value in enumerate(kopecks):
+                if value is None or value <= 0:
+                    fail(
+                        i,
+                        f"неверная сумма «{texts[i].strip()}» — нужно положительное число с не "
+                        f"более чем двумя знаками после запятой.",
+                    )
+                elif too_big and value > too_big:
+                    amount = Decimal(value).scaleb(-2)
+                    fail(i, amount_problem(amount, self.bounds, what="Сумма платежа"))
+            summary.amount_kopecks += sum(value for value in kopecks if value)
+        else:
+            summary.amount_kopecks += sum(kopecks)
+        amounts = texts if canonical else [money_text(value or 0) for value in kopecks]
+        # Commission: optional, else like an amount (zero allowed).
+        if "commission" in cols:
+            texts = column(cols["commission"])
+            commission, canonical = _kopecks(texts, optional=True)
+            if None in commission:
+                for i, value in enumerate(commission):
+                    if value is None:
+                        fail(i, f"неверная комиссия «{texts[i].strip()}».")
+            summary.commission_kopecks += sum(value for value in commission if value)
+            commissions = (
+                [text or "0.00" for text in texts]
+                if canonical
+                else [money_text(value or 0) for value in commission]
+            )
+        else:
+            commissions = ["0.00"] * n
+        # The moment of payment: the bank's format, local time, within the organization's dates.
+        iso, stamps, offsets = self._moments(column, n, fail)
+        # The account number.
+        numbers = list(map(str.strip, column(cols["account"])))
+        lengths = list(map(len, numbers))
+        if min(lengths) == 0 or max(lengths) > ACCOUNT_MAX:
+            for i, length in enumerate(lengths):
+                if length == 0:
+                    fail(i, "не указан номер лицевого счёта.")
+                elif length > ACCOUNT_MAX:
+                    fail(i, f"номер лицевого счёта длиннее {ACCOUNT_MAX} знаков.")
+        # The month paid for.
+        months: list[str | None] = [None] * n
+        if "month" in cols:
+            texts = list(map(str.strip, column(cols["month"])))
+            known = self.months
+            for text in set(texts).difference(known):
+                try:
+                    known[text] = parse_month(text).isoformat()
+                except ValueError:
+                    known[text] = _BAD_MONTH
+            months = list(map(known.__getitem__, texts))
+            if _BAD_MONTH in months:
+                for i, month in enumerate(months):
+                    if month is _BAD_MONTH:
+                        fail(
+                            i,
+                            f"неверный месяц оплаты «{texts[i]}» — ожидается ММГГГГ, ММ.ГГГГ "
+                            f"или ММГГ.",
+                        )
+        # The natural key: the bank's operation number, else date, account and amount.
+        ops = list(map(str.strip, column(cols["operation_id"]))) if "operation_id" in cols else None
+        if ops is not None and all(ops):
+            keys = ops
+        else:
+            keys = [
+                op or f"{stamp}|{number}|{amount}"
+                for op, stamp, number, amount in zip(
+                    ops or repeat("", n), stamps, numbers, amounts, strict=True
+                )
+            ]
+        if max(map(len, keys)) > KEY_MAX:
+            for i, key in enumerate(keys):
+                if len(key) > KEY_MAX and i not in bad:
+                    fail(i, f"номер операции длиннее {KEY_MAX} знаков.")
+        texts_of = {}
+        for name, limit in (("payer", 160), ("address", 255)):
+            if name in cols:
+                texts = list(map(str.strip, column(cols[name])))
+                if max(map(len, texts)) > limit:
+                    texts = [text[:limit] for text in texts]
+            else:
+                texts = [""] * n
+            texts_of[name] = texts
+        block = Block(
+            line_nos=list(range(first_no, first_no + n)),
+            keys=keys,
+            numbers=numbers,
+            payers=texts_of["payer"],
+            addresses=texts_of["address"],
+            paid_at=iso,
+            offsets=offsets,
+            amounts=amounts,
+            commissions=commissions,
+            months=months,
+        )
+        if not bad:
+            return block
+        for i in sorted(bad):
+            for message in bad[i]:
+                summary.add_error(message)
+        good = [i for i in range(n) if i not in bad]
+        return block.only(good)
+
+    def _moments(self, column, n: int, fail):
+        """Local times "YYYY-MM-DD HH:MM:SS", key stamps and UTC offsets of a run of lines
+        ("" for a line whose date is wrong)."""
+        cols = self.cols
+        days = column(cols["paid_at"])
+        times = column(cols["paid_time"]) if "paid_time" in cols else None
+        iso = stamps = None
+        if self.plan is not None:
+            pattern, width, iso_chars, stamp_chars = self.plan
+            when = days if times is None else interleave([days, times], " ", "\n")[:-1].split("\n")
+            dates = "\n".join(when)
+            if pattern.fullmatch(dates):
+                dates += "\n"  # n records of width + 1 characters: taken by slicing
+                iso_text = _characters(dates, n, width + 1, iso_chars)
+                if not IMPOSSIBLE_DAY.search(iso_text) and all(
+                    calendar.isleap(int(leap.group(1))) for leap in FEBRUARY_29.finditer(iso_text)
+                ):
+                    iso = iso_text[:-1].split("\n")
+                    stamps = _characters(dates, n, width + 1, stamp_chars)[:-1].split("\n")
+        if iso is None:  # some date is written otherwise: each one through the bank's format
+            iso, stamps = [], []
+            for i, day in enumerate(days):
+                text = day.strip() if times is None else f"{day.strip()} {times[i].strip()}"
+                try:
+                    local = self.dates.local(text)
+                except ValueError:
+                    fail(i, f"неверная дата «{text}» — ожидается {self.dates.human}.")
+                    iso.append(_NO_DATE)
+                    stamps.append("")
+                    continue
+                iso.append(_iso_moment(local))
+                stamps.append(iso[-1].translate(_DIGITS_ONLY))
+        dated = [text for text in iso if text] if _NO_DATE in iso else iso
+        bounds = self.bounds
+        if (
+            bounds is not None
+            and dated
+            and (min(dated) < self.earliest or max(dated) > self.latest)
+        ):
+            for i, text in enumerate(iso):
+                if text and not self.earliest <= text <= self.latest:
+                    day = datetime.date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+                    fail(i, date_problem(day, bounds, what="Дата платежа"))
+            dated = [text for text in dated if self.earliest <= text <= self.latest]
+        if not dated:
+            return iso, stamps, ["+00:00"] * n
+        offset = self._one_offset(min(dated), max(dated))
+        if offset:
+            return iso, stamps, [offset] * n
+        offsets = [self._offset(text[:13]) if text else "+00:00" for text in iso]
+        return iso, stamps, offsets
 
     def _date_plan(self, date_format: str):
         """The column pattern of a fixed-width date format, its width, and where each character
@@ -694,104 +724,27 @@ class _FastColumns:
         self.constant[key] = found
         return found
 
-    def read(self, column, n: int, first_no: int) -> Block | None:
-        """`column(i)` gives the texts of the file's column i for the run's `n` lines."""
-        cols = self.cols
-        amounts = "\n".join(column(cols["amount"]))
-        replaced = "," in amounts
-        if replaced:
-            amounts = amounts.replace(",", ".")
-        if not self.amounts.fullmatch(amounts):
-            return None
-        if "commission" in cols:
-            commissions = "\n".join(column(cols["commission"]))
-            if "," in commissions:
-                commissions = commissions.replace(",", ".")
-            if not self.commissions.fullmatch(commissions):
-                return None
-        if self.dates is None:
-            return None
-        pattern, width, iso_chars, stamp_chars = self.dates
-        when = column(cols["paid_at"])
-        if "paid_time" in cols:
-            when = interleave([when, column(cols["paid_time"])], " ", "\n")[:-1].split("\n")
-        dates = "\n".join(when)
-        if not pattern.fullmatch(dates):
-            return None
-        dates += "\n"  # n records of width + 1 characters: characters are taken by slicing
-        iso_text = _characters(dates, n, width + 1, iso_chars)
-        if IMPOSSIBLE_DAY.search(iso_text):
-            return None
-        for leap in FEBRUARY_29.finditer(iso_text):
-            if not calendar.isleap(int(leap.group(1))):
-                return None
-        iso = iso_text[:-1].split("\n")
-        if self.bounds is not None and (min(iso) < self.earliest or max(iso) > self.latest):
-            return None  # out of range: read line by line, for the message
-        numbers = list(map(str.strip, column(cols["account"])))
-        if min(map(len, numbers)) == 0 or max(map(len, numbers)) > ACCOUNT_MAX:
-            return None
-        keys = None
-        if "operation_id" in cols:
-            keys = list(map(str.strip, column(cols["operation_id"])))
-            if max(map(len, keys)) > KEY_MAX:
-                return None
-        months = [None] * n
-        if "month" in cols:
-            texts = list(map(str.strip, column(cols["month"])))
-            known = self.months
-            for text in set(texts).difference(known):
-                try:
-                    known[text] = parse_month(text).isoformat()
-                except ValueError:
-                    return None
-            months = list(map(known.__getitem__, texts))
-        # Every check passed: the lines count, and the columns are built.
-        amount_list = amounts.split("\n") if replaced else column(cols["amount"])
-        kopecks = list(map(int, amounts.replace(".", "").split("\n")))
-        if self.bounds is not None and max(kopecks) > self.max_kopecks:
-            return None  # out of range: read line by line, for the message
-        summary = self.summary
-        summary.lines += n
-        summary.amount_kopecks += sum(kopecks)
-        if "commission" in cols:
-            commission_list = commissions.split("\n")
-            summary.commission_kopecks += sum(
-                map(int, filter(None, commissions.replace(".", "").split("\n")))
-            )
-            if "" in commission_list:
-                commission_list = [text or "0.00" for text in commission_list]
-        else:
-            commission_list = ["0.00"] * n
-        if keys is None or not all(keys):
-            stamps = _characters(dates, n, width + 1, stamp_chars)[:-1].split("\n")
-            keys = [
-                op or f"{stamp}|{number}|{amount}"
-                for op, stamp, number, amount in zip(
-                    keys or repeat("", n), stamps, numbers, amount_list, strict=False
-                )
-            ]
-        offset = self._one_offset(min(iso), max(iso))
-        offsets = [offset] * n if offset else [self._offset(text[:13]) for text in iso]
-        block = Block(
-            line_nos=list(range(first_no, first_no + n)),
-            keys=keys,
-            numbers=numbers,
-            paid_at=iso,
-            offsets=offsets,
-            amounts=amount_list,
-            commissions=commission_list,
-            months=months,
-        )
-        for name, attr, limit in (("payer", "payers", 160), ("address", "addresses", 255)):
-            if name in cols:
-                texts = list(map(str.strip, column(cols[name])))
-                if max(map(len, texts)) > limit:
-                    texts = [text[:limit] for text in texts]
-            else:
-                texts = [""] * n
-            setattr(block, attr, texts)
-        return block
+
+def _kopecks(texts: list[str], *, optional: bool = False) -> tuple[list[int | None], bool]:
+    """Amounts in kopecks (None where `parse_amount` refuses; 0 for an empty optional one) and
+    whether the texts are already in the canonical form."""
+    joined = "\n".join(texts)
+    pattern = CANONICAL_COMMISSIONS if optional else CANONICAL_AMOUNTS
+    if pattern.fullmatch(joined):
+        if optional and "" in texts:
+            return [int(text.replace(".", "")) if text else 0 for text in texts], True
+        return list(map(int, joined.replace(".", "").split("\n"))), True
+    if optional:
+        return [parse_amount(text) if text.strip() else 0 for text in texts], False
+    return list(map(parse_amount, texts)), False
+
+
+def _iso_day(day: datetime.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
+
+
+def _iso_moment(moment: datetime.datetime) -> str:
+    return f"{_iso_day(moment)} {moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
 
 
 def _characters(records: str, n: int, width: int, sources: list) -> str:
@@ -877,14 +830,17 @@ def read_blocks(
     stream: BinaryIO, layout: Layout, *, summary: Summary, block_lines: int | None = None
 ) -> Iterator[Block]:
     """Yield one block of valid rows per chunk of the file (a few MB, at most `block_lines`
-    lines); the rules are those of `LineReader`."""
+    lines); errors and the footer go into `summary`.
+
+    The caller decides what to do with errors (the import refuses the whole file); reading goes
+    on after an error so that the report lists every bad line at once.
+    """
     sample, encoding = _open_text(stream, layout, summary)
     if encoding == "utf-8-sig":
         sample = sample[len(codecs.BOM_UTF8) :]
         encoding = "utf-8"
-    reader = LineReader(layout, summary)
-    fast = _FastColumns(layout, summary)
-    need, delimiter = reader.need, layout.delimiter
+    rules = _Rules(layout, summary)
+    need, delimiter = rules.need, layout.delimiter
     prefix, header = layout.footer_prefix, layout.header_lines
     count = methodcaller("count", delimiter)
     for first_no, text, lines, escape in _pieces(
@@ -892,7 +848,7 @@ def read_blocks(
     ):
         block = Block(escape=escape)
         counts = list(map(count, lines))
-        # Runs of plain lines with the same number of fields; every other line alone.
+        # Runs of payment lines with the same number of fields; every other line alone.
         special = set()
         if first_no <= header:
             special.update(range(min(header - first_no + 1, len(lines))))
@@ -900,12 +856,12 @@ def read_blocks(
             special.update(i for i, line in enumerate(lines) if line.startswith(prefix))
         if min(counts) + 1 < need:
             special.update(i for i, n in enumerate(counts) if n + 1 < need)
+        if need <= 1:
+            special.update(i for i, line in enumerate(lines) if not line.strip())
         start = 0
         while start < len(lines):
             if start in special:
-                row = reader.read(lines[start], first_no + start)
-                if row is not None:
-                    block.add_row(row)
+                rules.other_line(lines[start], first_no + start, layout)
                 start += 1
                 continue
             width = counts[start]
@@ -916,22 +872,13 @@ def read_blocks(
                 while stop < len(lines) and counts[stop] == width and stop not in special:
                     stop += 1
                 run = "\n".join(lines[start:stop])
-            part = None
-            if not reader.closed:
-                flat = run.replace("\n", delimiter).split(delimiter)
-                step = width + 1
+            flat = run.replace("\n", delimiter).split(delimiter)
+            step = width + 1
 
-                def column(i, flat=flat, step=step):
-                    return flat[i::step]
+            def column(i, flat=flat, step=step):
+                return flat[i::step]
 
-                part = fast.read(column, stop - start, first_no + start)
-            if part is None:
-                for i in range(start, stop):
-                    row = reader.read(lines[i], first_no + i)
-                    if row is not None:
-                        block.add_row(row)
-            else:
-                block.extend(part)
+            block.extend(rules.read(column, stop - start, first_no + start))
             start = stop
         yield block
 
@@ -964,24 +911,3 @@ def check_totals(summary: Summary, layout: Layout) -> None:
             )
     if not summary.lines and not layout.footer_prefix:
         raise RegistryError("В файле нет ни одного платежа.")
-
-
-class _Prefixed(io.RawIOBase):
-    """The already-read sample followed by the rest of the stream, as one raw stream."""
-
-    def __init__(self, head: bytes, stream: BinaryIO):
-        self.head = memoryview(head)
-        self.stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n] = self.head[:n]
-            self.head = self.head[n:]
-            return n
-        data = self.stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

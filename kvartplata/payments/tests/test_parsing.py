@@ -2,20 +2,22 @@
 
 import datetime
 import io
+from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kvartplata.payments.parsing import (
+    Block,
     Layout,
     RegistryError,
     Summary,
     check_totals,
     detect_encoding,
-    iter_batches,
     parse_amount,
     parse_month,
+    read_blocks,
 )
 
 COLUMNS = {
@@ -37,13 +39,52 @@ LINES = [
 FOOTER = "=2;4000.50;15.00"
 
 
+@dataclass
+class Line:
+    """One payment line of a block, as the tests look at it."""
+
+    line_no: int
+    natural_key: str
+    account_number: str
+    payer_name: str
+    address: str
+    paid_at_utc: datetime.datetime
+    paid_on: datetime.date
+    amount_kopecks: int
+    commission_kopecks: int
+    for_month: datetime.date | None
+
+
+def lines_of(block: Block) -> list[Line]:
+    out = []
+    for i in range(len(block)):
+        local = datetime.datetime.fromisoformat(block.paid_at[i])
+        moment = datetime.datetime.fromisoformat(block.paid_at[i] + block.offsets[i])
+        month = block.months[i]
+        out.append(
+            Line(
+                block.line_nos[i],
+                block.keys[i],
+                block.numbers[i],
+                block.payers[i],
+                block.addresses[i],
+                moment.astimezone(datetime.UTC).replace(tzinfo=None),
+                local.date(),
+                parse_amount(block.amounts[i]),
+                parse_amount(block.commissions[i]),
+                datetime.date.fromisoformat(month) if month else None,
+            )
+        )
+    return out
+
+
 def parse(data: bytes, layout: Layout | None = None, batch_size: int = 1000):
     layout = layout or Layout(columns=COLUMNS)
     summary = Summary()
     rows = []
-    for batch in iter_batches(io.BytesIO(data), layout, batch_size=batch_size, summary=summary):
-        assert len(batch) <= batch_size
-        rows.extend(batch)
+    for block in read_blocks(io.BytesIO(data), layout, summary=summary, block_lines=batch_size):
+        assert len(block) <= batch_size
+        rows.extend(lines_of(block))
     return rows, summary
 
 
