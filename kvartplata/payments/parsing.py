@@ -657,7 +657,7 @@ class _Rules:
     def _date_plan(self, date_format: str):
         """The column pattern of a fixed-width date format, its width, and where each character
         of the ISO form and of the key stamp comes from (a position in the text, or a constant).
-        None when the format has other directives: such dates are read line by line."""
+        None when the format has other directives: such dates are parsed one at a time."""
         pattern, pos, width = "", 0, 0
         starts: dict[str, int] = {}
         for match in re.finditer(r"%(.)", date_format):
@@ -771,7 +771,7 @@ def interleave(columns: list[list[str]], sep: str, end: str) -> str:
 def _lines(stream: BinaryIO, sample: bytes, encoding: str, summary: Summary):
     """Yield (first line number, text, lines, has backslash or tab) per chunk of whole lines.
 
-    Line breaks are the universal ones (\\n, \\r\\n, \\r), as the reference reader sees them.
+    Line breaks are the universal ones (\\n, \\r\\n, \\r), as in a text file.
     """
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     pending = ""
