@@ -307,7 +307,9 @@ class PersonalAccount(models.Model):
     )
     opened_on = models.DateField(_("открыт"))
     closed_on = models.DateField(_("закрыт"), null=True, blank=True)
-    link_code = models.CharField(_("код привязки"), max_length=12, default=new_link_code)
+    link_code = models.CharField(
+        _("код для подключения к личному кабинету"), max_length=12, default=new_link_code
+    )
 
     class Meta:
         verbose_name = _("лицевой счёт")

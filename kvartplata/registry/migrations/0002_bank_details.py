@@ -1,7 +1,9 @@
-# Bank details checked where they are entered: ИНН check digits, КПП format (validators only).
+# Bank details checked where they are entered: ИНН check digits, КПП format (validators only);
+# the account's code named as on the receipt.
 from django.db import migrations, models
 
 import kvartplata.lib.bankdetails
+import kvartplata.registry.models
 
 
 class Migration(migrations.Migration):
@@ -98,6 +100,16 @@ class Migration(migrations.Migration):
                 max_length=20,
                 validators=[kvartplata.lib.bankdetails.validate_account20],
                 verbose_name="расчётный счёт",
+            ),
+        ),
+        # The receipt's wording for the account's code, in the back office too.
+        migrations.AlterField(
+            model_name="personalaccount",
+            name="link_code",
+            field=models.CharField(
+                default=kvartplata.registry.models.new_link_code,
+                max_length=12,
+                verbose_name="код для подключения к личному кабинету",
             ),
         ),
     ]
