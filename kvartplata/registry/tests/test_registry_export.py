@@ -52,3 +52,23 @@ def test_it_writes_a_directory_of_csv_files(tmp_path):
     )
     text = (tmp_path / "out" / "accounts.csv").read_text(encoding="utf-8")
     assert text.startswith("number,city,street,house,premises,holder_last_name")
+
+
+def test_it_round_trips_the_demo_world(tmp_path):
+    import datetime
+
+    from kvartplata.demo.world import build
+    from kvartplata.registry.exchange.services import registry_export
+
+    world = build(accounts=20, months=2, today=datetime.date(2026, 11, 25))
+    one = tmp_path / "demo.xlsx"
+    registry_export(organization=world.organization, target=one)
+    moved = organization("Переехавшая")
+    report = registry_import(organization=moved, source=one, switch_month=SWITCH.replace(2027))
+    assert report.ok, report.as_text()
+    assert report.counts["accounts"]["created"] == 20
+    meters = report.counts["meters"]["created"] + report.counts["building_meters"]["created"]
+    assert report.counts["readings"]["created"] == meters  # every meter's latest reading
+    two = tmp_path / "moved.xlsx"
+    registry_export(organization=moved, target=two)
+    assert one.read_bytes() == two.read_bytes()
