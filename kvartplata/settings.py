@@ -282,7 +282,7 @@ NO_STORE_PATH_PREFIXES = ["/accounts/", "/office/", "/office-tools/", "/meters/o
 # Back office two-factor sign-in (django-otp TOTP). Staff with an authenticator always need
 # its code; with OFFICE_REQUIRE_2FA every staff member must set one up before using the office.
 OFFICE_REQUIRE_2FA = env_bool("OFFICE_REQUIRE_2FA", False)
-OFFICE_TOOL_PATH_PREFIXES = ["/office-tools/", "/meters/office/"]
+OFFICE_TOOL_PATH_PREFIXES = ["/office/tools/", "/office-tools/", "/meters/office/"]
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Квартплата")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

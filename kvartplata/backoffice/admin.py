@@ -10,6 +10,7 @@ from kvartplata.backoffice.admin_mixins import BigTableMixin, ReadOnlyMixin, Ten
 admin.site.site_header = _("Квартплата — бэк-офис")
 admin.site.site_title = _("Квартплата — бэк-офис")
 admin.site.index_title = _("Учёт, начисления и платежи")
+HISTORY_TITLE = "История изменений в бэк-офисе"
 
 
 @admin.register(LogEntry)
@@ -27,3 +28,12 @@ class LogEntryAdmin(BigTableMixin, ReadOnlyMixin, TenantAdmin):
     @admin.display(description=_("изменения"))
     def message(self, obj):
         return obj.get_change_message()
+
+    # Not «журнал»: that word is the ledger's («Журнал проводок»).
+    def changelist_view(self, request, extra_context=None):
+        extra = {"title": HISTORY_TITLE, "subtitle": None, **(extra_context or {})}
+        return super().changelist_view(request, extra)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra = {"title": "Запись истории изменений", **(extra_context or {})}
+        return super().changeform_view(request, object_id, form_url, extra)

@@ -46,3 +46,43 @@ def office_organization(request) -> Organization:
 
 def office_context(request, **extra) -> dict:
     return {**admin.site.each_context(request), **extra}
+
+
+# --- one office: every staff page under /office/ ----------------------------------------------
+
+TOOLS = "/office/tools/"
+READINGS = "/office/tools/readings/"
+
+
+def moved(request, rest: str = "", *, to: str):
+    """An old address of an office tool: permanently moved under /office/ (the query kept).
+
+    GET and HEAD get 301; a form posted to the old address gets 308, which repeats the POST.
+    """
+    from django.http import HttpResponsePermanentRedirect
+
+    url = to + rest
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    response = HttpResponsePermanentRedirect(url)
+    if request.method not in ("GET", "HEAD"):
+        response.status_code = 308
+    return response
+
+
+def meters_site_patterns() -> list:
+    """The meters' site URLs with their staff pages under /office/tools/readings/ and the rest
+    (the reminders' unsubscribe link) under /meters/, in the one namespace «meters_site»."""
+    from django.urls import path
+
+    from kvartplata.meters import site_urls
+
+    patterns = []
+    for pattern in site_urls.urlpatterns:
+        route = str(pattern.pattern)
+        if route.startswith("office/"):
+            route = READINGS.lstrip("/") + route[len("office/") :]
+        else:
+            route = "meters/" + route
+        patterns.append(path(route, pattern.callback, pattern.default_args, name=pattern.name))
+    return patterns

@@ -10,76 +10,135 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kvartplata.users.models import User
 
-STAFF_GROUP_NAME = "Операторы"
+# Roles as permission groups. The operator keeps the registry, the readings and the payments;
+# the accountant runs the billing, reviews and closes the month and reads the reports; the
+# administrator does both and keeps the staff. Ledger, charges, runs and receipts are written by
+# services (billing run, imports, closing), so no role changes them by hand; global reference
+# data (key rate, moratoria, coefficients) is kept by superusers.
+ROLE_OPERATOR = "Операторы"
+ROLE_ACCOUNTANT = "Бухгалтеры"
+ROLE_ADMINISTRATOR = "Администраторы"
+# The group `staff_group_setup` adds users to unless told otherwise: everything of the office.
+STAFF_GROUP_NAME = ROLE_ADMINISTRATOR
 
-# What a billing operator does day to day. Ledger, charges, runs and receipts are written by
-# services (billing run, imports, closing), so the group only views them; global reference
-# data (key rate, moratoria) is kept by superusers.
-STAFF_GROUP_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "registry.organization": ("view", "change"),
-    "registry.provider": ("view", "add", "change"),
-    "registry.building": ("view", "add", "change"),
-    "registry.premises": ("view", "add", "change"),
-    "registry.personalaccount": ("view", "add", "change"),
-    "billing.service": ("view", "add", "change"),
-    "billing.tariff": ("view", "add", "change", "delete"),
-    "billing.norm": ("view", "add", "change", "delete"),
-    "billing.period": ("view", "add", "change"),
-    "billing.billingrun": ("view",),
-    "billing.charge": ("view",),
-    "billing.recalculation": ("view", "add", "change", "delete"),
-    "billing.ledgerentry": ("view",),
-    "billing.accountbalance": ("view",),
-    "billing.keyrate": ("view",),
-    "billing.moratorium": ("view",),
-    "meters.meter": ("view", "add", "change"),
-    "meters.reading": ("view",),
-    "payments.bank": ("view", "add", "change"),
-    "payments.paymentfile": ("view",),
-    "payments.payment": ("view",),
-    "receipts.receipt": ("view",),
-    "receipts.receiptdelivery": ("view",),
-    "users.user": ("view", "change"),
-    "users.accountlink": ("view", "add", "delete"),
-    "admin.logentry": ("view",),
+_VIEW = ("view",)
+_EDIT = ("view", "add", "change")
+_REFERENCE_VIEW = {
+    "billing.keyrate": _VIEW,
+    "billing.moratorium": _VIEW,
+    "billing.increasingcoefficient": _VIEW,
+    "billing.billingrun": _VIEW,
+    "billing.charge": _VIEW,
+    "billing.ledgerentry": _VIEW,
+    "receipts.receipt": _VIEW,
+    "receipts.receiptdelivery": _VIEW,
+}
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    ROLE_OPERATOR: {
+        **_REFERENCE_VIEW,
+        "registry.organization": _VIEW,
+        "registry.provider": _EDIT,
+        "registry.building": _EDIT,
+        "registry.premises": _EDIT,
+        "registry.personalaccount": _EDIT,
+        "billing.service": _VIEW,
+        "billing.tariff": _VIEW,
+        "billing.norm": _VIEW,
+        "billing.period": _VIEW,
+        "billing.recalculation": _VIEW,
+        "meters.meter": _EDIT,
+        "meters.reading": _VIEW,
+        "payments.bank": _VIEW,
+        "payments.paymentfile": ("view", "add"),
+        "payments.payment": ("view", "change"),
+        "users.accountlink": ("view", "add", "delete"),
+    },
+    ROLE_ACCOUNTANT: {
+        **_REFERENCE_VIEW,
+        "registry.organization": _VIEW,
+        "registry.provider": _VIEW,
+        "registry.building": _VIEW,
+        "registry.premises": _VIEW,
+        "registry.personalaccount": _VIEW,
+        "billing.service": _EDIT,
+        "billing.tariff": ("view", "add", "change", "delete"),
+        "billing.norm": ("view", "add", "change", "delete"),
+        "billing.period": _EDIT,
+        "billing.recalculation": ("view", "add"),
+        "billing.accountbalance": _VIEW,
+        "meters.meter": _VIEW,
+        "meters.reading": _VIEW,
+        "payments.bank": _VIEW,
+        "payments.paymentfile": _VIEW,
+        "payments.payment": _VIEW,
+    },
 }
 
 
-def staff_group_permission_codes() -> list[tuple[str, str]]:
-    """(app_label, codename) of every permission the group holds."""
+def _union(*roles: dict) -> dict[str, tuple[str, ...]]:
+    merged: dict[str, list[str]] = {}
+    for role in roles:
+        for label, actions in role.items():
+            merged.setdefault(label, [])
+            merged[label] += [a for a in actions if a not in merged[label]]
+    return {label: tuple(actions) for label, actions in merged.items()}
+
+
+ROLE_PERMISSIONS[ROLE_ADMINISTRATOR] = _union(
+    ROLE_PERMISSIONS[ROLE_OPERATOR],
+    ROLE_PERMISSIONS[ROLE_ACCOUNTANT],
+    {
+        "registry.organization": ("view", "change"),
+        "billing.recalculation": ("view", "add", "change", "delete"),
+        "payments.bank": _EDIT,
+        "users.user": ("view", "change"),
+        "admin.logentry": _VIEW,
+    },
+)
+# What the administrator holds (kept under its old name for callers).
+STAFF_GROUP_PERMISSIONS = ROLE_PERMISSIONS[ROLE_ADMINISTRATOR]
+
+
+def staff_group_permission_codes(role: str = STAFF_GROUP_NAME) -> list[tuple[str, str]]:
+    """(app_label, codename) of every permission the role's group holds."""
     codes = []
-    for label, actions in STAFF_GROUP_PERMISSIONS.items():
+    for label, actions in ROLE_PERMISSIONS[role].items():
         app_label, model = label.split(".")
         codes.extend((app_label, f"{action}_{model}") for action in actions)
     return codes
 
 
 @transaction.atomic
-def staff_group_setup(*, usernames: Sequence[str] = ()) -> Group:
-    """Create or bring up to date the «Операторы» group and add the given users to it.
+def staff_group_setup(*, usernames: Sequence[str] = (), role: str = STAFF_GROUP_NAME) -> Group:
+    """Create or bring up to date the three role groups; add the given users to `role`'s.
 
-    Permissions beyond the list are removed, so the group is exactly what this module says.
+    Permissions beyond the lists are removed, so each group is exactly what this module says.
+    Returns the group of `role`.
     """
-    condition = Q(pk__in=[])
-    for app_label, codename in staff_group_permission_codes():
-        condition |= Q(content_type__app_label=app_label, codename=codename)
-    permissions = list(Permission.objects.filter(condition).select_related("content_type"))
-    missing = set(staff_group_permission_codes()) - {
-        (p.content_type.app_label, p.codename) for p in permissions
-    }
-    if missing:
-        # Permissions are created after migrations; a missing one means migrate has not run.
-        raise LookupError(f"Нет прав {sorted(missing)}: сначала выполните migrate.")
+    if role not in ROLE_PERMISSIONS:
+        raise LookupError(f"Нет такой роли «{role}».")
     users = []
     for username in usernames:
         user = User.objects.filter(username__iexact=username).first()
         if user is None:
             raise LookupError(f"Пользователь «{username}» не найден.")
         users.append(user)
-    group, _created = Group.objects.get_or_create(name=STAFF_GROUP_NAME)
-    group.permissions.set(permissions)
-    group.user_set.add(*users)
-    return group
+    groups = {}
+    for name in ROLE_PERMISSIONS:
+        wanted = staff_group_permission_codes(name)
+        condition = Q(pk__in=[])
+        for app_label, codename in wanted:
+            condition |= Q(content_type__app_label=app_label, codename=codename)
+        permissions = list(Permission.objects.filter(condition).select_related("content_type"))
+        missing = set(wanted) - {(p.content_type.app_label, p.codename) for p in permissions}
+        if missing:
+            # Permissions are created after migrations; a missing one means migrate has not run.
+            raise LookupError(f"Нет прав {sorted(missing)}: сначала выполните migrate.")
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set(permissions)
+        groups[name] = group
+    groups[role].user_set.add(*users)
+    return groups[role]
 
 
 # --- two-factor sign-in (TOTP) ---------------------------------------------------------------

@@ -33,6 +33,18 @@ class OfficeAdminSite(admin.AdminSite):
                 return redirect("admin:two_factor")
         return response
 
+    def get_app_list(self, request, app_label=None):
+        """The admin's own history is «История изменений», so that only the ledger is a
+        «журнал» («Журнал проводок»)."""
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            for model in app["models"]:
+                if model["object_name"] == "LogEntry":
+                    model["name"] = "История изменений"
+            if app["app_label"] == "admin":
+                app["name"] = "История изменений"
+        return apps
+
     def get_urls(self):
         from kvartplata.backoffice import views
 

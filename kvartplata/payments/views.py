@@ -1,7 +1,10 @@
 """Staff pages of payments: registry upload with progress, the queue of unmatched payments."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
@@ -26,6 +29,21 @@ from kvartplata.registry.selectors import number_lengths, number_variants
 from kvartplata.users.audit import audit
 
 PAGE_SIZE = 50
+
+
+def permission(code: str):
+    """The staff role must hold `code` (matching and returning: the operator's payments)."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            if not request.user.has_perm(code):
+                raise PermissionDenied("Недостаточно прав для этого действия.")
+            return view(request, *args, **kwargs)
+
+        return checked
+
+    return decorate
 
 
 def _organization(request) -> Organization:
@@ -66,6 +84,7 @@ def office(request):
 
 @staff_member_required
 @require_POST
+@permission("payments.add_paymentfile")
 def upload(request):
     organization = _organization(request)
     # A huge body is refused by its declared length, before Django reads it into a temp file.
@@ -199,6 +218,7 @@ def unmatched_detail(request, payment_id: int):
 
 @staff_member_required
 @require_POST
+@permission("payments.change_payment")
 def match(request, payment_id: int):
     """Match a payment to an account: first the confirmation with both sides, then the match."""
     organization = _organization(request)
@@ -251,6 +271,7 @@ def match(request, payment_id: int):
 
 @staff_member_required
 @require_POST
+@permission("payments.change_payment")
 def return_payment(request, payment_id: int):
     """Return a payment to the payer: only with a reason and a confirmation (audit log)."""
     organization = _organization(request)

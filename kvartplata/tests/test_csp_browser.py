@@ -69,9 +69,9 @@ def test_it_runs_the_cabinet_and_the_back_office_without_csp_violations(browser_
         "/office/users/user/",
         "/office/admin/logentry/",
         "/office/two-factor/",
-        "/office-tools/payments/",
-        "/office-tools/receipts/",
-        "/meters/office/",
+        "/office/tools/payments/",
+        "/office/tools/receipts/",
+        "/office/tools/readings/",
     ):
         visit(page, path)
     # The set-up page with its QR code (inline SVG, no inline styles).

@@ -70,9 +70,9 @@ STAFF_PAGES = [
     "/office/registry/personalaccount/",
     "/office/billing/charge/",
     "/office/two-factor/",
-    "/office-tools/payments/",
-    "/office-tools/receipts/",
-    "/meters/office/",
+    "/office/tools/payments/",
+    "/office/tools/receipts/",
+    "/office/tools/readings/",
 ]
 
 

@@ -13,6 +13,7 @@ from kvartplata.billing.models import (
     AccountBalance,
     BillingRun,
     Charge,
+    IncreasingCoefficient,
     KeyRate,
     LedgerEntry,
     Moratorium,
@@ -261,10 +262,19 @@ def world(db) -> World:
     b = build_organization("Лютик", "200", group)
     key_rate = KeyRate.objects.create(valid_from=dt.date(2024, 1, 1), rate=Decimal("16.000"))
     moratorium = Moratorium.objects.create(start=dt.date(2022, 3, 31), end=dt.date(2022, 10, 1))
+    coefficient, _ = IncreasingCoefficient.objects.get_or_create(
+        resource="cold_water", valid_from=dt.date(2017, 1, 1), defaults={"value": Decimal("1.50")}
+    )
     superuser = User.objects.create_superuser(
         username="root", password="pass-pass-123", email="root@example.com"
     )
-    objects = {**a.objects, KeyRate: key_rate, Moratorium: moratorium, type(group): group}
+    objects = {
+        **a.objects,
+        KeyRate: key_rate,
+        Moratorium: moratorium,
+        IncreasingCoefficient: coefficient,
+        type(group): group,
+    }
     return World(a=a, b=b, resident=a[User], superuser=superuser, objects=objects)
 
 

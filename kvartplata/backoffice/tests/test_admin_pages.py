@@ -121,10 +121,10 @@ def test_it_links_the_office_tools_from_every_admin_page(client, world):
     client.force_login(world.a.staff)
     page = client.get("/office/").content.decode()
     for url in (
-        "/office-tools/payments/",
-        "/office-tools/payments/unmatched/",
-        "/meters/office/",
-        "/office-tools/receipts/",
+        "/office/tools/payments/",
+        "/office/tools/payments/unmatched/",
+        "/office/tools/readings/",
+        "/office/tools/receipts/",
     ):
         assert f'href="{url}"' in page
         assert client.get(url).status_code == 200

@@ -30,17 +30,17 @@ def office(client, staff, settings, tmp_path):
 
 def upload(client, data: bytes, name="registry.xlsx", month="2026-03"):
     return client.post(
-        "/office-tools/registry/upload/",
+        "/office/tools/registry/upload/",
         {"file": SimpleUploadedFile(name, data), "month": month},
     )
 
 
 def test_it_shows_the_upload_form_with_the_nav_link(office):
-    response = office.get("/office-tools/registry/")
+    response = office.get("/office/tools/registry/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "Загрузка реестра" in page
-    assert 'href="/office-tools/registry/"' in page
+    assert 'href="/office/tools/registry/"' in page
 
 
 def test_it_checks_then_loads_on_confirmation(office, django_capture_on_commit_callbacks):
@@ -48,18 +48,18 @@ def test_it_checks_then_loads_on_confirmation(office, django_capture_on_commit_c
         response = upload(office, xlsx(tables(accounts=3)))
     job = ImportJob.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/office-tools/registry/{job.pk}/"
+    assert response["Location"] == f"/office/tools/registry/{job.pk}/"
     assert job.status == ImportJob.Status.CHECKED
     assert not PersonalAccount.objects.exists()
-    page = office.get(f"/office-tools/registry/{job.pk}/").content.decode()
+    page = office.get(f"/office/tools/registry/{job.pk}/").content.decode()
     assert "Будет записано" in page and "лицевые счета" in page
     with django_capture_on_commit_callbacks(execute=True):
-        office.post(f"/office-tools/registry/{job.pk}/confirm/")
+        office.post(f"/office/tools/registry/{job.pk}/confirm/")
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
     assert job.lease_owner == ""
     assert PersonalAccount.objects.count() == 3
-    assert "Файл загружен" in office.get(f"/office-tools/registry/{job.pk}/").content.decode()
+    assert "Файл загружен" in office.get(f"/office/tools/registry/{job.pk}/").content.decode()
 
 
 def test_it_shows_every_refused_line_and_offers_no_confirmation(
@@ -70,11 +70,11 @@ def test_it_shows_every_refused_line_and_offers_no_confirmation(
         upload(office, xlsx(data))
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.REFUSED
-    page = office.get(f"/office-tools/registry/{job.pk}/").content.decode()
+    page = office.get(f"/office/tools/registry/{job.pk}/").content.decode()
     assert "ресурс: неизвестное значение «пар»" in page
     assert "Отклонено строк: 1" in page
     assert "/confirm/" not in page
-    office.post(f"/office-tools/registry/{job.pk}/confirm/")
+    office.post(f"/office/tools/registry/{job.pk}/confirm/")
     assert not PersonalAccount.objects.exists()
 
 
@@ -97,7 +97,7 @@ def test_it_shows_a_whole_file_refusal(office, django_capture_on_commit_callback
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.REFUSED
     assert (
-        "архив ZIP не читается" in office.get(f"/office-tools/registry/{job.pk}/").content.decode()
+        "архив ZIP не читается" in office.get(f"/office/tools/registry/{job.pk}/").content.decode()
     )
 
 
@@ -110,8 +110,8 @@ def test_it_hides_another_organizations_upload(office, django_user_model, client
         switch_month="2026-03-01",
         status=ImportJob.Status.CHECKED,
     )
-    assert office.get(f"/office-tools/registry/{job.pk}/").status_code == 404
-    assert office.post(f"/office-tools/registry/{job.pk}/confirm/").status_code == 404
+    assert office.get(f"/office/tools/registry/{job.pk}/").status_code == 404
+    assert office.post(f"/office/tools/registry/{job.pk}/confirm/").status_code == 404
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CHECKED
 
@@ -119,5 +119,5 @@ def test_it_hides_another_organizations_upload(office, django_user_model, client
 def test_it_sends_a_resident_to_the_login(client, django_user_model):
     user = django_user_model.objects.create_user(username="res", password="x-Kvartplata-1")
     client.force_login(user)
-    response = client.get("/office-tools/registry/")
+    response = client.get("/office/tools/registry/")
     assert response.status_code == 302

@@ -113,7 +113,7 @@ def test_a_password_only_session_does_not_open_the_office(client, staff, device)
     client.force_login(staff)
 
     assert client.get("/office/").status_code == 302
-    tool = client.get("/office-tools/payments/")
+    tool = client.get("/office/tools/payments/")
     assert tool.status_code == 302
     assert tool["Location"].startswith("/office/login/")
     assert client.get("/office/two-factor/").status_code == 302
@@ -128,7 +128,7 @@ def test_it_lets_staff_without_a_device_in_and_invites_them(client, staff, setti
     page = client.get("/office/")
     assert page.status_code == 200
     assert "Двухфакторный вход не включён" in page.content.decode()
-    assert client.get("/office-tools/payments/").status_code == 200
+    assert client.get("/office/tools/payments/").status_code == 200
 
 
 def test_it_requires_set_up_when_the_setting_says_so(client, staff, settings):
@@ -139,7 +139,7 @@ def test_it_requires_set_up_when_the_setting_says_so(client, staff, settings):
     assert response.status_code == 302
     assert response["Location"] == "/office/two-factor/"
     assert client.get("/office/").status_code == 302
-    tool = client.get("/office-tools/payments/")
+    tool = client.get("/office/tools/payments/")
     assert tool["Location"] == "/office/two-factor/"
     assert client.get("/office/two-factor/").status_code == 200
 

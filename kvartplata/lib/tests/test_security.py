@@ -28,7 +28,7 @@ def test_it_logs_every_office_tool_post_of_staff(client, staff, caplog):
     caplog.set_level(logging.INFO, logger="kvartplata.audit")
     client.force_login(staff)
 
-    response = client.post("/office-tools/payments/upload/", {})
+    response = client.post("/office/tools/payments/upload/", {})
 
     lines = [line for line in audit_lines(caplog) if "event=staff_request" in line]
     assert len(lines) == 1
@@ -36,7 +36,7 @@ def test_it_logs_every_office_tool_post_of_staff(client, staff, caplog):
     assert "login='clerk'" in line
     assert f"user_id={staff.pk}" in line
     assert "method=POST" in line
-    assert "path='/office-tools/payments/upload/'" in line
+    assert "path='/office/tools/payments/upload/'" in line
     assert f"status={response.status_code}" in line
     assert "view=payments:upload" in line
     assert "ip=127.0.0.1" in line
@@ -58,7 +58,7 @@ def test_it_logs_the_staff_member_who_signs_out(client, staff, caplog):
 def test_it_does_not_log_reads_or_residents(client, staff, resident, caplog):
     caplog.set_level(logging.INFO, logger="kvartplata.audit")
     client.force_login(staff)
-    client.get("/office-tools/payments/")
+    client.get("/office/tools/payments/")
     client.force_login(resident)
     client.post("/accounts/link/", {"code": "nothing"})
 

@@ -8,7 +8,7 @@ def _upload(client, bank, data: bytes, name="sber.txt"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return client.post(
-        "/office-tools/payments/upload/",
+        "/office/tools/payments/upload/",
         {"bank": bank.pk, "file": SimpleUploadedFile(name, data, content_type="text/plain")},
     )
 
@@ -23,7 +23,7 @@ def test_it_imports_an_uploaded_file(
         response = _upload(client, bank, data)
     payment_file = PaymentFile.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/office-tools/payments/files/{payment_file.pk}/"
+    assert response["Location"] == f"/office/tools/payments/files/{payment_file.pk}/"
     assert payment_file.status == PaymentFile.Status.IMPORTED
     assert payment_file.uploaded_by == staff
     assert Payment.objects.filter(natural_key="W1").count() == 1
@@ -55,6 +55,10 @@ def test_it_refuses_another_organizations_bank(client, bank, tmp_path, settings,
     outsider = django_user_model.objects.create_user(
         username="outsider", password="x-Password-1", is_staff=True, organization=other
     )
+    # An operator, with every right to payments, only of another organization.
+    from kvartplata.backoffice.services import ROLE_OPERATOR, staff_group_setup
+
+    staff_group_setup(usernames=["outsider"], role=ROLE_OPERATOR)
     client.force_login(outsider)
     response = _upload(client, bank, b"03.11.2026;1;2;3\n")
     assert response.status_code == 400
