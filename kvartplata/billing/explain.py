@@ -75,7 +75,7 @@ def attach(charges: list[Charge], account, period: Period) -> None:
     for c in charges:
         individual = c.kind == Charge.Kind.INDIVIDUAL
         if individual and c.service.method == Service.Method.METER and c.service.resource in WATER:
-            water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + _plain(c)
+            water[c.service.resource] = water.get(c.service.resource, Decimal(0)) + plain_volume(c)
     area = account.area if account.premises.total_area is not None else None
     for c in missing:
         c._explanation = _text(c, states, previous, meters, water, area, period, late)
@@ -92,7 +92,7 @@ def _residents(c: Charge) -> int:
     return max(int(round_volume(base / c.norm).to_integral_value()), 1)
 
 
-def _plain(c: Charge) -> Decimal:
+def plain_volume(c: Charge) -> Decimal:
     """A line's volume without the increasing coefficient: what wastewater and ОДН take."""
     if c.method == Charge.Method.NORM_COEFFICIENT and c.norm:
         return round_billed(c.norm * _residents(c), c.service.places)

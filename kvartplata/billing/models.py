@@ -218,7 +218,9 @@ class IncreasingCoefficient(models.Model):
                 fields=["resource", "valid_from"], name="increasing_coefficient_unique_start"
             ),
             models.CheckConstraint(
-                condition=Q(value__gte=1), name="increasing_coefficient_at_least_1"
+                condition=Q(value__gte=1),
+                name="increasing_coefficient_at_least_1",
+                violation_error_message=_("Повышающий коэффициент не может быть меньше 1."),
             ),
         ]
 

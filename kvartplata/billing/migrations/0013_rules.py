@@ -96,6 +96,7 @@ class Migration(migrations.Migration):
                     models.CheckConstraint(
                         condition=models.Q(("value__gte", 1)),
                         name="increasing_coefficient_at_least_1",
+                        violation_error_message="Повышающий коэффициент не может быть меньше 1.",
                     ),
                 ],
             },
