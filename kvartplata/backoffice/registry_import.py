@@ -1,7 +1,7 @@
 """Staff page of the registry upload: a file is checked first (report), then loaded on confirm.
 
-URLs under /office-tools/registry/ (docs/registry-format.md describes the file). Staff see and
-confirm only their own organization's uploads; another organization's job is a 404.
+Included by the project URLconf among the office tools; docs/registry-format.md describes the
+file. Staff see and confirm only their own organization's uploads; another's job is a 404.
 """
 
 from django import forms
