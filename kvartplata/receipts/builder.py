@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from kvartplata.billing import ledger
 from kvartplata.billing.calc.allocation import payee_due
+from kvartplata.billing.calc.volumes import round_billed
 from kvartplata.billing.models import AccountBalance, Charge, Norm, Period, Recalculation, Service
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
@@ -48,6 +49,11 @@ def money(value: Decimal) -> str:
 
 def number(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
+
+
+def billed(value: Decimal, places: int) -> str:
+    """A billed volume with exactly its service's billing places (what was priced is printed)."""
+    return f"{round_billed(value, places):.{places}f}"
 
 
 def bank(obj) -> dict:
@@ -285,10 +291,10 @@ class SnapshotBuilder:
                 },
             )
             if c.kind == Charge.Kind.COMMON_HOUSE:
-                line["common_volume"] = number(c.volume)
+                line["common_volume"] = billed(c.volume, service.places)
                 line["_common"] += c.amount
             else:
-                line["volume"] = number(c.volume)
+                line["volume"] = billed(c.volume, service.places)
                 line["method"] = str(METHOD_NAMES.get(c.method, ""))
                 if c.coefficient:
                     base = c.volume / c.coefficient

@@ -229,10 +229,11 @@ def _num(value: str | None, places: int = 2) -> str:
 
 
 def _vol(value: str | None) -> str:
-    """A volume or reading: as many decimals as given (at most 3), Russian style."""
+    """A volume or reading: exactly the decimals given (a billed volume has its unit's), Russian
+    style."""
     if value is None or value == "":
         return DASH
-    places = min(len(value.partition(".")[2]), 3)
+    places = min(len(value.partition(".")[2]), 6)
     return _num(value, places)
 
 

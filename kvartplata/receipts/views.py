@@ -110,7 +110,7 @@ def _amount(value: str | None) -> str:
 def _vol(value: str | None) -> str:
     if value in (None, ""):
         return DASH
-    return format_volume(Decimal(value), min(len(value.partition(".")[2]), 3))
+    return format_volume(Decimal(value), min(len(value.partition(".")[2]), 6))
 
 
 def _price(value: str | None) -> str:

@@ -159,3 +159,26 @@ def test_it_keeps_every_phone_of_the_executor(world):
     Organization.objects.filter(pk=world.organization.pk).update(phones=phones)
     period = Period.objects.get(organization=world.organization, month=OCTOBER)
     assert len(SnapshotBuilder(period).organization["phones"]) == 5
+
+
+def test_it_prints_each_volume_with_its_services_billing_places(world, tmp_path):
+    from kvartplata.receipts import pdf
+    from kvartplata.receipts.tests.test_pdf import raw_text
+
+    period = Period.objects.get(organization=world.organization, month=OCTOBER)
+    builder = SnapshotBuilder(period)
+    account = world.resident_account
+    s = builder.build([account.id], {account.id: 1}, ISSUED)[account.id]
+    by_name = sorted(builder.services.values(), key=lambda v: -len(v.name))
+    text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
+    checked = 0
+    for line in s["charges"]:
+        service = next(v for v in by_name if line["service"].startswith(v.name))
+        for volume in (line["volume"], line["common_volume"]):
+            if volume is None:
+                continue
+            # m³ 0,001; Gcal 0,0001; kWh 0,01; m² 0,01 — "12.000" stays "12,000" on paper.
+            assert len(volume.partition(".")[2]) == service.places, (line, service.places)
+            assert pdf._vol(volume) in text
+            checked += 1
+    assert checked >= 5
