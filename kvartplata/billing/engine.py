@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from kvartplata.billing import setbased
+from kvartplata.billing.calc.common_house import odn_volume_with_meter
 from kvartplata.billing.calc.volumes import (
     ReadingDecreased,
     increasing_coefficient,
@@ -186,8 +187,6 @@ def common_house_buildings(
     Formula 12's common volume is the building meter's volume less the flats' plain volumes
     (`calc.common_house.odn_volume_with_meter`: a negative difference is taken as zero).
     """
-    from kvartplata.billing.calc.common_house import odn_volume_with_meter
-
     rows = []
     for building_id, building in context.buildings.items():
         if building.total_area is None or building.total_area <= 0:

@@ -103,3 +103,19 @@ def test_an_accounts_area_on_a_share_rounds_half_up():
     acc.share = D("0.5")
     # 48,29 × 0,5 = 24,145 → 24,15 m² (half-up, as billed), not 24,14.
     assert acc.area == D("24.15")
+
+
+def test_wastewater_takes_the_water_without_the_coefficient():
+    org = f.organization()
+    prov = f.provider(org)
+    acc = f.account(org, f.building(org), "1", area="50", residents=1)
+    cold = f.service(org, prov, "cold", method="meter", resource="cold_water", price="40")
+    f.norm(cold, Norm.Kind.PER_PERSON, "5.005")
+    sewer = f.service(org, prov, "sewer", method="wastewater", price="30.5")
+    f.open_month(org, MARCH)
+    billing_run(organization=org)
+    # Cold water without a meter: 1 × 5,005 × 3 = 15,015 m³ × 40 ₽ = 600,60 ₽.
+    assert (line(acc, cold).volume, line(acc, cold).amount) == (D("15.015"), D("600.60"))
+    # Wastewater: the water consumed, 5,005 m³ (not 15,015) × 30,50 ₽ = 152,6525 → 152,65 ₽.
+    assert (line(acc, sewer).volume, line(acc, sewer).amount) == (D("5.005"), D("152.65"))
+    assert line(acc, sewer).method == "norm"
