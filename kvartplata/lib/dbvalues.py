@@ -7,7 +7,8 @@ refuses such values on writing (numeric(p, s) overflow), so only SQLite needs th
 
 `install()` (from CabinetConfig.ready) wraps SQLite's decimal converter: a value that does not
 convert is returned as the plain Decimal of what is stored (Infinity, NaN, or the big number
-unrounded) and logged; the template filters show it as «—» (cabinet.templatetags.money).
+unrounded) and logged; the template filters show it as «—» (cabinet.templatetags.money), and so
+does Django's number formatting (the back office's lists).
 """
 
 import decimal
@@ -37,7 +38,7 @@ def _tolerant(convert):
 
 
 def install() -> None:
-    """Wrap SQLite's decimal converter once (idempotent)."""
+    """Wrap SQLite's decimal converter and Django's number formatting once (idempotent)."""
     # The backend module first: importing its operations module alone is a circular import.
     from django.db.backends.sqlite3 import base  # noqa: F401
     from django.db.backends.sqlite3.operations import DatabaseOperations
@@ -51,3 +52,16 @@ def install() -> None:
 
     get_decimalfield_converter.tolerant = True
     DatabaseOperations.get_decimalfield_converter = get_decimalfield_converter
+
+    # The admin's lists format decimals with numberformat.format, which fails on Infinity/NaN.
+    from django.utils import numberformat
+
+    number_format = numberformat.format
+
+    def format_number(number, *args, **kwargs):
+        if isinstance(number, decimal.Decimal) and not number.is_finite():
+            log.error("Unshowable number %r in a page", number)
+            return "—"
+        return number_format(number, *args, **kwargs)
+
+    numberformat.format = format_number

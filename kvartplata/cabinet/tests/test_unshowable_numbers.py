@@ -57,3 +57,22 @@ def test_it_opens_every_resident_page_whatever_the_numbers(
         html = demo_client.get(reverse("cabinet:charges", args=[account.id]), month)
     assert "—" in html.content.decode()
     assert any("Unreadable number" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL refuses such numbers")
+def test_it_opens_the_back_office_lists_whatever_the_numbers(client, world, settings):
+    from django.contrib.auth import get_user_model
+
+    billing_run(organization=world.organization)
+    account = world.resident_account
+    charge = Charge.objects.filter(account=account).exclude(period__state="closed").first()
+    _store("billing_charge", ["volume", "tariff", "amount"], "1e400", charge.id)
+    entry = LedgerEntry.objects.filter(account=account, period=charge.period).first()
+    _store("billing_ledgerentry", ["amount"], "1e400", entry.id)
+    balance = AccountBalance.objects.get(account=account, period=charge.period)
+    _store("billing_accountbalance", ["charges", "closing"], "1e400", balance.id)
+    client.force_login(get_user_model().objects.get(username="operator"))
+    for model in (Charge, LedgerEntry, AccountBalance):
+        url = reverse(f"admin:billing_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
