@@ -15,6 +15,7 @@ import datetime
 import io
 import sys
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -90,13 +91,17 @@ def read_workbook(source: bytes | str | Path, filename: str = "") -> dict[str, R
         _check_expansion(archive)
         names = archive.namelist()
         if "xl/workbook.xml" in names:
+            _check_members(archive)
             return _read_xlsx(content)
         csvs = {}
         for info in archive.infolist():
             if info.is_dir() or not info.filename.lower().endswith(".csv"):
                 continue
-            with archive.open(info) as member:
-                data = member.read(MAX_UNCOMPRESSED_BYTES + 1)
+            try:
+                with archive.open(info) as member:
+                    data = member.read(MAX_UNCOMPRESSED_BYTES + 1)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+                raise FileRefused(f"Архив повреждён ({info.filename}): {exc}") from exc
             if len(data) > info.file_size or len(data) > MAX_UNCOMPRESSED_BYTES:
                 raise FileRefused("Архив повреждён: размер файла в нём не совпадает с заявленным.")
             csvs[Path(info.filename).name] = data
@@ -122,6 +127,23 @@ def _check_expansion(archive: zipfile.ZipFile) -> None:
                 f"(более {MAX_UNCOMPRESSED_BYTES // 1024 // 1024} МБ или сжатие более "
                 f"{MAX_RATIO}×): файл не загружен."
             )
+
+
+def _check_members(archive: zipfile.ZipFile) -> None:
+    """Unpack every member as a stream, counting: sizes that lie in the archive's directory (a
+    crafted bomb) or a damaged member are refused before the workbook reader unpacks them."""
+    for info in archive.infolist():
+        size = 0
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(1024 * 1024):
+                    size += len(chunk)
+                    if size > info.file_size:
+                        raise FileRefused(
+                            "Архив повреждён: размер файла в нём не совпадает с заявленным."
+                        )
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise FileRefused(f"Книга XLSX повреждена ({info.filename}): {exc}") from exc
 
 
 def _decode(data: bytes, name: str) -> str:

@@ -143,3 +143,25 @@ def test_it_refuses_a_csv_it_cannot_parse():
     members["accounts.csv"] += b'1,"' + b"x" * 200_000 + b'"\r\n'
     with pytest.raises(FileRefused, match="accounts.csv не читается как CSV"):
         read_workbook(zipped(members))
+
+
+def test_it_refuses_a_workbook_member_that_is_damaged():
+    content = bytearray(xlsx(tables(accounts=3)))
+    with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+        info = archive.getinfo("xl/worksheets/sheet4.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 10, start + 40):
+        content[i] ^= 0xFF  # the compressed data of the accounts sheet, damaged
+    with pytest.raises(FileRefused, match="повреждена|повреждён"):
+        read_workbook(bytes(content))
+
+
+def test_it_refuses_an_archive_with_a_damaged_csv():
+    content = bytearray(csv_zip(tables(accounts=3)))
+    with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+        info = archive.getinfo("accounts.csv")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start + 10, start + 40):
+        content[i] ^= 0xFF
+    with pytest.raises(FileRefused, match="Архив повреждён \\(accounts.csv\\)"):
+        read_workbook(bytes(content))
