@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -324,11 +325,17 @@ class _Page:
 MIN_SCALE = 0.85
 
 
+_BREAKS = re.compile(r"[ \t\r\n]+")
+
+
 def _wrap(s: str, name: str, size: float, width: float) -> list[str]:
     """Greedy word wrap into as many lines as it takes; a word wider than a line is split."""
     out: list[str] = []
     line = ""
-    for word in s.split():
+    # Break at ordinary spaces only: a no-break space keeps «1 234,56 ₽» on one line.
+    for word in _BREAKS.split(s):
+        if not word:
+            continue
         trial = f"{line} {word}" if line else word
         if string_width(trial, name, size) <= width:
             line = trial
@@ -739,7 +746,7 @@ def _payee_lines(s: dict, payee: dict, width: float, size: float) -> _Lines:
 
 # Snapshot fields of a payee's own balance, when the ledger provides them (debt per payee).
 PAYEE_BALANCE_FIELDS = (
-    ("debt", "Задолженность за предыдущие периоды"),
+    ("debt", "Задолженность на начало периода"),
     ("advance", "Аванс на начало периода"),
 )
 

@@ -371,9 +371,9 @@ def test_it_prints_each_payees_own_debt_and_advance(tmp_path):
     s["payees"][0].update(debt="1520.40", advance="0.00")
     s["payees"][1].update(debt="0.00", advance="12.30")
     text = " ".join(raw_text(pdf.render_receipt(s), tmp_path).split())
-    assert "Задолженность за предыдущие периоды: 1 520,40 ₽" in text
+    assert "Задолженность на начало периода: 1 520,40 ₽" in text
     assert "Аванс на начало периода: 12,30 ₽" in text
-    assert text.count("Задолженность за предыдущие периоды") == 1  # zeros are not printed
+    assert text.count("Задолженность на начало периода:") == 1  # zeros are not printed
 
 
 def test_it_renders_a_receipt_frozen_before_the_new_fields(tmp_path):
@@ -404,3 +404,10 @@ def test_it_still_requires_a_charges_charged_amount():
     del s["charges"][0]["charged"]
     with pytest.raises(SnapshotError, match="charged"):
         validate_snapshot(s)
+
+
+def test_it_never_breaks_an_amount_across_lines():
+    text = "Задолженность на начало периода: 5\u00a0214,07\u00a0₽"
+    lines = pdf._wrap(text, pdf.REGULAR, 6, 80)
+    assert len(lines) > 1
+    assert lines[-1].endswith("5\u00a0214,07\u00a0₽")
