@@ -82,6 +82,7 @@ world_spec = st.fixed_dictionaries(
         "installable": st.booleans(),
         "heat_norm": st.decimals(min_value=D("0.005"), max_value=D("0.05"), places=4),
         "heat_tariff": st.decimals(min_value=1000, max_value=4000, places=2),
+        "sewer_tariff": st.decimals(min_value=1, max_value=60, places=3),
         "building": st.lists(
             st.decimals(min_value=0, max_value=400, places=3), min_size=MONTHS, max_size=MONTHS
         ),
@@ -107,6 +108,7 @@ def _world(flats):
         "installable": True,
         "heat_norm": D("0.0213"),
         "heat_tariff": D("3432.34"),
+        "sewer_tariff": D("30.505"),
         "building": [D("80.5")] * MONTHS,
     }
 
@@ -152,6 +154,7 @@ def test_the_sql_run_bills_what_calc_specifies(spec):
         org, prov, "heat", method="heating", unit="gcal", price=str(spec["heat_tariff"])
     )
     f.norm(heat, Norm.Kind.PER_AREA, str(spec["heat_norm"]))
+    f.service(org, prov, "sewer", method="wastewater", price=str(spec["sewer_tariff"]))
     if spec["norm"] is not None:
         f.norm(water, Norm.Kind.PER_PERSON, str(spec["norm"]))
     rates = list(IncreasingCoefficient.objects.values_list("resource", "valid_from", "value"))
@@ -270,8 +273,13 @@ def _compare(spec, flats, month, expected, *, building_volume):
         assert (heat.volume, heat.amount) == (volume, round_money(volume * spec["heat_tariff"]))
         if acc.id not in expected:
             assert (acc.id, "cold", "individual") not in lines
+            assert (acc.id, "sewer", "individual") not in lines
             continue
-        result, _plain = expected[acc.id]
+        result, plain = expected[acc.id]
+        # Wastewater: the water's plain volume (without the coefficient), × its own tariff.
+        sewer = lines[(acc.id, "sewer", "individual")]
+        water = round_billed(plain, 3)
+        assert (sewer.volume, sewer.amount) == (water, round_money(water * spec["sewer_tariff"]))
         line = lines[(acc.id, "cold", "individual")]
         assert (line.method, line.volume, line.amount) == (
             str(result.method),
