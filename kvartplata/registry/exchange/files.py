@@ -193,7 +193,7 @@ def _read_xlsx(content: bytes) -> dict[str, Rows]:
             rows = workbook.get_sheet_by_name(sheet.name).iter_rows()
             tables[sheet.name] = _table(sheet, rows, f"лист {sheet.name}", _cell_text)
         return tables
-    except CalamineError as exc:
+    except (CalamineError, ValueError, OverflowError) as exc:
         raise FileRefused(f"Книга XLSX не читается: {exc}") from exc
 
 
