@@ -308,6 +308,11 @@ def building_readings_submit(
     if not entries:
         return Submission(form_error="Введите показания хотя бы одного прибора.")
     wanted = month_start(month)
+    problem = date_problem(
+        wanted, organization_bounds(building.organization, today=today), what="Месяц показаний"
+    )
+    if problem:
+        return Submission(form_error=problem)
 
     def work() -> Submission:
         ids = sorted({e.meter_id for e in entries})

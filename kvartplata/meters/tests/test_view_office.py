@@ -86,6 +86,20 @@ def test_it_takes_a_reading_from_an_operator(staff_client, world):
     assert reading.submitted_by == world.staff
 
 
+@pytest.mark.parametrize("meter", ["power", "building_meter"])
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [("1969-12", "раньше первого расчётного периода"), ("2099-01", "больше чем на год вперёд")],
+)
+def test_it_refuses_a_month_out_of_range(staff_client, world, meter, month, message):
+    url = reverse("meters_site:office_reading", args=[getattr(world, meter).pk])
+    before = Reading.objects.count()
+    response = staff_client.post(url, {"month": month, "value1": "14000", "value2": "680"})
+    assert response.status_code == 200
+    assert f"Месяц показаний 01.{month[5:]}.{month[:4]} — {message}" in response.content.decode()
+    assert Reading.objects.count() == before
+
+
 def test_it_takes_building_meter_readings(staff_client, world):
     url = reverse("meters_site:office_reading", args=[world.building_meter.pk])
     assert staff_client.post(url, {"month": "2026-11", "value1": "14000"}).status_code == 302
