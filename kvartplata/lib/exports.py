@@ -26,3 +26,11 @@ def safe_cell(value):
 def safe_row(values: Iterable) -> list:
     """`safe_cell` over every cell of a row."""
     return [safe_cell(v) for v in values]
+
+
+def unquote_cell(text: str) -> str:
+    """The text of a cell as exported: the apostrophe `safe_cell` put before a formula-like text
+    is taken off again, so that an exported file loads back as it was."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text

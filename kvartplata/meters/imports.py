@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
-from kvartplata.lib.exports import safe_row
+from kvartplata.lib.exports import safe_row, unquote_cell
 from kvartplata.lib.periods import month_start, parse_period
 from kvartplata.lib.ranges import date_problem, organization_bounds
 from kvartplata.meters.models import Meter, Reading, ReadingsFile
@@ -93,7 +93,8 @@ def parse_month(value: str) -> date:
 
 def _cell(index: dict[str, int], cells: list[str], name: str) -> str:
     i = index.get(name)
-    return cells[i].strip() if i is not None and i < len(cells) else ""
+    # A text an export protected from spreadsheets ("'=…", lib.exports) loads back as it was.
+    return unquote_cell(cells[i].strip()) if i is not None and i < len(cells) else ""
 
 
 def _parse(text: str, report: ImportReport):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kvartplata.lib.exports import FORMULA_STARTS, safe_cell, safe_row
+from kvartplata.lib.exports import FORMULA_STARTS, safe_cell, safe_row, unquote_cell
 
 
 @pytest.mark.parametrize(
@@ -51,3 +51,13 @@ def test_it_never_returns_text_a_spreadsheet_would_run(text):
     cell = safe_cell(text)
     assert not cell.startswith(FORMULA_STARTS)
     assert cell in (text, "'" + text)
+
+
+@given(st.text())
+def test_it_gives_back_any_exported_text(text):
+    assert unquote_cell(safe_cell(text)) == text
+
+
+def test_it_leaves_an_apostrophe_before_plain_text():
+    assert unquote_cell("'Иванов") == "'Иванов"
+    assert unquote_cell("'=1") == "=1"

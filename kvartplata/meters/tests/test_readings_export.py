@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from kvartplata.meters.imports import readings_export
+from kvartplata.meters.imports import readings_export, readings_import
 from kvartplata.meters.tests.conftest import add_reading
 
 NOV = date(2026, 11, 1)
@@ -34,3 +34,16 @@ def test_it_neutralizes_an_account_number_that_is_a_formula(world):
     add_reading(world.cold, NOV, 135)
     text = readings_export(organization=world.organization, month=NOV)
     assert "'=1+1;CW-1;2026-11;135;;;" in text.splitlines()
+
+
+def test_it_loads_back_what_it_exported_with_a_formula_like_serial(world):
+    world.cold.serial_number = "=1+1"
+    world.cold.save(update_fields=["serial_number"])
+    add_reading(world.cold, NOV, 135)
+    text = readings_export(organization=world.organization, month=NOV)
+    assert "1000015;'=1+1;2026-11;135;;;" in text.splitlines()
+    world.cold.readings.filter(month=NOV).delete()
+    report = readings_import(
+        organization=world.organization, content=text.encode(), user=None, today=date(2026, 11, 20)
+    )
+    assert [r.serial_number for r in report.accepted] == ["=1+1"]
