@@ -85,3 +85,37 @@ def test_it_does_not_commit_a_run_taken_from_it(monkeypatch):
         billing_run_execute(run_id=run.pk)
     assert Period.objects.get(organization=org).state == Period.State.OPEN
     assert not Charge.objects.exists()
+
+
+def test_it_lets_staff_start_the_billing_again_from_the_back_office_after_a_dead_run(
+    client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from kvartplata.users.models import User
+
+    org, _, _ = f.area_world(MARCH)
+    period = org.periods.get()
+    staff = User.objects.create_user("op", "op@example.com", "x", is_staff=True, organization=org)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    run = billing_run_start(organization=org, enqueue=False)
+    assert leases.claim(BillingRun, run.pk, owner="alive:1", seconds=60, status="running")
+
+    def start():
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                reverse("admin:billing_period_changelist"),
+                {"action": "run_billing", "_selected_action": [period.id]},
+                follow=True,
+            ).content.decode()
+
+    assert "Начисление уже выполняется" in start()
+    # the worker dies: its lease runs out
+    BillingRun.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now())
+    assert "поставлено в очередь" in start()
+    run.refresh_from_db()
+    assert run.status == BillingRun.Status.FAILED
+    assert BillingRun.objects.filter(status=BillingRun.Status.DONE).count() == 1
+    assert Period.objects.get(pk=period.pk).state == Period.State.BILLED
