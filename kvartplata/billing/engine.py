@@ -224,6 +224,10 @@ def common_house_buildings(
             continue
         if context.organization.cap_common_house_by_norm and common_norm is not None:
             details["common_area"] = str(building.common_area)
+        if service.zones > 1:
+            # A two-zone service's common needs are billed at one rate: its single-rate tariff
+            # when it has one, else the day zone's (T1); the explanation says which.
+            details["tariff_zone"] = 0 if (service.id, 0) in context.tariffs else 1
         rows.append(
             (
                 building_id,

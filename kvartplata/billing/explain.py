@@ -224,7 +224,15 @@ def _metered(c, unit, states, previous, meters, late) -> str:
     return "; ".join(texts + [_tail(c, unit)])
 
 
+TARIFF_ZONE_NOTE = {0: "по одноставочному тарифу: ", 1: "по тарифу дневной зоны (T1): "}
+
+
 def _common_house(c, unit, area, period) -> str:
+    note = TARIFF_ZONE_NOTE.get((c.details or {}).get("tariff_zone"), "")
+    return note + _common_house_volume(c, unit, area)
+
+
+def _common_house_volume(c, unit, area) -> str:
     d = c.details or {}
     total = Decimal(d.get("total_area") or 0)
     flat = area if area is not None else Decimal(0)

@@ -314,3 +314,36 @@ def test_it_bills_area_and_person_lines_set_based_half_up_to_the_kopeck():
     assert (line(half, area).volume, line(half, area).amount) == (D("24.15"), D("12.08"))
     assert line(acc, area).explanation == "по площади: 10,01 м² × 0,50 ₽ = 5,01\u00a0₽"
     assert LedgerEntry.objects.get(account=acc, kind="charge").amount == D("564.53")
+
+
+def test_it_bills_and_explains_the_common_needs_of_two_zone_electricity():
+    from kvartplata.billing import explain
+    from kvartplata.billing.models import Tariff
+
+    org = f.organization(cap_common_house_by_norm=False)
+    prov = f.provider(org)
+    bld = f.building(org, total_area="1000")
+    acc = f.account(org, bld, "1", area="50")
+    power = f.service(
+        org, prov, "power", method="meter", resource="electricity", unit="kwh", price="1",
+        zones=2, has_common_house=True, meter_installable=False,
+    )  # fmt: skip
+    Tariff.objects.filter(service=power).delete()
+    for zone, price in ((1, "6.43"), (2, "2.5")):
+        Tariff.objects.create(
+            service=power, zone=zone, valid_from=datetime.date(2020, 1, 1), price=D(price)
+        )
+    f.open_month(org, MARCH)
+    f.reading(f.meter(account=acc, resource="electricity", zones=2), MARCH, "100", "50")
+    f.reading(f.meter(building=bld, resource="electricity", digits=8), MARCH, "1150")
+    billing_run(organization=org)
+    # Day 100 kWh × 6,43 ₽ = 643,00 ₽; night 50 kWh × 2,50 ₽ = 125,00 ₽.
+    assert line(acc, power, zone=1).amount == D("643.00")
+    assert line(acc, power, zone=2).amount == D("125.00")
+    # Common needs at the day tariff (no single-rate one): (1150 − 150) × 50 / 1000 = 50 kWh
+    # × 6,43 ₽ = 321,50 ₽.
+    common = line(acc, power, kind="common_house")
+    assert (common.volume, common.tariff, common.amount) == (D(50), D("6.43"), D("321.50"))
+    explain.attach([common], acc, common.period)
+    assert common.explanation.startswith("по тарифу дневной зоны (T1): ОДН 1\u00a0150,000 кВт·ч")
+    assert common.explanation.endswith("50,00 кВт·ч × 6,43 ₽ = 321,50\u00a0₽")
