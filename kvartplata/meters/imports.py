@@ -168,7 +168,7 @@ def readings_import(
         found = (
             Meter.objects.select_for_update(of=("self",))
             .filter(account__organization=organization, serial_number__in=serials)
-            .select_related("account__organization", "account__premises__building")
+            .select_related("account")
             .order_by("pk")
         )
         for meter in found:
