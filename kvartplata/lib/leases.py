@@ -15,6 +15,7 @@ import datetime
 import os
 import socket
 import threading
+import time
 import uuid
 
 from django.conf import settings
@@ -177,6 +178,9 @@ def hold(model, pk, *, owner: str) -> bool:
     return model.objects.select_for_update().filter(pk=pk, lease_owner=owner).exists()
 
 
+PROGRESS_SECONDS = 1.0
+
+
 class Heartbeat:
     """Renews a held lease while a job works, and carries its progress out of its transaction.
 
@@ -184,7 +188,8 @@ class Heartbeat:
     update is hidden by that transaction, and updating it there would lock it). On PostgreSQL a
     thread with a connection of its own renews the lease every ``seconds / 3`` and writes the
     latest ``values`` (progress columns) beside it, committed at once. On SQLite (one writer at
-    a time: development only) ``beat`` renews in the caller's own connection instead.
+    a time: development only) ``beat`` renews in the caller's own connection instead. New
+    progress is written within PROGRESS_SECONDS.
 
     Use as a context manager; ``beat(**values)`` from progress callbacks. ``lost`` tells that a
     renewal found no row held by this owner (informative only: the thread cannot see a row that
@@ -227,8 +232,6 @@ class Heartbeat:
         self.values.update(values)
         if self._threaded:
             return
-        import time
-
         moment = time.monotonic()
         if moment - self._last_inline >= self.interval:
             self._last_inline = moment
@@ -241,8 +244,15 @@ class Heartbeat:
     def _run(self) -> None:
         from django.db import connection
 
+        # Wake every second: new progress is written within a second, the lease renewed at
+        # least every `interval`.
+        tick = min(self.interval, PROGRESS_SECONDS)
+        written, last = None, time.monotonic()
         try:
-            while not self._stop.wait(self.interval):
-                self._renew()
+            while not self._stop.wait(tick):
+                values = dict(self.values)
+                if values != written or time.monotonic() - last >= self.interval:
+                    self._renew()
+                    written, last = values, time.monotonic()
         finally:
             connection.close()

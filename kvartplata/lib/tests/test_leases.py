@@ -115,3 +115,14 @@ def test_it_renews_through_the_heartbeat_with_progress():
     # renewed (0.3 s after a later moment than the first lease of 1 s, so not equal) with progress
     assert run.lease_expires_at != first
     assert (run.accounts_done, run.accounts_total) == (4, 9)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_writes_new_progress_within_a_second_under_a_long_lease():
+    run = _run()
+    leases.claim(BillingRun, run.pk, owner="a", seconds=60)
+    with leases.Heartbeat(BillingRun, run.pk, owner="a", seconds=60) as heartbeat:
+        heartbeat.beat(accounts_done=5, accounts_total=10)
+        time.sleep(leases.PROGRESS_SECONDS + 0.5)
+        seen = BillingRun.objects.values_list("accounts_done", "accounts_total").get(pk=run.pk)
+    assert seen == (5, 10)
