@@ -33,7 +33,6 @@ from kvartplata.billing.models import (
 from kvartplata.billing.services import (
     BillingError,
     billing_run_start,
-    period_close,
     recalculation_add,
 )
 
@@ -146,20 +145,16 @@ class PeriodAdmin(TenantAdmin):
                     messages.SUCCESS,
                 )
 
-    @admin.action(description=_("Закрыть период и выпустить квитанции"), permissions=["change"])
+    @admin.action(description=_("Закрыть период и выпустить квитанции…"), permissions=["change"])
     def close_period(self, request, queryset):
-        for period in queryset.select_related("organization"):
-            try:
-                closed = period_close(organization=period.organization, user=request.user)
-            except BillingError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    _("Период %(month)s закрыт, квитанции выпущены, открыт следующий месяц.")
-                    % {"month": f"{closed.month:%m.%Y}"},
-                    messages.SUCCESS,
-                )
+        """Not from the list: the month page shows the figures and asks for confirmation."""
+        from django.shortcuts import redirect
+
+        periods = list(queryset.exclude(state=Period.State.CLOSED)[:2])
+        if len(periods) != 1:
+            self.message_user(request, _("Выберите один незакрытый период."), messages.ERROR)
+            return None
+        return redirect("office_month:close", period_id=periods[0].id)
 
     @admin.display(description=_("месяц"), ordering="month")
     def month_display(self, obj):

@@ -37,7 +37,13 @@ def test_it_runs_the_billing_and_closes_the_period(
         response = act(client, period, "run_billing")
     assert "поставлено в очередь" in response.content.decode()
     assert BillingRun.objects.get().status == "done"
+    # The list's action leads to the month page's close: the figures and a confirmation.
     response = act(client, period, "close_period")
+    assert "Будут выпущены квитанции" in response.content.decode()
+    assert Period.objects.get(id=period.id).state == "billed"
+    response = client.post(
+        reverse("office_month:close", args=[period.id]), {"confirm": "yes"}, follow=True
+    )
     assert "закрыт" in response.content.decode()
     assert Period.objects.get(id=period.id).state == "closed"
     assert Period.objects.filter(organization=org, state="open").count() == 1
