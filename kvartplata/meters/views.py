@@ -242,6 +242,7 @@ def office(request):
             "missing": page,
             "missing_count": paginator.count,
             "import_form": ImportForm(),
+            "readings_files": ReadingsFile.objects.filter(organization=organization)[:5],
             "export_form": ExportForm(initial={"month": f"{month:%Y-%m}"}),
             "building_meters": selectors.building_meters(organization=organization),
         },

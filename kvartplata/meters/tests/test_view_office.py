@@ -157,3 +157,13 @@ def test_it_pages_the_accounts_without_readings_and_puts_the_forms_first(staff_c
     second = staff_client.get(url + "&page=2").content.decode()
     assert second.count("<tr><td>") == 62 - 50
     assert reverse("admin:index") in body  # the staff layout links back to the back office
+
+
+def test_it_lists_the_last_readings_files_with_their_status(staff_client, world):
+    readings_file = ReadingsFile.objects.create(
+        organization=world.organization, name="noyabr.csv", status="done", lines_accepted=7
+    )
+    body = staff_client.get(reverse("meters_site:office")).content.decode()
+    url = reverse("meters_site:office_import_file", args=[readings_file.pk])
+    assert f'<a href="{url}">noyabr.csv</a>' in body
+    assert "загружен (принято 7, отклонено 0)" in body
