@@ -3,11 +3,13 @@
 import datetime
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kvartplata.lib.ranges import Bounds
 from kvartplata.payments.parsing import (
     Block,
     Layout,
@@ -262,3 +264,33 @@ def test_it_reads_amounts_exactly(kopecks):
 @pytest.mark.parametrize("raw", ["", "1.234", "1e5", "abc", "1,2,3", "--1"])
 def test_it_rejects_malformed_amounts(raw):
     assert parse_amount(raw) is None
+
+
+BOUNDED = Layout(
+    columns=COLUMNS,
+    bounds=Bounds(
+        earliest=datetime.date(2026, 1, 1),
+        latest=datetime.date(2027, 12, 5),
+        max_amount=Decimal("1000000.00"),
+    ),
+)
+field = st.one_of(
+    st.sampled_from(["03.11.2026 12:00:00", "03.12.0226 10:00:00", "01.01.1900 00:00:00"]),
+    st.sampled_from(["9 999 999 999,99", "1000000.01", "1000000.00", "0.00", "1e400", "102026"]),
+    st.text(max_size=12),
+)
+payment_line = st.lists(field, min_size=0, max_size=10).map(";".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(payment_line, min_size=1, max_size=6), st.booleans())
+def test_it_never_lets_a_random_line_escape_or_out_of_range(lines, footer):
+    data = ("\n".join(lines) + ("\n=1;1.00\n" if footer else "\n")).encode("utf-8")
+    try:
+        rows, summary = parse(data, BOUNDED)
+    except RegistryError:
+        return
+    for row in rows:
+        assert 0 < row.amount_kopecks <= 100_000_000
+        assert datetime.date(2026, 1, 1) <= row.paid_on <= datetime.date(2027, 12, 5)
+    assert summary.lines >= len(rows)
