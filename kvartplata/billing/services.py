@@ -48,6 +48,12 @@ STALE_RUN_REASON = (
 )
 
 
+LOST_RUN_REASON = (
+    "Начисление не взято из очереди задач (задача потеряна): ничего не записано. "
+    "Запустите начисление снова."
+)
+
+
 def billing_runs_reap(*, organization: Organization | None = None, now=None) -> list[int]:
     """Mark runs whose worker died (lease expired) failed with the reason; returns their ids.
 
@@ -68,7 +74,21 @@ def billing_runs_reap(*, organization: Organization | None = None, now=None) -> 
     )
     for run_id in reaped:
         log.warning("billing run %s: its worker stopped; marked failed", run_id)
-    return reaped
+    queued = Q(status=BillingRun.Status.QUEUED)
+    if organization is not None:
+        queued &= Q(organization=organization)
+    lost = leases.lost_in_queue(
+        BillingRun,
+        created_field="created_at",
+        filters=queued,
+        now=now,
+        status=BillingRun.Status.FAILED,
+        finished_at=now,
+        error=LOST_RUN_REASON,
+    )
+    for run_id in lost:
+        log.warning("billing run %s: never taken from the queue; marked failed", run_id)
+    return reaped + lost
 
 
 def billing_run_start(*, organization: Organization, user=None, enqueue: bool = True) -> BillingRun:
@@ -83,6 +103,15 @@ def billing_run_start(*, organization: Organization, user=None, enqueue: bool = 
                 organization=organization, period=period, created_by=user
             )
     except IntegrityError as exc:
+        waiting = BillingRun.objects.filter(
+            organization=organization, status=BillingRun.Status.QUEUED
+        ).first()
+        if enqueue and waiting is not None:
+            # Its task may have been lost with a worker: queue it once more (a run is claimed
+            # once, so a second task for it does nothing).
+            from kvartplata.billing.tasks import run_billing
+
+            run_billing(waiting.id)
         raise BillingError("Начисление уже выполняется: дождитесь его окончания.") from exc
     if enqueue:
         from kvartplata.billing.tasks import run_billing

@@ -34,6 +34,26 @@ def lease_seconds() -> float:
     return float(getattr(settings, "JOB_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))
 
 
+def queued_seconds() -> float:
+    """How long a job may wait in the queue unclaimed before it is taken for lost (its task
+    vanished with a worker or a queue): ``JOB_QUEUED_SECONDS``, an hour by default."""
+    return float(getattr(settings, "JOB_QUEUED_SECONDS", 3600))
+
+
+def lost_in_queue(model, *, created_field: str, filters: Q, now=None, **updates) -> list:
+    """Mark jobs still waiting (``filters``) since before ``queued_seconds()`` ago with
+    ``updates``; returns their primary keys. A task that turns up later finds the job no longer
+    queued and leaves it alone (claims are conditional)."""
+    now = _now(now)
+    cutoff = now - datetime.timedelta(seconds=queued_seconds())
+    rows = model.objects.filter(filters, lease_owner="", **{f"{created_field}__lt": cutoff})
+    lost = []
+    for pk in list(rows.values_list("pk", flat=True)):
+        if rows.filter(pk=pk).update(**updates):
+            lost.append(pk)
+    return lost
+
+
 def worker_id() -> str:
     """A name for this holder: host, process and thread, plus a random tag (unique per call)."""
     return (f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}")[

@@ -410,7 +410,19 @@ def readings_files_reap(*, now=None) -> list[int]:
     )
     for file_id in reaped:
         log.warning("readings file %s: its import worker stopped; refused", file_id)
-    return reaped
+    lost = leases.lost_in_queue(
+        ReadingsFile,
+        created_field="uploaded_at",
+        filters=Q(status=ReadingsFile.Status.QUEUED),
+        now=now,
+        status=ReadingsFile.Status.REFUSED,
+        finished_at=now,
+        error="Файл не взят из очереди задач (задача потеряна), ничего не загружено. "
+        "Загрузите файл снова.",
+    )
+    for file_id in lost:
+        log.warning("readings file %s: never taken from the queue; refused", file_id)
+    return reaped + lost
 
 
 def readings_export(*, organization: Organization, month: date) -> str:

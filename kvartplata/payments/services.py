@@ -236,6 +236,11 @@ STALE_FILE_REASON = (
 )
 
 
+LOST_FILE_REASON = (
+    "Файл не взят из очереди задач (задача потеряна), ничего не загружено. Загрузите файл снова."
+)
+
+
 def payment_files_reap(*, now=None) -> list[int]:
     """Refuse files whose import worker died (lease expired), with the reason; returns their ids.
 
@@ -254,7 +259,18 @@ def payment_files_reap(*, now=None) -> list[int]:
     for file_id in reaped:
         progress_clear(file_id)
         log.warning("payment file %s: its import worker stopped; refused", file_id)
-    return reaped
+    lost = leases.lost_in_queue(
+        PaymentFile,
+        created_field="uploaded_at",
+        filters=Q(status=PaymentFile.Status.QUEUED),
+        now=now,
+        status=PaymentFile.Status.REFUSED,
+        finished_at=now,
+        error=LOST_FILE_REASON,
+    )
+    for file_id in lost:
+        log.warning("payment file %s: never taken from the queue; refused", file_id)
+    return reaped + lost
 
 
 def _last_payment_id() -> int:

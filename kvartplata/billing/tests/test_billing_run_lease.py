@@ -119,3 +119,26 @@ def test_it_lets_staff_start_the_billing_again_from_the_back_office_after_a_dead
     assert run.status == BillingRun.Status.FAILED
     assert BillingRun.objects.filter(status=BillingRun.Status.DONE).count() == 1
     assert Period.objects.get(pk=period.pk).state == Period.State.BILLED
+
+
+def test_it_fails_a_run_lost_in_the_queue_after_an_hour_and_queues_a_waiting_one_again(
+    settings, django_capture_on_commit_callbacks
+):
+    org, _, _ = f.area_world(MARCH)
+    waiting = billing_run_start(organization=org, enqueue=False)
+    # Pressed again while it waits: refused, and its task queued once more (it may be lost).
+    with pytest.raises(BillingError, match="уже выполняется"):
+        billing_run_start(organization=org)
+    waiting.refresh_from_db()
+    assert waiting.status == BillingRun.Status.DONE  # the inline test queue ran it
+
+    lost = billing_run_start(organization=org, enqueue=False)
+    created = BillingRun.objects.get(pk=lost.pk).created_at
+    settings.JOB_QUEUED_SECONDS = 3600
+    assert billing_runs_reap(now=created + datetime.timedelta(seconds=3599)) == []
+    assert billing_runs_reap(now=created + datetime.timedelta(seconds=3601)) == [lost.pk]
+    lost.refresh_from_db()
+    assert lost.status == BillingRun.Status.FAILED
+    assert lost.error.startswith("Начисление не взято из очереди задач")
+    # a task that turns up after all finds it no longer queued
+    assert billing_run_execute(run_id=lost.pk).status == BillingRun.Status.FAILED

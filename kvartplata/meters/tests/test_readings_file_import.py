@@ -181,3 +181,13 @@ def test_it_replaces_an_accepted_reading_of_the_month_and_keeps_it_on_record(wor
     assert not earlier.is_accepted
     assert untouched.is_accepted
     assert Reading.objects.get(meter=world.cold, month=NOV, is_accepted=True).value1 == 134
+
+
+def test_it_refuses_a_file_lost_in_the_queue_after_an_hour(world, settings):
+    settings.JOB_QUEUED_SECONDS = 3600
+    queued = upload(world, HEADER + "1000015;CW-1;2026-11;135;;;\n")
+    uploaded = ReadingsFile.objects.get(pk=queued.pk).uploaded_at
+    assert readings_files_reap(now=uploaded + datetime.timedelta(seconds=3599)) == []
+    assert readings_files_reap(now=uploaded + datetime.timedelta(seconds=3601)) == [queued.pk]
+    assert readings_file_import(readings_file_id=queued.pk).status == ReadingsFile.Status.REFUSED
+    assert not Reading.objects.filter(meter=world.cold, month=NOV).exists()

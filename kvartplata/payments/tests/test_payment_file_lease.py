@@ -57,3 +57,14 @@ def test_it_writes_nothing_when_the_file_was_taken_over(world, accounts, import_
     assert f.status == PaymentFile.Status.REFUSED
     assert "передан другому обработчику" in f.error
     assert Payment.objects.count() == before
+
+
+def test_it_refuses_a_file_lost_in_the_queue_after_an_hour(world, bank, settings):
+    settings.JOB_QUEUED_SECONDS = 3600
+    queued = PaymentFile.objects.create(bank=bank, name="a.txt")
+    uploaded = PaymentFile.objects.get(pk=queued.pk).uploaded_at
+    assert payment_files_reap(now=uploaded + datetime.timedelta(seconds=3599)) == []
+    assert payment_files_reap(now=uploaded + datetime.timedelta(seconds=3601)) == [queued.pk]
+    queued.refresh_from_db()
+    assert queued.status == PaymentFile.Status.REFUSED
+    assert queued.error.startswith("Файл не взят из очереди задач")
