@@ -8,7 +8,8 @@ that dies (SIGKILL, a lost machine) stops renewing; once ``lease_expires_at`` ha
 failed with the reason so that staff can start it again.
 
 Generic: this module knows no domain model. Times are passed in (``now``) where a caller may
-want to fix them; by default the database clock of Django (``timezone.now``) is used.
+want to fix them; by default the application's clock (``timezone.now``), so the machines of the
+workers keep their clocks in step (NTP): a lease is a minute, a skew of seconds is harmless.
 """
 
 import datetime
@@ -56,9 +57,8 @@ def lost_in_queue(model, *, created_field: str, filters: Q, now=None, **updates)
 
 def worker_id() -> str:
     """A name for this holder: host, process and thread, plus a random tag (unique per call)."""
-    return (f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}")[
-        :200
-    ]
+    tag = uuid.uuid4().hex[:8]
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{tag}"[:200]
 
 
 class LeasedJob(models.Model):
