@@ -38,19 +38,40 @@ class ReportForm(forms.Form):
         return data
 
 
+def building_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Дом",
+        required=False,
+        error_messages={"invalid_choice": "Выберите дом из списка."},
+    )
+
+
+def set_buildings(form, buildings) -> None:
+    form.fields["building"].choices = [("", "все дома")] + [
+        (str(b.id), f"{b.street}, д. {b.house}") for b in buildings
+    ]
+
+
 class TurnoverForm(ReportForm):
     by = forms.ChoiceField(
         label="Разрез", choices=list(TURNOVER_BY.items()), required=False, initial="account"
     )
+    building = building_field()
+
+    def __init__(self, data, *, months, buildings=(), **kwargs):
+        super().__init__(data, months=months, **kwargs)
+        set_buildings(self, buildings)
 
 
 class DebtorsForm(forms.Form):
     month = forms.ChoiceField(label="На месяц")
     min_debt = forms.CharField(label="Долг от, ₽", required=False, max_length=20)
+    building = building_field()
     format = forms.ChoiceField(label="Вид", choices=FORMATS, required=False)
 
-    def __init__(self, data, *, months, **kwargs):
+    def __init__(self, data, *, months, buildings=(), **kwargs):
         super().__init__(data, **kwargs)
+        set_buildings(self, buildings)
         self.fields["month"].choices = [(f"{m:%Y-%m}", period_label(m)) for m in reversed(months)]
         self.fields["month"].error_messages["invalid_choice"] = (
             "Выберите месяц из списка: за другие месяцы данных нет."

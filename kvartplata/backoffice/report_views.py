@@ -10,6 +10,7 @@ from kvartplata.backoffice.office import office_context, office_organization, of
 from kvartplata.backoffice.report_forms import DebtorsForm, ReportForm, TurnoverForm
 from kvartplata.billing.models import Period
 from kvartplata.lib.periods import add_months
+from kvartplata.registry.models import Building
 
 PERMISSION = "billing.view_accountbalance"
 # More rows than this are left to the downloads: a page of 100 000 rows helps nobody.
@@ -63,28 +64,41 @@ def _answer(request, form, report, slug, organization, title):
     return TemplateResponse(request, "office/reports/report.html", context, status=status)
 
 
-def _range_form(request, form_class, organization, *, span: int = 0):
+def _buildings(organization) -> list:
+    return list(Building.objects.filter(organization=organization).order_by("street", "house"))
+
+
+def _building_id(form) -> int | None:
+    value = form.cleaned_data.get("building")
+    return int(value) if value else None
+
+
+def _range_form(request, form_class, organization, *, span: int = 0, **extra):
     months = _months(organization)
     data = request.GET.copy()
     last = _default_last(organization, months)
     if last is None:
-        return form_class(None, months=months)  # no months yet: nothing to show, no error
+        return form_class(None, months=months, **extra)  # no months yet: nothing to show
     data.setdefault("last", f"{last:%Y-%m}")
     first = max(add_months(last, -span), months[0])
     data.setdefault("first", f"{first:%Y-%m}")
-    return form_class(data, months=months)
+    return form_class(data, months=months, **extra)
 
 
 @require_GET
 @office_view(PERMISSION)
 def turnover(request) -> HttpResponse:
     organization = office_organization(request)
-    form = _range_form(request, TurnoverForm, organization)
+    form = _range_form(request, TurnoverForm, organization, buildings=_buildings(organization))
     report = None
     if form.is_valid():
         by = form.cleaned_data.get("by") or "account"
         report = reports.turnover(
-            organization.id, form.cleaned_data["first"], form.cleaned_data["last"], by
+            organization.id,
+            form.cleaned_data["first"],
+            form.cleaned_data["last"],
+            by,
+            building_id=_building_id(form) if by in ("account", "building") else None,
         )
     title = "Оборотно-сальдовая ведомость"
     return _answer(request, form, report, "osv", organization, title)
@@ -99,11 +113,16 @@ def debtors(request) -> HttpResponse:
     last = _default_last(organization, months)
     if last is not None:
         data.setdefault("month", f"{last:%Y-%m}")
-    form = DebtorsForm(data if last is not None else None, months=months)
+    form = DebtorsForm(
+        data if last is not None else None, months=months, buildings=_buildings(organization)
+    )
     report = None
     if form.is_valid():
         report = reports.debtors(
-            organization.id, form.cleaned_data["month"], min_debt=form.cleaned_data["min_debt"]
+            organization.id,
+            form.cleaned_data["month"],
+            min_debt=form.cleaned_data["min_debt"],
+            building_id=_building_id(form),
         )
     return _answer(request, form, report, "debtors", organization, "Должники")
 

@@ -99,7 +99,12 @@ _SUMS = """
 
 
 def turnover(
-    organization_id: int, first: datetime.date, last: datetime.date, by: str = "account"
+    organization_id: int,
+    first: datetime.date,
+    last: datetime.date,
+    by: str = "account",
+    *,
+    building_id: int | None = None,
 ) -> Report:
     """Opening, charged, recalculations, penalties, paid and closing for months first…last.
 
@@ -145,11 +150,13 @@ def turnover(
         LEFT JOIN (SELECT e.account_id, {_SUMS} FROM billing_ledgerentry e
             WHERE e.period_id IN ({_ids(periods)}) GROUP BY e.account_id) m
             ON m.account_id = a.id
-        WHERE a.organization_id = %s
+        WHERE a.organization_id = %s{" AND b.id = %s" if building_id else ""}
         GROUP BY {keys}
         ORDER BY {order}
     """  # noqa: S608 - only constant SQL and integer ids are formatted in
     params.append(organization_id)
+    if building_id:
+        params.append(building_id)
     rows = []
     for row in _fetch(sql, params):
         if by == "account":
@@ -261,7 +268,13 @@ def age_bucket(debt_month: datetime.date | None, on_month: datetime.date) -> int
     return next(i for i, (_k, _l, low, high) in enumerate(AGING) if low <= max(age, 1) <= high)
 
 
-def debtors(organization_id: int, on_month: datetime.date, *, min_debt: Decimal = ZERO) -> Report:
+def debtors(
+    organization_id: int,
+    on_month: datetime.date,
+    *,
+    min_debt: Decimal = ZERO,
+    building_id: int | None = None,
+) -> Report:
     """Accounts in debt at the end of `on_month`: their unpaid debts by age (the allocation
     rule's open debts of the journal up to that month), penalties accrued, the balance.
 
@@ -277,13 +290,13 @@ def debtors(organization_id: int, on_month: datetime.date, *, min_debt: Decimal 
         JOIN registry_personalaccount a ON a.id = e.account_id
         JOIN registry_premises pr ON pr.id = a.premises_id
         JOIN registry_building b ON b.id = pr.building_id
-        WHERE bp.organization_id = %s AND bp.month <= %s
+        WHERE bp.organization_id = %s AND bp.month <= %s{" AND b.id = %s" if building_id else ""}
         GROUP BY a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name,
             b.street, b.house, pr.number
         HAVING SUM({k}) > 0
         ORDER BY a.number
     """  # noqa: S608 - constant SQL
-    found = _fetch(sql, [organization_id, on_month])
+    found = _fetch(sql, [organization_id, on_month, *([building_id] if building_id else [])])
     debts = _open_debts(organization_id, on_month) if found else {}
     rows = []
     for account_id, number, last_name, first_name, middle, street, house, flat, total, pen in found:

@@ -302,3 +302,25 @@ def test_staff_of_another_organization_see_only_their_own(client, world, operato
     url = reverse("office_reports:debtors")
     response = client.get(url, {"organization": world.organization.id})
     assert account.number not in response.content.decode()
+
+
+def test_it_filters_by_building(office, world):
+    building = world.organization.buildings.order_by("id").first()
+    numbers = set(
+        world.organization.accounts.filter(premises__building=building).values_list(
+            "number", flat=True
+        )
+    )
+    whole = reports.turnover(world.organization.id, SEPTEMBER, NOVEMBER, "account")
+    one = reports.turnover(
+        world.organization.id, SEPTEMBER, NOVEMBER, "account", building_id=building.id
+    )
+    assert {r[0] for r in one.rows} == numbers
+    assert one.rows == [r for r in whole.rows if r[0] in numbers]
+    debt = reports.debtors(world.organization.id, OCTOBER, building_id=building.id)
+    assert {r[0] for r in debt.rows} <= numbers
+    response = office.get(reverse("office_reports:debtors"), {"building": str(building.id)})
+    assert response.status_code == 200
+    response = office.get(reverse("office_reports:turnover"), {"building": "999999"})
+    assert response.status_code == 400
+    assert "Выберите дом из списка" in response.content.decode()
