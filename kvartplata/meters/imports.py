@@ -294,7 +294,6 @@ def _store(accepted: dict, replaced: list, *, user) -> None:
 
 # --- the import as a job of the task queue --------------------------------------------------
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
 STALE_FILE_REASON = (
     "Загрузка прервана: обработчик остановился (аренда задачи истекла {at}), ничего не "
     "загружено. Загрузите файл снова."
