@@ -24,7 +24,7 @@ class _Echo:
 
 def _csv_cell(value):
     if isinstance(value, Decimal):
-        return f"{value:.2f}".replace(".", ",") if value.as_tuple().exponent == -2 else str(value)
+        return str(value).replace(".", ",")  # money keeps its two places: «-150,00»
     return "" if value is None else value
 
 
