@@ -234,6 +234,9 @@ def test_it_downloads_csv_with_safe_cells(office, world):
     holder = next(r[1] for r in rows if r[0] == account.number)
     assert holder.startswith("'=HYPERLINK")
     assert rows[-1][0] == "Итого"
+    # The same figures as on screen, the Russian way: «12345,67».
+    report = reports.turnover(world.organization.id, NOVEMBER, NOVEMBER, "account")
+    assert rows[-1][-1] == str(report.totals[-1]).replace(".", ",")
 
 
 def test_it_downloads_xlsx(office, world):
