@@ -107,6 +107,7 @@ def test_the_ledger_and_the_history_are_named_apart(client, world):
     assert "Записи в журнале" not in index
     history = client.get(reverse("admin:admin_logentry_changelist")).content.decode()
     assert "История изменений" in history
+    assert "Записи в журнале" not in history
 
 
 def test_an_operator_may_not_run_close_report_or_recalculate(client, world, operator):
