@@ -1,0 +1,186 @@
+"""The project's floors: every module imports only from its own app or from the floors below.
+
+The floors, from the ground up (the README's «Where things are» lists the same):
+
+    lib < registry < users < meters < billing < payments, receipts < cabinet, backoffice < demo
+
+Apps on the same floor do not import each other either. The project's own top modules
+(settings, urls, wsgi) stand above every floor. Imports inside functions count too. Tests
+(`tests/` folders) may use anything: they are not part of the house, they inspect it.
+
+What still runs up is listed in ALLOWED_UPWARD with the reason; the list can only shrink: the
+test fails when a listed import no longer exists, so the list stays true.
+"""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent  # kvartplata/
+
+FLOORS = {
+    "lib": 0,
+    "registry": 1,
+    "users": 2,
+    "meters": 3,
+    "billing": 4,
+    "payments": 5,
+    "receipts": 5,
+    "cabinet": 6,
+    "backoffice": 6,
+    "demo": 7,
+}
+
+# (importing module, imported module) pairs that still run up the floors. Remove a line when
+# its import is gone; never add one without a reason next to it.
+ALLOWED_UPWARD = {
+    # Resident pages still live in the domain apps (being moved into cabinet).
+    ("kvartplata.meters.views", "kvartplata.cabinet.access"),
+    ("kvartplata.receipts.views", "kvartplata.cabinet.access"),
+    # billing/selectors.py is the cabinet's read model (being moved into cabinet).
+    ("kvartplata.billing.selectors", "kvartplata.payments.models"),
+    # The office's unmatched-payment search is used by the payments upload page.
+    ("kvartplata.payments.views", "kvartplata.backoffice.matching"),
+    # The admin date filters still live in the back office.
+    ("kvartplata.meters.admin", "kvartplata.backoffice.admin_filters"),
+    ("kvartplata.registry.admin", "kvartplata.backoffice.admin_filters"),
+    # The organization admin shows its meters inline.
+    ("kvartplata.registry.admin", "kvartplata.meters.models"),
+    # The bank details' QR check uses the receipt's QR encoder.
+    ("kvartplata.registry.models", "kvartplata.receipts"),
+    # The staff write audit of the security middleware logs through users.audit.
+    ("kvartplata.lib.security", "kvartplata.users.audit"),
+    # Whole-organization exchange (dump/load/demo) spans every app: it belongs above them.
+    ("kvartplata.registry.exchange.demo", "kvartplata.billing"),
+    ("kvartplata.registry.exchange.demo", "kvartplata.billing.models"),
+    ("kvartplata.registry.exchange.demo", "kvartplata.demo"),
+    ("kvartplata.registry.exchange.demo", "kvartplata.meters.models"),
+    ("kvartplata.registry.exchange.dump", "kvartplata.billing.models"),
+    ("kvartplata.registry.exchange.dump", "kvartplata.meters.models"),
+    ("kvartplata.registry.exchange.load", "kvartplata.billing.ledger"),
+    ("kvartplata.registry.exchange.load", "kvartplata.billing.models"),
+    ("kvartplata.registry.exchange.load", "kvartplata.meters.models"),
+    # Not yet moved (issue #17 items 1-2).
+    ("kvartplata.billing.admin", "kvartplata.backoffice.admin_mixins"),
+    ("kvartplata.billing.services", "kvartplata.receipts.services"),
+    ("kvartplata.lib.commands", "kvartplata.billing.models"),
+    ("kvartplata.lib.commands", "kvartplata.registry.models"),
+    ("kvartplata.lib.ranges", "kvartplata.billing.models"),
+    ("kvartplata.meters.admin", "kvartplata.backoffice.admin_mixins"),
+    ("kvartplata.meters.models", "kvartplata.billing.models"),
+    ("kvartplata.meters.selectors", "kvartplata.billing.models"),
+    ("kvartplata.meters.services", "kvartplata.billing.models"),
+    ("kvartplata.payments.admin", "kvartplata.backoffice.admin_mixins"),
+    ("kvartplata.receipts.admin", "kvartplata.backoffice.admin_mixins"),
+    ("kvartplata.registry.admin", "kvartplata.backoffice.admin_mixins"),
+    ("kvartplata.users.admin", "kvartplata.backoffice.admin_mixins"),
+}
+
+# Modules that a tasks.py imports and that import a tasks module back: a circle. Tasks import
+# services, never the reverse; callers queue with kvartplata.lib.queue. Same rule: shrink only.
+ALLOWED_SERVICES_TO_TASKS = {
+    ("kvartplata.billing.services", "kvartplata.billing.tasks"),
+    ("kvartplata.payments.services", "kvartplata.payments.tasks"),
+    ("kvartplata.receipts.services", "kvartplata.receipts.tasks"),
+    ("kvartplata.users.services", "kvartplata.users.tasks"),
+    ("kvartplata.meters.imports", "kvartplata.meters.tasks"),
+    ("kvartplata.registry.exchange.jobs", "kvartplata.registry.tasks"),
+}
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if "tests" in parts or "migrations" in parts:
+            continue
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        yield "kvartplata." + ".".join(parts), path
+
+
+def _imports(name: str, path: Path):
+    """Every kvartplata module imported anywhere in the file (functions included)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            targets = [module]
+        else:
+            continue
+        for target in targets:
+            if target.startswith("kvartplata."):
+                yield target
+
+
+def _app(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in FLOORS else None
+
+
+def _upward():
+    found = set()
+    for name, path in _modules():
+        app = _app(name)
+        if app is None:  # settings, urls, wsgi: the top of the house
+            continue
+        for target in _imports(name, path):
+            other = _app(target)
+            if other is not None and other != app and FLOORS[other] >= FLOORS[app]:
+                found.add((name, target))
+    return found
+
+
+def _services_to_tasks():
+    modules = dict(_modules())
+    used_by_tasks = {
+        target
+        for name, path in modules.items()
+        if name.endswith(".tasks")
+        for target in _imports(name, path)
+        if not target.endswith(".tasks")
+    }
+    found = set()
+    for name in used_by_tasks & set(modules):
+        for target in _imports(name, modules[name]):
+            if target.endswith(".tasks"):
+                found.add((name, target))
+    return found
+
+
+def test_it_knows_every_app_of_the_project():
+    apps = {p.parent.name for p in PACKAGE.glob("*/apps.py")} | {"lib"}
+    assert apps == set(FLOORS)
+
+
+def test_it_finds_an_upward_import_inside_a_function(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from kvartplata.cabinet.access import x\n", encoding="utf-8")
+    assert list(_imports("kvartplata.meters.m", module)) == ["kvartplata.cabinet.access"]
+
+
+def test_it_resolves_relative_imports(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from ..billing import models\n", encoding="utf-8")
+    assert list(_imports("kvartplata.meters.m", module)) == ["kvartplata.billing"]
+
+
+def test_it_has_no_import_up_the_floors():
+    found = _upward()
+    new = sorted(found - ALLOWED_UPWARD)
+    gone = sorted(ALLOWED_UPWARD - found)
+    assert not new, f"imports up the floors: {new}"
+    assert not gone, f"no longer imported, remove from ALLOWED_UPWARD: {gone}"
+
+
+def test_it_has_no_service_queueing_its_task():
+    found = _services_to_tasks()
+    new = sorted(found - ALLOWED_SERVICES_TO_TASKS)
+    gone = sorted(ALLOWED_SERVICES_TO_TASKS - found)
+    assert not new, f"services importing tasks (queue from the caller instead): {new}"
+    assert not gone, f"no longer imported, remove from ALLOWED_SERVICES_TO_TASKS: {gone}"
