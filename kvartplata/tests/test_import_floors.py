@@ -75,7 +75,7 @@ ALLOWED_UPWARD = {
     ("kvartplata.users.admin", "kvartplata.backoffice.admin_mixins"),
 }
 
-# Modules that a tasks.py imports and that import a tasks module back: a circle. Tasks import
+# Services, and modules that a tasks.py imports, that import a tasks module (a circle). Tasks import
 # services, never the reverse; callers queue with kvartplata.lib.queue. Same rule: shrink only.
 ALLOWED_SERVICES_TO_TASKS = {
     ("kvartplata.billing.services", "kvartplata.billing.tasks"),
@@ -146,7 +146,8 @@ def _services_to_tasks():
         if not target.endswith(".tasks")
     }
     found = set()
-    for name in used_by_tasks & set(modules):
+    services = {name for name in modules if name.endswith(".services")}
+    for name in (used_by_tasks | services) & set(modules):
         for target in _imports(name, modules[name]):
             if target.endswith(".tasks"):
                 found.add((name, target))
