@@ -6,9 +6,20 @@ change of the bill from here.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
-from kvartplata.billing.calc.difference import Difference, Line, Month, Payment, Recalculation
+from kvartplata.billing.calc.difference import (
+    Cause,
+    Difference,
+    Line,
+    Month,
+    Payment,
+    Recalculation,
+    describe,
+    headline,
+    signed_rub,
+)
 from kvartplata.billing.calc.difference import decompose as _decompose
 from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Unit
 from kvartplata.billing.models import Recalculation as RecalculationRow
@@ -93,3 +104,91 @@ def bill_change(account_id: int, period: Period, previous: Period) -> Difference
     """Why the bill of `period` differs from the bill of `previous` (both issued months)."""
     facts = month_facts(account_id, [previous, period])
     return _decompose(facts[previous.id], facts[period.id])
+
+
+# --- what a resident, a receipt and an operator read ------------------------------------------
+
+# Causes that come from the estimate method: the resident can act (send readings, verify a meter).
+METER_CAUSES = frozenset({Cause.METHOD, Cause.COEFFICIENT})
+OTHER = "Пени и долг"
+
+
+@dataclass(frozen=True)
+class ServiceChange:
+    """One service's change with its causes in plain words (service None: penalties and debt)."""
+
+    name: str
+    amount: Decimal
+    sentences: tuple[str, ...]
+    meters: bool  # the estimate method is a cause: link to the meters page
+
+    @property
+    def signed(self) -> str:
+        return signed_rub(self.amount)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The change of the total due of an issued month against the previous issued month."""
+
+    period: Period
+    previous: Period
+    difference: Difference
+    headline: str
+    services: tuple[ServiceChange, ...]
+
+    @property
+    def change(self) -> Decimal:
+        return self.difference.total_change
+
+    @property
+    def meters(self) -> bool:
+        return any(s.meters for s in self.services)
+
+    def summary(self, limit: int = 3) -> list[str]:
+        """The largest causes, one line per service: «отопление +812,40 ₽ — тариф …»."""
+        return [
+            f"{s.name}: {signed_rub(s.amount)} — {'; '.join(s.sentences)}"
+            for s in self.services[:limit]
+        ]
+
+
+def previous_issued(periods: list[Period], period: Period) -> Period | None:
+    """The issued month before `period` (the list is an organization's months, oldest first)."""
+    earlier = [p for p in periods if p.month < period.month and p.state == Period.State.CLOSED]
+    return earlier[-1] if earlier else None
+
+
+def explanation(
+    account_id: int, periods: list[Period], period: Period | None
+) -> Explanation | None:
+    """Why the bill of the issued month `period` differs from the previous issued month's.
+
+    None when `period` is not issued or has no issued month before it. Four queries.
+    """
+    if period is None or period.state != Period.State.CLOSED:
+        return None
+    previous = previous_issued(periods, period)
+    if previous is None:
+        return None
+    return explain_difference(period, previous, bill_change(account_id, period, previous))
+
+
+def explain_difference(period: Period, previous: Period, difference: Difference) -> Explanation:
+    services = tuple(
+        ServiceChange(
+            name=service or OTHER,
+            amount=amount,
+            sentences=tuple(describe(part) for part in parts),
+            meters=any(part.cause in METER_CAUSES for part in parts),
+        )
+        for service, amount, parts in difference.by_service()
+        if parts
+    )
+    return Explanation(
+        period=period,
+        previous=previous,
+        difference=difference,
+        headline=headline(difference),
+        services=services,
+    )

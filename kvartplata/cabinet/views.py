@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kvartplata.billing import selectors
+from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Unit
 from kvartplata.cabinet import charts
 from kvartplata.cabinet.access import (
@@ -16,10 +17,11 @@ from kvartplata.cabinet.access import (
     SESSION_KEY,
     linked_account,
     page_context,
+    request_links,
     user_links,
 )
+from kvartplata.cabinet.conditional import request_periods, revalidated
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
-from kvartplata.cabinet.pagecache import cached_page
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
 
@@ -81,17 +83,27 @@ def switch(request):
     return redirect(reverse(name, kwargs={"account_id": account_id}))
 
 
+def _page(request, account_id: int, build) -> HttpResponse:
+    """An account page: the access check, then ``build(request, account, links)``, rendered."""
+    acc = linked_account(request, account_id)
+    template, context = build(request, acc, request_links(request))
+    return render(request, template, context)
+
+
 @login_required
 @require_GET
+@revalidated("account")
 def account(request, account_id: int):
-    return cached_page(request, account_id, "account", (), _account_page)
+    return _page(request, account_id, _account_page)
 
 
 def _account_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     state = selectors.account_state(acc, periods, today=timezone.localdate())
+    # Why the last issued month's bill differs from the month before (billing/bill_change.py).
+    change = explanation(acc.id, periods, selectors.last_issued_of(periods))
     return "cabinet/account.html", page_context(
-        request, acc, "cabinet:account", links=links, state=state
+        request, acc, "cabinet:account", links=links, state=state, bill_change=change
     )
 
 
@@ -110,13 +122,13 @@ def services(request, account_id: int):
 
 @login_required
 @require_GET
+@revalidated("charges", "month")
 def charges(request, account_id: int):
-    params = (request.GET.get("month"),)
-    return cached_page(request, account_id, "charges", params, _charges_page)
+    return _page(request, account_id, _charges_page)
 
 
 def _charges_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     by_month = {p.month: p for p in periods}
     month, error = parse_month(request.GET.get("month"), set(by_month))
     if error:
@@ -135,6 +147,7 @@ def _charges_page(request, acc, links):
         period_name=period_label(period.month) if period else "",
         issued=issued,
         data=data,
+        bill_change=explanation(acc.id, periods, period) if issued else None,
         choices=month_choices(periods),
         chosen=f"{period.month:%Y-%m}" if period else "",
     )
@@ -142,13 +155,13 @@ def _charges_page(request, acc, links):
 
 @login_required
 @require_GET
+@revalidated("payments", "from", "to")
 def payments(request, account_id: int):
-    params = (request.GET.get("from"), request.GET.get("to"))
-    return cached_page(request, account_id, "payments", params, _payments_page)
+    return _page(request, account_id, _payments_page)
 
 
 def _payments_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     months = {p.month for p in periods}
     movement = None
     first = last = None
