@@ -11,11 +11,11 @@ from decimal import Decimal
 
 from kvartplata.billing.calc.common_house import area_share
 from kvartplata.billing.calc.volumes import (
-    UNIT_LABEL,
     format_tariff,
     norm_unit_label,
     round_billed,
     round_volume,
+    unit_label,
 )
 from kvartplata.billing.models import (
     HISTORY_SLOTS,
@@ -157,7 +157,7 @@ def _late_text(c, meter_id, state, before, late, places, unit) -> str:
 
 def _text(c, states, previous, meters, water, area, period, late=None) -> str:
     service = c.service
-    unit = UNIT_LABEL.get(service.unit, service.unit)
+    unit = unit_label(service.unit)
     if c.kind == Charge.Kind.COMMON_HOUSE:
         return _common_house(c, unit, area, period)
     if service.method == Service.Method.WASTEWATER:

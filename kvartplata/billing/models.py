@@ -13,38 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kvartplata.lib.leases import LeasedJob
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Provider
+from kvartplata.registry.vocabulary import Resource, Unit, Zone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 VOLUME = {"max_digits": 18, "decimal_places": 6}
 PRICE = {"max_digits": 12, "decimal_places": 4}
-
-
-class Resource(models.TextChoices):
-    """What a meter measures and what a metered service bills."""
-
-    NONE = "", _("—")
-    COLD_WATER = "cold_water", _("холодная вода")
-    HOT_WATER = "hot_water", _("горячая вода")
-    ELECTRICITY = "electricity", _("электроэнергия")
-    GAS = "gas", _("газ")
-    HEAT = "heat", _("тепловая энергия")
-
-
-class Unit(models.TextChoices):
-    M3 = "m3", "м³"
-    KWH = "kwh", "кВт·ч"
-    GCAL = "gcal", "Гкал"
-    M2 = "m2", "м²"
-    PERSON = "person", "чел."
-
-
-class Zone(models.IntegerChoices):
-    """Tariff zone of a meter reading or a tariff; 0 is the single-rate tariff."""
-
-    SINGLE = 0, _("круглосуточно")
-    DAY = 1, _("день (T1)")
-    NIGHT = 2, _("ночь (T2)")
-    PEAK = 3, _("пик (T3)")
 
 
 class Service(models.Model):

@@ -5,9 +5,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.billing.models import Resource
 from kvartplata.lib.leases import LeasedJob
 from kvartplata.registry.models import Building, Organization, PersonalAccount
+from kvartplata.registry.vocabulary import Resource
 
 READING = {"max_digits": 16, "decimal_places": 4}
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
-from kvartplata.billing.models import Zone
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.meters.services import initial_point, reading_point
 from kvartplata.meters.validation import consumption, unit_of, verification_state
 from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.vocabulary import Zone
 
 
 def zone_labels(zones: int) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from kvartplata.lib.money import format_volume
 from kvartplata.lib.periods import add_months, month_start, period_label
+from kvartplata.registry.vocabulary import resource_unit_label
 
 ELECTRICITY = "electricity"
 REFUSE = "refuse"
@@ -23,14 +24,6 @@ MAX_INPUT_LENGTH = 40
 
 _NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _SPACES_RE = re.compile(r"[\s\u00a0\u202f']+")
-
-UNITS = {
-    "cold_water": "м³",
-    "hot_water": "м³",
-    "gas": "м³",
-    "electricity": "кВт·ч",
-    "heat": "Гкал",
-}
 
 
 class MeterLike(Protocol):
@@ -111,7 +104,7 @@ def fmt_date(day: date) -> str:
 
 
 def unit_of(resource: str) -> str:
-    return UNITS.get(resource, "")
+    return resource_unit_label(resource)
 
 
 def capacity(digits: int) -> Decimal:

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 from django.db.models import Sum
+from django.utils.text import capfirst
 
 from kvartplata.billing import ledger
 from kvartplata.billing.calc.allocation import payee_due
@@ -15,17 +16,9 @@ from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.receipts.snapshot import SCHEMA_VERSION
 from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.vocabulary import Zone, resource_label, resource_unit_label, unit_label
 
 ZERO = Decimal("0.00")
-UNITS = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
-ZONE_NAMES = {0: "", 1: "день", 2: "ночь", 3: "пик"}
-RESOURCE_NAMES = {
-    "cold_water": "Холодная вода",
-    "hot_water": "Горячая вода",
-    "electricity": "Электроэнергия",
-    "gas": "Газ",
-    "heat": "Тепловая энергия",
-}
 KOPECK = Decimal("0.01")
 PRIVILEGE = Recalculation.Source.PRIVILEGE
 METHOD_NAMES = dict(Charge.Method.choices)
@@ -92,7 +85,7 @@ class SnapshotBuilder:
         self.norms = [
             {
                 "service": self.services[sid].name,
-                "unit": f"{UNITS.get(self.services[sid].unit, '')}/чел.",
+                "unit": f"{unit_label(self.services[sid].unit)}/чел.",
                 "individual": number(kinds.get(Norm.Kind.PER_PERSON)),
                 "common": number(kinds.get(Norm.Kind.COMMON_AREA)),
             }
@@ -141,10 +134,10 @@ class SnapshotBuilder:
             in_flats = flats.get((building_id, resource))
             found[building_id].append(
                 {
-                    "resource": RESOURCE_NAMES.get(resource, resource),
+                    "resource": capfirst(resource_label(resource)),
                     "reading": number(got[0][1]),
                     "volume": number(volume),
-                    "unit": "кВт·ч" if resource == "electricity" else "м³",
+                    "unit": resource_unit_label(resource),
                     # The house's volume split: what the flats were billed individually, and
                     # the rest, the common property's (negative when the flats exceed the house).
                     "flats": number(in_flats),
@@ -238,12 +231,12 @@ class SnapshotBuilder:
             for z in range(zones):
                 found[account_id].append(
                     {
-                        "service": RESOURCE_NAMES.get(resource, resource),
+                        "service": capfirst(resource_label(resource)),
                         "serial": serial,
-                        "zone": ZONE_NAMES[z + 1] if zones > 1 else "",
+                        "zone": str(Zone(z + 1).label) if zones > 1 else "",
                         "previous": number(before[z]) if before[z] is not None else None,
                         "current": number(current[z]) if current else None,
-                        "unit": "кВт·ч" if resource == "electricity" else "м³",
+                        "unit": resource_unit_label(resource),
                     }
                 )
         return found
@@ -262,7 +255,7 @@ class SnapshotBuilder:
             service = self.services[c.service_id]
             zone = c.zone if c.kind == Charge.Kind.INDIVIDUAL else 0
             key = (service.id, zone)
-            label = ZONE_NAMES[zone] if zone and service.zones > 1 else ""
+            suffix = f", {Zone(zone).label}" if zone and service.zones > 1 else ""
             if key not in lines and c.kind == Charge.Kind.COMMON_HOUSE:
                 # The common-house part joins its service's line when the tariff is the same,
                 # so that volume × tariff still gives the line's amount; else a line of its own.
@@ -270,13 +263,13 @@ class SnapshotBuilder:
                 if same and lines[same[0]]["tariff"] == number(c.tariff):
                     key = same[0]
                 elif same:
-                    key, label = (service.id, -1), "ОДН"
+                    key, suffix = (service.id, -1), " (ОДН)"
             line = lines.setdefault(
                 key,
                 {
-                    "service": service.name + (f" ({label})" if label else ""),
+                    "service": service.name + suffix,
                     "provider": service.provider.short_name or service.provider.name,
-                    "unit": UNITS.get(service.unit, ""),
+                    "unit": unit_label(service.unit),
                     "volume": None,
                     "common_volume": None,
                     "tariff": number(c.tariff),

@@ -66,8 +66,6 @@ ALLOWED_UPWARD = {
     ("kvartplata.lib.commands", "kvartplata.registry.models"),
     ("kvartplata.lib.ranges", "kvartplata.billing.models"),
     ("kvartplata.meters.admin", "kvartplata.backoffice.admin_mixins"),
-    ("kvartplata.meters.models", "kvartplata.billing.models"),
-    ("kvartplata.meters.selectors", "kvartplata.billing.models"),
     ("kvartplata.meters.services", "kvartplata.billing.models"),
     ("kvartplata.payments.admin", "kvartplata.backoffice.admin_mixins"),
     ("kvartplata.receipts.admin", "kvartplata.backoffice.admin_mixins"),

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from kvartplata.lib.money import format_volume, round_money
+from kvartplata.registry.vocabulary import unit_label
 
 VOLUME_QUANT = Decimal("0.000001")
 
@@ -15,7 +16,6 @@ VOLUME_QUANT = Decimal("0.000001")
 # to 0,01 unless a service says otherwise (`Service.volume_precision`, e.g. 0 for whole kWh);
 # the other units keep their default.
 UNIT_PLACES = {"m3": 3, "gcal": 4, "m2": 2, "kwh": 2, "person": 0}
-UNIT_LABEL = {"m3": "м³", "kwh": "кВт·ч", "gcal": "Гкал", "m2": "м²", "person": "чел."}
 # What a norm is given per, by the norm's kind (`billing.models.Norm.Kind`).
 NORM_BASE_LABEL = {"per_person": "чел.", "per_area": "м²", "common_area": "м²"}
 
@@ -81,11 +81,6 @@ def format_tariff(tariff: Decimal) -> str:
     exponent = tariff.normalize().as_tuple().exponent
     places = max(2, min(4, -exponent if isinstance(exponent, int) else 0))
     return format_volume(tariff, places)
-
-
-def unit_label(unit: str) -> str:
-    """«м³», «Гкал»… for a unit code."""
-    return UNIT_LABEL.get(unit, unit)
 
 
 def norm_unit_label(unit: str, kind: str) -> str:
