@@ -17,6 +17,7 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kvartplata.billing.bill_change import Explanation, explanation
 from kvartplata.billing.models import AccountBalance, Period
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
@@ -157,6 +158,13 @@ def _error_text(exc: Exception) -> str:
     return (f"{type(exc).__name__}: {text}" if text else type(exc).__name__)[:1000]
 
 
+def _bill_change(receipt: Receipt) -> Explanation | None:
+    """Why the sum differs from the previous issued month's (the e-mail's short block)."""
+    periods = list(Period.objects.filter(organization_id=receipt.period.organization_id))
+    periods.sort(key=lambda p: p.month)
+    return explanation(receipt.account_id, periods, receipt.period)
+
+
 def delivery_send(*, delivery_id: int) -> bool:
     """Send one receipt e-mail, never twice; False when this attempt failed (then retried).
 
@@ -176,7 +184,9 @@ def delivery_send(*, delivery_id: int) -> bool:
     if not claimed:
         return True
     try:
-        delivery = ReceiptDelivery.objects.select_related("receipt__account").get(id=delivery_id)
+        delivery = ReceiptDelivery.objects.select_related(
+            "receipt__account", "receipt__period"
+        ).get(id=delivery_id)
         receipt = delivery.receipt
         name, pdf = receipt_pdf(receipt)
         context = {
@@ -184,6 +194,7 @@ def delivery_send(*, delivery_id: int) -> bool:
             "month": period_label(receipt.month),
             "site_url": settings.SITE_URL,
             "total_due": receipt.total_due,
+            "bill_change": _bill_change(receipt),
         }
         subject = render_to_string("receipts/email/receipt_subject.txt", context).strip()
         message = EmailMultiAlternatives(
