@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kvartplata.billing import ledger
 from kvartplata.billing.models import BillingRun, Charge, LedgerEntry, Period, Service
+from kvartplata.billing.periods import organization_bounds
 from kvartplata.billing.services import BillingError, current_period
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row
@@ -22,7 +23,6 @@ from kvartplata.lib.ranges import (
     TARIFF_LIMIT,
     VOLUME_LIMIT,
     amount_problem,
-    organization_bounds,
     quantity_problem,
 )
 from kvartplata.registry.models import Organization, PersonalAccount

@@ -1,8 +1,8 @@
 """Sane bounds for numbers and dates at every entrance (imports and back-office forms).
 
 Pure checks: each returns a Russian message (without the line number — the caller adds it) or
-"" when the value is acceptable. `organization_bounds` is the one place that reads the bounds of
-an organization from the database and the settings.
+"" when the value is acceptable. `billing.periods.organization_bounds` is the one place that
+reads the bounds of an organization from the database and the settings.
 """
 
 import datetime
@@ -35,25 +35,6 @@ def bounds_for(
     earliest = first_month or today.replace(day=1)
     return Bounds(
         earliest=earliest, latest=today + datetime.timedelta(days=DAYS_AHEAD), max_amount=max_amount
-    )
-
-
-def organization_bounds(organization, *, today: datetime.date) -> Bounds:
-    """The bounds of an organization: its first period, today, settings.MAX_LINE_AMOUNT."""
-    from django.conf import settings
-
-    from kvartplata.billing.models import Period
-
-    first = (
-        Period.objects.filter(organization=organization)
-        .order_by("month")
-        .values_list("month", flat=True)
-        .first()
-    )
-    return bounds_for(
-        first_month=first,
-        today=today,
-        max_amount=Decimal(getattr(settings, "MAX_LINE_AMOUNT", DEFAULT_MAX_LINE_AMOUNT)),
     )
 
 

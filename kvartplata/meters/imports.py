@@ -14,18 +14,18 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kvartplata.billing.periods import closed_months, organization_bounds
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row, unquote_cell
 from kvartplata.lib.periods import month_start, parse_period
-from kvartplata.lib.ranges import date_problem, organization_bounds
+from kvartplata.lib.ranges import date_problem
 from kvartplata.meters.models import Meter, Reading, ReadingsFile
 from kvartplata.meters.selectors import readings_for_export
 from kvartplata.meters.services import (
     _accepted_points,
     _closed_notice,
     _neighbours,
-    closed_months,
 )
 from kvartplata.meters.validation import Point, check_reading, open_month, plain
 from kvartplata.registry.models import Organization

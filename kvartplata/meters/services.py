@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kvartplata.billing.models import Period
+from kvartplata.billing.periods import closed_months, organization_bounds
 from kvartplata.lib.periods import month_start, period_label
-from kvartplata.lib.ranges import date_problem, organization_bounds
+from kvartplata.lib.ranges import date_problem
 from kvartplata.meters.models import Meter, Reading, ReminderOptOut
 from kvartplata.meters.validation import (
     Point,
@@ -66,14 +66,6 @@ class Submission:
         lines += list(self.errors.values())
         lines += list(self.confirmations.values())
         return lines
-
-
-def closed_months(organization: Organization) -> frozenset[date]:
-    return frozenset(
-        Period.objects.filter(organization=organization, state=Period.State.CLOSED).values_list(
-            "month", flat=True
-        )
-    )
 
 
 def _values(values, precision: int) -> tuple[Decimal, ...]:

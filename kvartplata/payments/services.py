@@ -18,9 +18,9 @@ from django.utils import timezone
 
 from kvartplata.billing import ledger
 from kvartplata.billing.models import Period
+from kvartplata.billing.periods import organization_bounds
 from kvartplata.billing.services import current_period
 from kvartplata.lib import leases
-from kvartplata.lib.ranges import organization_bounds
 from kvartplata.payments import bulk, posting
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.payments.parsing import (

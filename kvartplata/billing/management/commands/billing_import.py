@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from kvartplata.billing.exchange import ImportRefused, charges_import
-from kvartplata.lib.commands import organization_option, pick_organization
+from kvartplata.registry.commands import organization_option, pick_organization
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from kvartplata.lib.commands import organization_option, pick_organization
+from kvartplata.registry.commands import organization_option, pick_organization
 from kvartplata.registry.exchange.services import registry_export
 
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kvartplata.lib.commands import organization_option, pick_organization
 from kvartplata.lib.periods import parse_period
+from kvartplata.registry.commands import organization_option, pick_organization
 from kvartplata.registry.exchange.services import registry_import
 
 
