@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import Max
 
 from kvartplata.backoffice import reports
+from kvartplata.billing.bill_change import accounts_explanations
 from kvartplata.billing.models import BillingRun, Period
 from kvartplata.lib.db import as_kopecks, from_kopecks
 from kvartplata.lib.periods import add_months
@@ -19,6 +20,8 @@ from kvartplata.registry.models import Building, PersonalAccount
 
 ZERO = Decimal("0.00")
 LIST_LIMIT = 100
+# The accounts of the review whose change is decomposed into causes (four queries for all).
+EXPLAIN_LIMIT = 10
 DEFAULT_SHARE = Decimal("30")  # per cent: «changed by more than a set share»
 
 
@@ -92,6 +95,8 @@ class Review:
     unbillable: list[dict]
     share: Decimal
     totals: dict = field(default_factory=dict)
+    # The accounts changed most, each with why (billing/bill_change.py): (line, explanation).
+    explained: list = field(default_factory=list)
 
 
 def _fetch(sql, params):
@@ -105,7 +110,8 @@ def _fetch(sql, params):
 def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
     """Totals by service and by provider against the previous month, the accounts whose total
     changed by more than `share` per cent, those with a zero or negative total, and what the
-    last run could not bill. Queries: 5 (+1 for the accounts listed)."""
+    last run could not bill, and why the bills of the accounts changed most changed. Queries: 5
+    (+1 for the accounts listed, +4 for the explanations)."""
     previous = Period.objects.filter(
         organization_id=period.organization_id, month=add_months(period.month, -1)
     ).first()
@@ -175,6 +181,8 @@ def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
         [t[0] for t in shown]
     )
     run = last_run(period)
+    top = [AccountLine(accounts[a], b, c) for a, b, c in changed_ids[:EXPLAIN_LIMIT]]
+    why = accounts_explanations([line.account.id for line in top], period, previous) if top else {}
     return Review(
         previous_month=previous.month if previous else None,
         services=services,
@@ -185,6 +193,7 @@ def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
         nonpositive_count=len(nonpositive_ids),
         unbillable=list(run.report or [])[:LIST_LIMIT] if run else [],
         share=share,
+        explained=[(line, why[line.account.id]) for line in top],
         totals={
             "previous": sum((s.previous for s in services), ZERO),
             "current": sum((s.current for s in services), ZERO),

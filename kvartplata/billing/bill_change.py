@@ -30,12 +30,21 @@ UNIT_LABELS = dict(Unit.choices)
 
 def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
     """The stored facts of each period's bill of one account, by period id."""
+    facts = accounts_month_facts([account_id], periods)
+    return {period.id: facts[(account_id, period.id)] for period in periods}
+
+
+def accounts_month_facts(
+    account_ids: list[int], periods: list[Period]
+) -> dict[tuple[int, int], Month]:
+    """The facts of several accounts' months, by (account id, period id): four queries."""
     ids = [period.id for period in periods]
-    lines: dict[int, list[Line]] = defaultdict(list)
+    lines: dict[tuple[int, int], list[Line]] = defaultdict(list)
     for row in (
-        Charge.objects.filter(account_id=account_id, period_id__in=ids)
+        Charge.objects.filter(account_id__in=account_ids, period_id__in=ids)
         .order_by("service__sort_order", "service_id", "kind", "zone")
         .values_list(
+            "account_id",
             "period_id",
             "service__name",
             "service__unit",
@@ -47,9 +56,9 @@ def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
             "zone",
         )
     ):
-        period_id, name, unit, amount, volume, tariff, method, kind, zone = row
+        account_id, period_id, name, unit, amount, volume, tariff, method, kind, zone = row
         # The stored volume is the billed one (an increasing coefficient is already in it).
-        lines[period_id].append(
+        lines[(account_id, period_id)].append(
             Line(
                 service=name,
                 amount=amount,
@@ -61,42 +70,48 @@ def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
                 unit=UNIT_LABELS.get(unit, unit),
             )
         )
-    recalculations: dict[int, list[Recalculation]] = defaultdict(list)
-    for period_id, name, amount, month, reason in (
-        RecalculationRow.objects.filter(account_id=account_id, period_id__in=ids)
+    recalculations: dict[tuple[int, int], list[Recalculation]] = defaultdict(list)
+    for account_id, period_id, name, amount, month, reason in (
+        RecalculationRow.objects.filter(account_id__in=account_ids, period_id__in=ids)
         .order_by("concerns_month", "id")
-        .values_list("period_id", "service__name", "amount", "concerns_month", "reason")
-    ):
-        recalculations[period_id].append(Recalculation(name or "Прочее", amount, month, reason))
-    balances = {
-        row["period_id"]: row
-        for row in AccountBalance.objects.filter(account_id=account_id, period_id__in=ids).values(
-            "period_id", "opening", "penalties", "payments"
+        .values_list(
+            "account_id", "period_id", "service__name", "amount", "concerns_month", "reason"
         )
+    ):
+        recalculations[(account_id, period_id)].append(
+            Recalculation(name or "Прочее", amount, month, reason)
+        )
+    balances = {
+        (row["account_id"], row["period_id"]): row
+        for row in AccountBalance.objects.filter(
+            account_id__in=account_ids, period_id__in=ids
+        ).values("account_id", "period_id", "opening", "penalties", "payments")
     }
-    payments: dict[int, list[Payment]] = defaultdict(list)
-    for period_id, day, amount in (
+    payments: dict[tuple[int, int], list[Payment]] = defaultdict(list)
+    for account_id, period_id, day, amount in (
         LedgerEntry.objects.filter(
-            account_id=account_id, period_id__in=ids, kind=LedgerEntry.Kind.PAYMENT
+            account_id__in=account_ids, period_id__in=ids, kind=LedgerEntry.Kind.PAYMENT
         )
         .order_by("entry_date", "id")
-        .values_list("period_id", "entry_date", "amount")
+        .values_list("account_id", "period_id", "entry_date", "amount")
     ):
         # Payments reduce the debt: they are negative entries in the journal.
-        payments[period_id].append(Payment(day, -amount))
+        payments[(account_id, period_id)].append(Payment(day, -amount))
     months = {}
-    for period in periods:
-        balance = balances.get(period.id) or {}
-        opening = balance.get("opening") or ZERO
-        paid = balance.get("payments") or ZERO
-        months[period.id] = Month(
-            month=period.month,
-            lines=tuple(lines[period.id]),
-            recalculations=tuple(recalculations[period.id]),
-            penalties=balance.get("penalties") or ZERO,
-            carried=opening - paid,
-            payments=tuple(payments[period.id]),
-        )
+    for account_id in account_ids:
+        for period in periods:
+            key = (account_id, period.id)
+            balance = balances.get(key) or {}
+            opening = balance.get("opening") or ZERO
+            paid = balance.get("payments") or ZERO
+            months[key] = Month(
+                month=period.month,
+                lines=tuple(lines[key]),
+                recalculations=tuple(recalculations[key]),
+                penalties=balance.get("penalties") or ZERO,
+                carried=opening - paid,
+                payments=tuple(payments[key]),
+            )
     return months
 
 
@@ -172,6 +187,21 @@ def explanation(
     if previous is None:
         return None
     return explain_difference(period, previous, bill_change(account_id, period, previous))
+
+
+def accounts_explanations(
+    account_ids: list[int], period: Period, previous: Period
+) -> dict[int, Explanation]:
+    """The explanations of several accounts at once (the staff's review): four queries."""
+    facts = accounts_month_facts(account_ids, [previous, period])
+    return {
+        account_id: explain_difference(
+            period,
+            previous,
+            _decompose(facts[(account_id, previous.id)], facts[(account_id, period.id)]),
+        )
+        for account_id in account_ids
+    }
 
 
 def explain_difference(period: Period, previous: Period, difference: Difference) -> Explanation:
