@@ -33,6 +33,10 @@ def test_it_refuses_a_second_match(world, accounts, staff, unmatched):
     payment_match(
         organization=world.organization, payment_id=unmatched.pk, account=accounts[2], user=staff
     )
+    entries = LedgerEntry.objects.filter(kind="payment", source_id=unmatched.pk)
+    # One entry per payee the payment was split among, all on the matched account.
+    posted = list(entries.values_list("account_id", "amount").order_by("id"))
+    assert posted and {account for account, _amount in posted} == {accounts[2].id}
     with pytest.raises(PaymentError, match="уже сопоставлен или возвращён"):
         payment_match(
             organization=world.organization,
@@ -40,7 +44,7 @@ def test_it_refuses_a_second_match(world, accounts, staff, unmatched):
             account=accounts[3],
             user=staff,
         )
-    assert LedgerEntry.objects.filter(kind="payment", source_id=unmatched.pk).count() == 1
+    assert list(entries.values_list("account_id", "amount").order_by("id")) == posted
 
 
 def test_it_refuses_an_account_of_another_organization(world, accounts, staff, unmatched):
