@@ -1,6 +1,6 @@
 """Access to accounts in the cabinet: only accounts linked to the signed-in user, else 404."""
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 from kvartplata.registry.models import PersonalAccount
@@ -38,13 +38,32 @@ def section_links(account_id: int) -> list[tuple[str, str, str]]:
     return [(name, label, url.replace(_ID_MARK, number)) for name, label, url in marked]
 
 
-def linked_account(request, account_id: int) -> PersonalAccount:
-    """The account if it is linked to the user (remembered as the chosen one); otherwise 404."""
-    account = get_object_or_404(
-        PersonalAccount.objects.select_related("organization", "premises__building"),
-        pk=account_id,
-        links__user=request.user,
+def request_links(request) -> list[AccountLink]:
+    """The signed-in user's links with their accounts, read once per request (1 query)."""
+    links = getattr(request, "_cabinet_links", None)
+    if links is None:
+        links = user_links(request.user, organization=True)
+        request._cabinet_links = links
+    return links
+
+
+def find_linked(request, account_id: int) -> PersonalAccount | None:
+    """The account if it is one of the user's linked accounts, else None (no side effects)."""
+    if not request.user.is_authenticated:
+        return None
+    return next(
+        (link.account for link in request_links(request) if link.account_id == account_id), None
     )
+
+
+def linked_account(request, account_id: int) -> PersonalAccount:
+    """The account if it is linked to the user (remembered as the chosen one); otherwise 404.
+
+    The one access check of every resident page of an account (cabinet, meters, receipts).
+    """
+    account = find_linked(request, account_id)
+    if account is None:
+        raise Http404("Нет такого лицевого счёта среди ваших.")
     if request.session.get(SESSION_KEY) != account.id:
         request.session[SESSION_KEY] = account.id
     return account
@@ -54,7 +73,7 @@ def user_links(user, *, organization: bool = False) -> list[AccountLink]:
     """The user's links with their accounts' premises (and organizations, when asked)."""
     related = ["account__premises__building"]
     if organization:
-        related.append("account__organization")
+        related += ["account__organization", "account__premises__building__organization"]
     return list(
         AccountLink.objects.filter(user=user).select_related(*related).order_by("created_at", "id")
     )
@@ -63,7 +82,7 @@ def user_links(user, *, organization: bool = False) -> list[AccountLink]:
 def page_context(request, account: PersonalAccount, section: str, *, links=None, **extra) -> dict:
     """What every account page shows around its content: the switcher and the sections."""
     if links is None:
-        links = user_links(request.user)
+        links = request_links(request)
     return {
         "account": account,
         "links": links,

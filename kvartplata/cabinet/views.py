@@ -17,10 +17,11 @@ from kvartplata.cabinet.access import (
     SESSION_KEY,
     linked_account,
     page_context,
+    request_links,
     user_links,
 )
+from kvartplata.cabinet.conditional import request_periods, revalidated
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
-from kvartplata.cabinet.pagecache import cached_page
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
 
@@ -82,14 +83,22 @@ def switch(request):
     return redirect(reverse(name, kwargs={"account_id": account_id}))
 
 
+def _page(request, account_id: int, build) -> HttpResponse:
+    """An account page: the access check, then ``build(request, account, links)``, rendered."""
+    acc = linked_account(request, account_id)
+    template, context = build(request, acc, request_links(request))
+    return render(request, template, context)
+
+
 @login_required
 @require_GET
+@revalidated("account")
 def account(request, account_id: int):
-    return cached_page(request, account_id, "account", (), _account_page)
+    return _page(request, account_id, _account_page)
 
 
 def _account_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     state = selectors.account_state(acc, periods, today=timezone.localdate())
     # Why the last issued month's bill differs from the month before (billing/bill_change.py).
     change = explanation(acc.id, periods, selectors.last_issued_of(periods))
@@ -113,13 +122,13 @@ def services(request, account_id: int):
 
 @login_required
 @require_GET
+@revalidated("charges", "month")
 def charges(request, account_id: int):
-    params = (request.GET.get("month"),)
-    return cached_page(request, account_id, "charges", params, _charges_page)
+    return _page(request, account_id, _charges_page)
 
 
 def _charges_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     by_month = {p.month: p for p in periods}
     month, error = parse_month(request.GET.get("month"), set(by_month))
     if error:
@@ -146,13 +155,13 @@ def _charges_page(request, acc, links):
 
 @login_required
 @require_GET
+@revalidated("payments", "from", "to")
 def payments(request, account_id: int):
-    params = (request.GET.get("from"), request.GET.get("to"))
-    return cached_page(request, account_id, "payments", params, _payments_page)
+    return _page(request, account_id, _payments_page)
 
 
 def _payments_page(request, acc, links):
-    periods = selectors.organization_periods(acc.organization_id)
+    periods = request_periods(request, acc.organization_id)
     months = {p.month for p in periods}
     movement = None
     first = last = None

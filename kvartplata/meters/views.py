@@ -17,7 +17,7 @@ from django.utils.text import capfirst
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from kvartplata.cabinet.access import SESSION_KEY, page_context
+from kvartplata.cabinet.access import linked_account, page_context
 from kvartplata.lib.periods import add_months, month_start, parse_period, period_label
 from kvartplata.meters import selectors, services
 from kvartplata.meters.forms import (
@@ -30,26 +30,13 @@ from kvartplata.meters.forms import (
 from kvartplata.meters.imports import readings_export, readings_file_upload
 from kvartplata.meters.models import Meter, ReadingsFile
 from kvartplata.meters.services import reading_point
-from kvartplata.meters.tasks import UNSUBSCRIBE_SALT
+from kvartplata.meters.tasks import UNSUBSCRIBE_SALT, import_readings_file
 from kvartplata.meters.validation import reading_month
 from kvartplata.registry.models import Organization, PersonalAccount
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 SECTION = "cabinet:meters:meter_list"
 OFFICE_PAGE_SIZE = 50
-
-
-def _linked_account(request, account_id: int) -> PersonalAccount:
-    """The account if it is linked to the signed-in user; any other account is a 404."""
-    account = get_object_or_404(
-        PersonalAccount.objects.select_related("organization", "premises__building__organization"),
-        pk=account_id,
-        links__user=request.user,
-    )
-    # Like every other cabinet page: the switcher remembers the account being looked at.
-    if request.session.get(SESSION_KEY) != account.id:
-        request.session[SESSION_KEY] = account.id
-    return account
 
 
 def _window(account: PersonalAccount, today: date):
@@ -64,7 +51,7 @@ def _window(account: PersonalAccount, today: date):
 @login_required
 @require_http_methods(["GET", "POST"])
 def meter_list(request, account_id: int):
-    account = _linked_account(request, account_id)
+    account = linked_account(request, account_id)
     today = timezone.localdate()
     rows = selectors.account_meters(account=account, today=today, with_history=False)
     working = [r for r in rows if not r.meter.is_archived]
@@ -150,7 +137,7 @@ def _error_summary(form, cards) -> list[dict]:
 
 @login_required
 def meter_history(request, account_id: int, meter_id: int):
-    account = _linked_account(request, account_id)
+    account = linked_account(request, account_id)
     row = selectors.meter_of_account(account=account, meter_id=meter_id, today=timezone.localdate())
     if row is None:
         raise Http404("Нет такого прибора учёта")
@@ -267,6 +254,7 @@ def office_import(request):
                 content=upload.read(),
                 user=request.user,
             )
+            enqueue_on_commit(import_readings_file, readings_file.pk)
             return redirect("meters_site:office_import_file", file_id=readings_file.pk)
     return render(
         request,

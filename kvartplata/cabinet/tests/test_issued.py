@@ -8,7 +8,6 @@ import datetime
 import re
 from decimal import Decimal
 
-import pytest
 from django.urls import reverse
 
 from kvartplata.billing import ledger
@@ -44,13 +43,7 @@ def _snapshot(client, world) -> dict:
     return pages
 
 
-@pytest.fixture
-def uncached(settings):
-    """The pages built every time: what is compared is the read model, not the cache."""
-    settings.CABINET_PAGE_CACHE_SECONDS = 0
-
-
-def test_it_shows_nothing_of_a_run_until_the_close(demo_client, world, uncached):
+def test_it_shows_nothing_of_a_run_until_the_close(demo_client, world):
     before = _snapshot(demo_client, world)
     billing_run(organization=world.organization)
     assert Period.objects.get(organization=world.organization, month=NOVEMBER).state == "billed"

@@ -1,0 +1,114 @@
+"""Repeated views of an account page answered with 304 Not Modified (HTTP conditional requests).
+
+The account card, charges and payments pages carry an ``ETag``: a digest of everything they
+show, read in three small queries besides the access check the page makes anyway:
+
+* the user (id, login), the page and the query parameters it reads, the language and today's
+  date (the card says whether the due date has passed);
+* the user's links with their accounts, premises, buildings and organizations (the switcher,
+  the holder's name, the address);
+* the fingerprint of the account's journal (count, last id and sum of its ``LedgerEntry`` rows):
+  a billing run's charges, recalculations, penalties, payments imported or matched by hand;
+* the organization's billing periods (opened, billed again — ``billed_at`` moves — or closed);
+* the organization's services with their providers (names on the charges page);
+* the CSRF secret of the browser (``CSRF_COOKIE``): the forms of a page kept by the browser
+  carry a token masked from that secret, and any such token stays valid while the secret does.
+  When it is rotated (sign-in) the tag changes and the page is sent anew, so a 304 never leaves
+  a stale token behind.
+
+A page with messages waiting for the user gets no tag (it is one of a kind). The digest is
+per user: a tag of one user never matches for another, and an outsider gets the 404 of the
+access check before any tag is compared (the view runs when no tag is computed).
+"""
+
+import functools
+import hashlib
+
+from django.contrib import messages
+from django.db.models import Count, Max, Sum
+from django.middleware.csrf import get_token
+from django.utils import timezone, translation
+from django.views.decorators.http import condition
+
+from kvartplata.billing.models import LedgerEntry, Period, Service
+from kvartplata.cabinet.access import find_linked, request_links
+
+
+def _row(obj) -> tuple:
+    if obj is None:
+        return ()
+    return tuple(getattr(obj, f.attname) for f in obj._meta.concrete_fields)
+
+
+def request_periods(request, organization_id: int) -> list[Period]:
+    """The organization's periods, read once per request (the tag and the page share them)."""
+    kept = getattr(request, "_cabinet_periods", None)
+    if kept is None or kept[0] != organization_id:
+        kept = (
+            organization_id,
+            list(Period.objects.filter(organization_id=organization_id).order_by("month")),
+        )
+        request._cabinet_periods = kept
+    return kept[1]
+
+
+def _csrf_secret(request) -> str:
+    # The first page of a browser creates the secret (its forms need one): create it now, so
+    # that the tag of this answer is the tag of the next request, which sends it back.
+    get_token(request)
+    return request.META.get("CSRF_COOKIE", "")
+
+
+def page_etag(request, account_id: int, page: str, params: tuple) -> str | None:
+    """The tag of a page of the account, or None (not linked, or messages are waiting)."""
+    account = find_linked(request, account_id)
+    if account is None or len(messages.get_messages(request)):
+        return None
+    links = [
+        (
+            _row(link),
+            _row(link.account),
+            _row(link.account.premises),
+            _row(link.account.premises.building),
+            _row(link.account.organization),
+        )
+        for link in request_links(request)
+    ]
+    journal = LedgerEntry.objects.filter(account_id=account_id).aggregate(
+        n=Count("id"), m=Max("id"), t=Sum("amount")
+    )
+    periods = [_row(p) for p in request_periods(request, account.organization_id)]
+    services = [
+        _row(s) + _row(s.provider)
+        for s in Service.objects.filter(organization_id=account.organization_id)
+        .select_related("provider")
+        .order_by("id")
+    ]
+    material = (
+        page,
+        params,
+        request.user.pk,
+        request.user.get_username(),
+        translation.get_language(),
+        timezone.localdate().isoformat(),
+        _csrf_secret(request),
+        links,
+        (journal["n"], journal["m"], str(journal["t"])),
+        periods,
+        services,
+    )
+    digest = hashlib.blake2b(repr(material).encode(), digest_size=20).hexdigest()
+    return f'"{digest}"'
+
+
+def revalidated(page: str, *params: str):
+    """A page view answered with 304 when the browser's ``If-None-Match`` is its current tag."""
+
+    def etag(request, account_id: int, **_kwargs) -> str | None:
+        values = tuple(request.GET.get(name) for name in params)
+        return page_etag(request, account_id, page, values)
+
+    def decorate(view):
+        return functools.wraps(view)(condition(etag_func=etag)(view))
+
+    return decorate

@@ -1,0 +1,173 @@
+"""Repeated views of the account pages: 304 while nothing they show has changed, 200 after."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from kvartplata.billing import ledger
+from kvartplata.billing.models import Period, Service
+from kvartplata.billing.services import billing_run, period_close, recalculation_add
+from kvartplata.users.models import AccountLink
+from kvartplata.users.services import user_create
+
+PAGES = ["cabinet:account", "cabinet:charges", "cabinet:payments"]
+
+
+def _url(world, name="cabinet:account"):
+    return reverse(name, args=[world.resident_account.id])
+
+
+def _again(client, url, first, **params):
+    return client.get(url, params, headers={"if-none-match": first["ETag"]})
+
+
+def _pay(world, amount: Decimal):
+    period = Period.objects.get(organization=world.organization, state__in=["open", "billed"])
+    ledger.post_payments(
+        period,
+        [
+            {
+                "id": None,
+                "account_id": world.resident_account.id,
+                "amount": amount,
+                "paid_on": datetime.date(2026, 11, 25),
+                "for_month": None,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_answers_a_repeat_with_304(demo_client, world, name, django_assert_max_num_queries):
+    url = _url(world, name)
+    first = demo_client.get(url)
+    assert first.status_code == 200
+    assert first["ETag"].startswith('"')
+    # Session, user, links with accounts, journal fingerprint, periods, services: no page built.
+    with django_assert_max_num_queries(6):
+        second = _again(demo_client, url, first)
+    assert second.status_code == 304
+    assert second.content == b""
+    assert "no-store" in second["Cache-Control"]
+
+
+def test_it_gives_each_query_its_own_tag(demo_client, world):
+    url = _url(world, "cabinet:charges")
+    first = demo_client.get(url)
+    assert _again(demo_client, url, first, month="2026-09").status_code == 200
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_answers_200_after_a_payment(demo_client, world, name):
+    url = _url(world, name)
+    first = demo_client.get(url)
+    _pay(world, Decimal("123.45"))
+    again = _again(demo_client, url, first)
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+
+
+def test_it_answers_200_after_a_run_and_after_the_close(demo_client, world):
+    url = _url(world)
+    first = demo_client.get(url)
+    recalculation_add(
+        account=world.resident_account,
+        concerns_month=datetime.date(2026, 10, 1),
+        amount=Decimal("123.45"),
+        reason="Проверка",
+    )
+    billing_run(organization=world.organization)
+    after_run = _again(demo_client, url, first)
+    assert after_run.status_code == 200
+    period_close(organization=world.organization)
+    after_close = _again(demo_client, url, after_run)
+    assert after_close.status_code == 200
+    assert after_close["ETag"] != after_run["ETag"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_answers_200_after_the_holders_name_changes(demo_client, world, name):
+    url = _url(world, name)
+    first = demo_client.get(url)
+    world.resident_account.holder_first_name = "Пётр"
+    world.resident_account.save(update_fields=["holder_first_name"])
+    assert _again(demo_client, url, first).status_code == 200
+
+
+def test_it_answers_200_after_the_login_changes(demo_client, world, demo_user):
+    url = _url(world)
+    first = demo_client.get(url)
+    demo_user.username = "demo2"
+    demo_user.save(update_fields=["username"])
+    again = _again(demo_client, url, first)
+    assert again.status_code == 200
+    assert "demo2" in again.content.decode()
+
+
+def test_it_answers_200_after_a_link_or_a_service_changes(demo_client, world, demo_user):
+    url = _url(world, "cabinet:charges")
+    first = demo_client.get(url)
+    AccountLink.objects.create(user=demo_user, account=world.spare_account)
+    second = _again(demo_client, url, first)
+    assert second.status_code == 200
+    assert world.spare_account.number in second.content.decode()
+    Service.objects.filter(organization=world.organization).update(name="Новое имя")
+    assert _again(demo_client, url, second).status_code == 200
+
+
+def test_it_never_answers_304_to_another_user(demo_client, world):
+    url = _url(world)
+    first = demo_client.get(url)
+    relative = user_create(
+        username="rodnya", email="rodnya@example.ru", password="Kvart-plata-2025"
+    )
+    AccountLink.objects.create(user=relative, account=world.resident_account)
+    other = Client()
+    other.force_login(relative)
+    answer = _again(other, url, first)
+    assert answer.status_code == 200
+    assert "(rodnya)" in answer.content.decode()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_it_gives_an_outsider_404_whatever_the_tag(demo_client, world, outsider, name):
+    url = _url(world, name)
+    first = demo_client.get(url)
+    other = Client()
+    other.force_login(outsider)
+    assert _again(other, url, first).status_code == 404
+
+
+def test_it_gives_404_at_once_after_unlinking(demo_client, world, demo_user):
+    url = _url(world)
+    first = demo_client.get(url)
+    AccountLink.objects.filter(user=demo_user, account=world.resident_account).delete()
+    assert _again(demo_client, url, first).status_code == 404
+
+
+def test_it_sends_the_page_anew_when_the_csrf_secret_changes(world, demo_user):
+    """A page kept by the browser carries a token of the old secret: it must not be reused."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(demo_user)
+    url = _url(world)
+    first = client.get(url)
+    assert _again(client, url, first).status_code == 304
+    client.cookies.pop("csrftoken", None)  # a new secret, as after signing in again
+    again = _again(client, url, first)
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+
+
+def test_it_tags_no_page_that_carries_a_message(demo_client, world):
+    url = _url(world)
+    first = demo_client.get(url)
+    # A wrong choice in the switcher leaves a message for the page that follows.
+    response = demo_client.post(reverse("cabinet:switch"), {"account": "0"})
+    assert response.status_code == 302
+    page = _again(demo_client, url, first)
+    assert page.status_code == 200
+    assert not page.has_header("ETag")
+    assert "Выберите лицевой счёт из списка." in page.content.decode()
