@@ -306,9 +306,9 @@ def stored_path(readings_file: ReadingsFile) -> Path:
 
 
 def readings_file_upload(
-    *, organization: Organization, name: str, content: bytes, user=None, enqueue: bool = True
+    *, organization: Organization, name: str, content: bytes, user=None
 ) -> ReadingsFile:
-    """Keep an uploaded readings file and queue its import."""
+    """Keep an uploaded readings file (the caller queues its import)."""
     with transaction.atomic():
         readings_file = ReadingsFile.objects.create(
             organization=organization, name=name[:255], size=len(content), uploaded_by=user
@@ -316,11 +316,6 @@ def readings_file_upload(
         path = stored_path(readings_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-        if enqueue:
-            from kvartplata.meters.tasks import import_readings_file
-
-            file_id = readings_file.pk
-            transaction.on_commit(lambda: import_readings_file(file_id))
     return readings_file
 
 

@@ -113,10 +113,8 @@ def progress_get(file_id: int) -> dict | None:
 # --- upload -----------------------------------------------------------------------------------
 
 
-def payment_file_upload(
-    *, bank: Bank, name: str, chunks, size: int, user=None, enqueue: bool = True
-) -> PaymentFile:
-    """Keep an uploaded registry and queue its import; a too large file is refused unread."""
+def payment_file_upload(*, bank: Bank, name: str, chunks, size: int, user=None) -> PaymentFile:
+    """Keep an uploaded registry (the caller queues its import); a too large file is refused."""
     reason = size_refusal(size)
     if reason:
         raise PaymentError(reason)
@@ -133,11 +131,6 @@ def payment_file_upload(
                 out.write(chunk)
         payment_file.sha256 = digest.hexdigest()
         payment_file.save(update_fields=["sha256"])
-        if enqueue:
-            from kvartplata.payments.tasks import import_payment_file
-
-            file_id = payment_file.pk
-            transaction.on_commit(lambda: import_payment_file(file_id))
     return payment_file
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kvartplata.backoffice.matching import candidates
 from kvartplata.lib.money import format_rub
+from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.payments.forms import MatchForm, UploadForm
 from kvartplata.payments.models import Payment, PaymentFile
 from kvartplata.payments.services import (
@@ -24,6 +25,7 @@ from kvartplata.payments.services import (
     progress_get,
     size_refusal,
 )
+from kvartplata.payments.tasks import import_payment_file
 from kvartplata.registry.models import Organization, PersonalAccount
 from kvartplata.registry.selectors import number_lengths, number_variants
 from kvartplata.users.audit import audit
@@ -110,6 +112,7 @@ def upload(request):
         except PaymentError as exc:
             form.add_error("file", str(exc))
         else:
+            enqueue_on_commit(import_payment_file, payment_file.pk)
             return redirect("payments:file", file_id=payment_file.pk)
     return _office(request, organization, form, status=400)
 

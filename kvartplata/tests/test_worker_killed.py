@@ -278,9 +278,7 @@ def test_it_refuses_a_payment_file_whose_worker_was_killed_and_imports_it_once_a
     bank = Bank.objects.get(organization=org, code="sber")
     accounts = list(PersonalAccount.objects.filter(organization=org).order_by("number")[:3])
     data, total = _registry_bytes(accounts, timezone.localdate())
-    first = payment_file_upload(
-        bank=bank, name="reestr.txt", chunks=[data], size=len(data), enqueue=False
-    )
+    first = payment_file_upload(bank=bank, name="reestr.txt", chunks=[data], size=len(data))
     w = worker()
     with writes_held("billing_accountbalance") as conn:
         enqueue(queue_name, import_payment_file, first.pk, priority=JOB_PRIORITY)
@@ -300,6 +298,7 @@ def test_it_refuses_a_payment_file_whose_worker_was_killed_and_imports_it_once_a
 
     # The operator uploads the file again: imported once, every payment posted once.
     second = payment_file_upload(bank=bank, name="reestr.txt", chunks=[data], size=len(data))
+    import_payment_file(second.pk)
     second.refresh_from_db()
     assert second.status == PaymentFile.Status.IMPORTED, second.error
     assert second.lines_imported == 3
@@ -408,9 +407,7 @@ def test_it_imports_a_payment_file_while_the_mail_server_hangs(queue_name, worke
     bank = Bank.objects.get(organization=org, code="sber")
     accounts = list(PersonalAccount.objects.filter(organization=org).order_by("number")[:2])
     data, _ = _registry_bytes(accounts, timezone.localdate())
-    upload = payment_file_upload(
-        bank=bank, name="reestr.txt", chunks=[data], size=len(data), enqueue=False
-    )
+    upload = payment_file_upload(bank=bank, name="reestr.txt", chunks=[data], size=len(data))
     timeout = 2
     worker(
         EMAIL_HOST="127.0.0.1",
@@ -457,7 +454,7 @@ def test_it_refuses_a_readings_file_whose_worker_was_killed_and_loads_it_once_ag
         lines.append(f"{m.account.number};{m.serial_number};{month:%Y-%m};{value}")
     content = ("\n".join(lines) + "\n").encode()
     before = Reading.objects.count()
-    first = readings_file_upload(organization=org, name="r.csv", content=content, enqueue=False)
+    first = readings_file_upload(organization=org, name="r.csv", content=content)
     w = worker()
     with writes_held("meters_reading") as conn:
         enqueue(queue_name, import_readings_file, first.pk, priority=JOB_PRIORITY)
@@ -475,6 +472,7 @@ def test_it_refuses_a_readings_file_whose_worker_was_killed_and_loads_it_once_ag
     assert Reading.objects.count() == before
 
     again = readings_file_upload(organization=org, name="r.csv", content=content)
+    import_readings_file(again.pk)
     again.refresh_from_db()
     assert again.status == ReadingsFile.Status.DONE, again.error
     assert again.lines_accepted == len(meters)

@@ -28,7 +28,6 @@ def upload(world, text: str) -> ReadingsFile:
         name="r.csv",
         content=text.encode(),
         user=world.staff,
-        enqueue=False,
     )
 
 

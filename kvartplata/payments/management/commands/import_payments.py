@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.payments.models import Bank, PaymentFile
 from kvartplata.payments.services import (
     PaymentError,
@@ -12,6 +13,7 @@ from kvartplata.payments.services import (
     payment_file_upload,
     size_refusal,
 )
+from kvartplata.payments.tasks import import_payment_file
 
 
 class Command(BaseCommand):
@@ -47,6 +49,7 @@ class Command(BaseCommand):
                     )
                 except PaymentError as exc:
                     raise CommandError(str(exc)) from exc
+            enqueue_on_commit(import_payment_file, payment_file.pk)
             self.stdout.write(f"Реестр поставлен в очередь: файл №{payment_file.pk}")
             return
         payment_file = PaymentFile.objects.create(bank=bank, name=path.name[:255], size=size)
