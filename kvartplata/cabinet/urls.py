@@ -25,6 +25,6 @@ urlpatterns = [
         views.chart_consumption,
         name="chart_consumption",
     ),
-    path("accounts/<int:account_id>/meters/", include("kvartplata.meters.urls")),
-    path("accounts/<int:account_id>/receipts/", include("kvartplata.receipts.urls")),
+    path("accounts/<int:account_id>/meters/", include("kvartplata.cabinet.meter_urls")),
+    path("accounts/<int:account_id>/receipts/", include("kvartplata.cabinet.receipt_urls")),
 ]

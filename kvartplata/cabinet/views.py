@@ -8,10 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kvartplata.billing import selectors
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Unit
-from kvartplata.cabinet import charts
+from kvartplata.cabinet import charts, selectors
 from kvartplata.cabinet.access import (
     SECTION_NAMES,
     SESSION_KEY,

@@ -3,10 +3,10 @@
 from django.urls import reverse
 from django.utils.html import escape
 
-from kvartplata.billing import selectors
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.calc.difference import Cause
 from kvartplata.billing.models import Period
+from kvartplata.cabinet import selectors
 
 # The charges page and the account card with the explanation: whatever the history's length.
 MAX_QUERIES = 18

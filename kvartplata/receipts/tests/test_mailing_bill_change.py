@@ -3,9 +3,9 @@
 from django.core import mail
 from django.utils.html import escape
 
-from kvartplata.billing import selectors
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Period
+from kvartplata.cabinet import selectors
 from kvartplata.receipts.services import deliveries_schedule
 from kvartplata.receipts.tests.conftest import OCTOBER
 

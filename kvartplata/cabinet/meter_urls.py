@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kvartplata.meters import views
+from kvartplata.cabinet import meter_views as views
 
 app_name = "meters"
 

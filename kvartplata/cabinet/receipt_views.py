@@ -1,4 +1,4 @@
-"""Cabinet pages of receipts: the archive of an account, one receipt in HTML, its PDF."""
+"""The resident's receipt pages: the archive of an account, one receipt in HTML, its PDF."""
 
 import re
 from datetime import date, datetime
@@ -49,7 +49,7 @@ def receipt_list(request, account_id: int):
     ]
     return render(
         request,
-        "receipts/receipt_list.html",
+        "cabinet/receipts/receipt_list.html",
         page_context(request, account, SECTION, receipts=receipts),
     )
 
@@ -60,7 +60,7 @@ def receipt_detail(request, account_id: int, receipt_id: int):
     receipt = _receipt(request, account_id, receipt_id)
     return render(
         request,
-        "receipts/receipt_detail.html",
+        "cabinet/receipts/receipt_detail.html",
         page_context(
             request,
             receipt.account,

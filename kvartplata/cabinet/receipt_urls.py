@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from kvartplata.receipts import views
+from kvartplata.cabinet import receipt_views as views
 
 app_name = "receipts"
 
