@@ -14,7 +14,9 @@ from kvartplata.backoffice.office import office_context, office_organization, of
 from kvartplata.backoffice.services import month_close, month_run_start
 from kvartplata.billing.models import Period
 from kvartplata.billing.services import BillingError, current_period
+from kvartplata.billing.tasks import run_billing, run_billing_after
 from kvartplata.lib.periods import period_label
+from kvartplata.lib.queue import enqueue_on_commit
 
 VIEW = "billing.view_period"
 ACT = "billing.change_period"
@@ -74,15 +76,17 @@ def month_run(request, period_id: int):
     period = _period(request, period_id)
     seen = request.POST.get("seen_run") or ""
     try:
-        month_run_start(
+        run = month_run_start(
             period=period,
             user=request.user,
             seen_run_id=int(seen) if seen.isdigit() else None,
             request=request,
         )
     except BillingError as exc:
+        run_billing_after(exc)
         messages.error(request, str(exc))
     else:
+        enqueue_on_commit(run_billing, run.id)
         messages.success(request, "Начисление запущено. Обновите страницу, чтобы увидеть его ход.")
     return redirect("office_month:period", period_id=period.id)
 

@@ -35,6 +35,8 @@ from kvartplata.billing.services import (
     billing_run_start,
     recalculation_add,
 )
+from kvartplata.billing.tasks import run_billing, run_billing_after
+from kvartplata.lib.queue import enqueue_on_commit
 
 
 class TariffInline(TenantInlineMixin, admin.TabularInline):
@@ -134,10 +136,12 @@ class PeriodAdmin(TenantAdmin):
     def run_billing(self, request, queryset):
         for period in queryset.select_related("organization"):
             try:
-                billing_run_start(organization=period.organization, user=request.user)
+                run = billing_run_start(organization=period.organization, user=request.user)
             except BillingError as exc:
+                run_billing_after(exc)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
+                enqueue_on_commit(run_billing, run.id)
                 self.message_user(
                     request,
                     _("Начисление за %(month)s поставлено в очередь.")

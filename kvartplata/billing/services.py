@@ -22,6 +22,10 @@ log = logging.getLogger("kvartplata.billing")
 class BillingError(Exception):
     """A request the cycle refuses; the message is for people (Russian)."""
 
+    # A run refused because another one waits in the queue: the waiting run's id, so that the
+    # caller may queue its task once more (it may have been lost with a worker).
+    waiting_run_id: int | None = None
+
 
 def current_period(organization: Organization) -> Period | None:
     """The organization's period that is not closed yet (at most one exists)."""
@@ -91,8 +95,11 @@ def billing_runs_reap(*, organization: Organization | None = None, now=None) -> 
     return reaped + lost
 
 
-def billing_run_start(*, organization: Organization, user=None, enqueue: bool = True) -> BillingRun:
-    """Queue a billing run of the open period; one run at a time per organization."""
+def billing_run_start(*, organization: Organization, user=None) -> BillingRun:
+    """Create a queued billing run of the open period; one run at a time per organization.
+
+    The caller queues its task: `enqueue_on_commit(run_billing, run.id)`.
+    """
     period = current_period(organization)
     if period is None:
         raise BillingError("Нет открытого периода для начисления.")
@@ -106,17 +113,9 @@ def billing_run_start(*, organization: Organization, user=None, enqueue: bool = 
         waiting = BillingRun.objects.filter(
             organization=organization, status=BillingRun.Status.QUEUED
         ).first()
-        if enqueue and waiting is not None:
-            # Its task may have been lost with a worker: queue it once more (a run is claimed
-            # once, so a second task for it does nothing).
-            from kvartplata.billing.tasks import run_billing
-
-            run_billing(waiting.id)
-        raise BillingError("Начисление уже выполняется: дождитесь его окончания.") from exc
-    if enqueue:
-        from kvartplata.billing.tasks import run_billing
-
-        transaction.on_commit(lambda: run_billing(run.id))
+        error = BillingError("Начисление уже выполняется: дождитесь его окончания.")
+        error.waiting_run_id = waiting.id if waiting is not None else None
+        raise error from exc
     return run
 
 
@@ -200,7 +199,7 @@ def billing_run_execute(
 
 def billing_run(*, organization: Organization, user=None, progress=None) -> BillingRun:
     """Start and execute a run in this process (management command, demo, tests)."""
-    run = billing_run_start(organization=organization, user=user, enqueue=False)
+    run = billing_run_start(organization=organization, user=user)
     return billing_run_execute(run_id=run.id, progress=progress)
 
 

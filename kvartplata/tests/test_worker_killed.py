@@ -211,7 +211,7 @@ def test_it_fails_a_billing_run_whose_worker_was_killed_and_bills_once_when_star
     world = _world()
     org = world.organization
     period = Period.objects.get(organization=org, state=Period.State.OPEN)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     w = worker()
     with writes_held("billing_accountbalance") as conn:
         enqueue(queue_name, run_billing, run.pk, priority=JOB_PRIORITY)
@@ -237,8 +237,9 @@ def test_it_fails_a_billing_run_whose_worker_was_killed_and_bills_once_when_star
     assert not Charge.objects.filter(period=period).exists()
     assert not LedgerEntry.objects.filter(period=period, kind="charge").exists()
 
-    # Staff start it again (the back office's button calls billing_run_start): billed once.
+    # Staff start it again (the back office's button starts a run and queues it): billed once.
     again = billing_run_start(organization=org)
+    run_billing(again.pk)
     again.refresh_from_db()
     assert again.status == BillingRun.Status.DONE, again.error
     period.refresh_from_db()

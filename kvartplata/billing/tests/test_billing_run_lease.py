@@ -13,6 +13,7 @@ from kvartplata.billing.services import (
     billing_runs_reap,
     period_close,
 )
+from kvartplata.billing.tasks import run_billing_after
 from kvartplata.billing.tests import factories as f
 from kvartplata.lib import leases
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _dead_run(org, *, seconds_ago: int) -> BillingRun:
     """A run a worker claimed and then died holding (its lease ran out `seconds_ago`)."""
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     past = timezone.now() - datetime.timedelta(seconds=60 + seconds_ago)
     assert leases.claim(BillingRun, run.pk, owner="dead:1", seconds=60, now=past, status="running")
     return run
@@ -31,7 +32,7 @@ def _dead_run(org, *, seconds_ago: int) -> BillingRun:
 def test_it_starts_a_new_run_once_the_dead_run_lease_ran_out():
     org, _, _ = f.area_world(MARCH)
     dead = _dead_run(org, seconds_ago=1)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     dead.refresh_from_db()
     assert dead.status == BillingRun.Status.FAILED
     assert dead.error.startswith("Обработчик начисления остановился")
@@ -41,16 +42,16 @@ def test_it_starts_a_new_run_once_the_dead_run_lease_ran_out():
 
 def test_it_still_refuses_while_the_lease_is_alive():
     org, _, _ = f.area_world(MARCH)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     assert leases.claim(BillingRun, run.pk, owner="alive:1", seconds=60, status="running")
     with pytest.raises(BillingError, match="уже выполняется"):
-        billing_run_start(organization=org, enqueue=False)
+        billing_run_start(organization=org)
     assert billing_runs_reap() == []
 
 
 def test_it_lets_the_month_close_after_a_dead_run():
     org, _, _ = f.area_world(MARCH)
-    billing_run_execute(run_id=billing_run_start(organization=org, enqueue=False).pk)
+    billing_run_execute(run_id=billing_run_start(organization=org).pk)
     _dead_run(org, seconds_ago=1)
     period_close(organization=org, open_next=False, issue_receipts=False)
     assert Period.objects.get(organization=org, month=MARCH).state == Period.State.CLOSED
@@ -58,7 +59,7 @@ def test_it_lets_the_month_close_after_a_dead_run():
 
 def test_it_holds_a_lease_while_running_and_releases_it_when_done():
     org, _, _ = f.area_world(MARCH)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     seen = []
 
     def progress(done, total):
@@ -73,7 +74,7 @@ def test_it_holds_a_lease_while_running_and_releases_it_when_done():
 def test_it_does_not_commit_a_run_taken_from_it(monkeypatch):
     """A worker that was only slow finds its run taken over: it rolls back, writes nothing."""
     org, _, _ = f.area_world(MARCH)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     original = leases.hold
 
     def taken(model, pk, *, owner):
@@ -100,7 +101,7 @@ def test_it_lets_staff_start_the_billing_again_from_the_back_office_after_a_dead
     staff.is_superuser = True
     staff.save()
     client.force_login(staff)
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     assert leases.claim(BillingRun, run.pk, owner="alive:1", seconds=60, status="running")
 
     def start():
@@ -125,14 +126,17 @@ def test_it_fails_a_run_lost_in_the_queue_after_an_hour_and_queues_a_waiting_one
     settings, django_capture_on_commit_callbacks
 ):
     org, _, _ = f.area_world(MARCH)
-    waiting = billing_run_start(organization=org, enqueue=False)
+    waiting = billing_run_start(organization=org)
     # Pressed again while it waits: refused, and its task queued once more (it may be lost).
-    with pytest.raises(BillingError, match="уже выполняется"):
+    with pytest.raises(BillingError, match="уже выполняется") as refused:
         billing_run_start(organization=org)
+    assert refused.value.waiting_run_id == waiting.pk
+    with django_capture_on_commit_callbacks(execute=True):
+        run_billing_after(refused.value)
     waiting.refresh_from_db()
     assert waiting.status == BillingRun.Status.DONE  # the inline test queue ran it
 
-    lost = billing_run_start(organization=org, enqueue=False)
+    lost = billing_run_start(organization=org)
     created = BillingRun.objects.get(pk=lost.pk).created_at
     settings.JOB_QUEUED_SECONDS = 3600
     assert billing_runs_reap(now=created + datetime.timedelta(seconds=3599)) == []

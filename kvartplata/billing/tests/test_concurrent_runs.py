@@ -22,7 +22,7 @@ def test_it_refuses_the_second_of_two_simultaneous_runs():
     def start():
         try:
             barrier.wait()
-            billing_run_start(organization=org, enqueue=False)
+            billing_run_start(organization=org)
             outcomes.append("started")
         except BillingError as exc:
             outcomes.append(str(exc))

@@ -277,7 +277,7 @@ def test_a_reading_submitted_during_a_run_is_billed_exactly_once(monkeypatch):
 
     from kvartplata.billing.services import billing_run_execute, billing_run_start
 
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     billing_run_execute(run_id=run.id, progress=progress)
     assert late, "the reading went in while the run was going"
     # Whether the run saw the reading depends on where it was: closing is refused either way,

@@ -15,7 +15,9 @@ from kvartplata.billing.services import (
     period_open,
     recalculation_add,
 )
+from kvartplata.billing.tasks import run_billing
 from kvartplata.billing.tests import factories as f
+from kvartplata.lib.queue import enqueue_on_commit
 
 MARCH = datetime.date(2026, 3, 1)
 pytestmark = pytest.mark.django_db
@@ -29,16 +31,17 @@ def world():
 
 def test_it_refuses_a_second_run_while_one_is_active(world):
     org, _, _ = world
-    billing_run_start(organization=org, enqueue=False)
+    billing_run_start(organization=org)
     with pytest.raises(BillingError, match="уже выполняется"):
-        billing_run_start(organization=org, enqueue=False)
+        billing_run_start(organization=org)
     assert BillingRun.objects.count() == 1
 
 
 def test_it_runs_through_the_task_queue(world, django_capture_on_commit_callbacks):
     org, acc, _ = world
     with django_capture_on_commit_callbacks(execute=True):
-        run = billing_run_start(organization=org)  # tests run huey tasks at once
+        run = billing_run_start(organization=org)
+        enqueue_on_commit(run_billing, run.id)  # tests run huey tasks at once
     run.refresh_from_db()
     assert run.status == BillingRun.Status.DONE
     assert run.lines == 1

@@ -22,7 +22,7 @@ class Command(BaseCommand):
             raise CommandError(f"Период {period} закрыт: начисление невозможно.")
         bar = ProgressBar("Начисление", enabled=options["verbosity"] > 0)
         try:
-            run = billing_run_start(organization=org, enqueue=False)
+            run = billing_run_start(organization=org)
             run = billing_run_execute(run_id=run.id, progress=bar)
         except BillingError as exc:
             raise CommandError(str(exc)) from exc
