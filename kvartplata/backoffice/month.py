@@ -20,7 +20,7 @@ from kvartplata.registry.models import Building, PersonalAccount
 
 ZERO = Decimal("0.00")
 LIST_LIMIT = 100
-# The accounts of the review whose change is decomposed into causes (four queries for all).
+# The accounts of the review whose change is decomposed into causes (five queries for all).
 EXPLAIN_LIMIT = 10
 DEFAULT_SHARE = Decimal("30")  # per cent: «changed by more than a set share»
 
@@ -111,7 +111,7 @@ def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
     """Totals by service and by provider against the previous month, the accounts whose total
     changed by more than `share` per cent, those with a zero or negative total, and what the
     last run could not bill, and why the bills of the accounts changed most changed. Queries: 5
-    (+1 for the accounts listed, +4 for the explanations)."""
+    (+1 for the accounts listed, +5 for the explanations)."""
     previous = Period.objects.filter(
         organization_id=period.organization_id, month=add_months(period.month, -1)
     ).first()

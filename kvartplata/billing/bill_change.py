@@ -1,12 +1,13 @@
 """The facts of an account's months as the run and the ledger stored them, for `calc.difference`.
 
-Four queries for any two months (charges, recalculations, balances, payments), whatever the
-number of lines: the cabinet, the receipt's e-mail and the back office's review all explain a
-change of the bill from here.
+Five queries for any two months (charges, recalculations, balances, payments, meters past their
+verification date), whatever the number of lines: the cabinet, the receipt's e-mail and the back
+office's review all explain a change of the bill from here.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from kvartplata.billing.calc.difference import (
@@ -23,6 +24,7 @@ from kvartplata.billing.calc.difference import (
 from kvartplata.billing.calc.difference import decompose as _decompose
 from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Unit
 from kvartplata.billing.models import Recalculation as RecalculationRow
+from kvartplata.meters.models import Meter
 
 ZERO = Decimal(0)
 UNIT_LABELS = dict(Unit.choices)
@@ -37,9 +39,10 @@ def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
 def accounts_month_facts(
     account_ids: list[int], periods: list[Period]
 ) -> dict[tuple[int, int], Month]:
-    """The facts of several accounts' months, by (account id, period id): four queries."""
+    """The facts of several accounts' months, by (account id, period id): five queries."""
     ids = [period.id for period in periods]
     lines: dict[tuple[int, int], list[Line]] = defaultdict(list)
+    resources: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
     for row in (
         Charge.objects.filter(account_id__in=account_ids, period_id__in=ids)
         .order_by("service__sort_order", "service_id", "kind", "zone")
@@ -47,6 +50,7 @@ def accounts_month_facts(
             "account_id",
             "period_id",
             "service__name",
+            "service__resource",
             "service__unit",
             "amount",
             "volume",
@@ -56,7 +60,11 @@ def accounts_month_facts(
             "zone",
         )
     ):
-        account_id, period_id, name, unit, amount, volume, tariff, method, kind, zone = row
+        account_id, period_id, name, resource, unit, amount, volume, tariff, method, kind, zone = (
+            row
+        )
+        if resource:
+            resources[(account_id, period_id)][resource] = name
         # The stored volume is the billed one (an increasing coefficient is already in it).
         lines[(account_id, period_id)].append(
             Line(
@@ -97,6 +105,19 @@ def accounts_month_facts(
     ):
         # Payments reduce the debt: they are negative entries in the journal.
         payments[(account_id, period_id)].append(Payment(day, -amount))
+    # Meters past their verification date (electricity meters' readings are still used).
+    expiring: dict[int, list[tuple[str, date]]] = defaultdict(list)
+    last = max((period.month for period in periods), default=None)
+    for account_id, resource, day in (
+        Meter.objects.filter(
+            account_id__in=account_ids,
+            archived_on__isnull=True,
+            next_verification_on__lt=last,
+        )
+        .exclude(resource="electricity")
+        .values_list("account_id", "resource", "next_verification_on")
+    ):
+        expiring[account_id].append((resource, day))
     months = {}
     for account_id in account_ids:
         for period in periods:
@@ -111,6 +132,11 @@ def accounts_month_facts(
                 penalties=balance.get("penalties") or ZERO,
                 carried=opening - paid,
                 payments=tuple(payments[key]),
+                expired=tuple(
+                    (resources[key][resource], day)
+                    for resource, day in expiring[account_id]
+                    if day < period.month and resource in resources[key]
+                ),
             )
     return months
 
@@ -179,7 +205,7 @@ def explanation(
 ) -> Explanation | None:
     """Why the bill of the issued month `period` differs from the previous issued month's.
 
-    None when `period` is not issued or has no issued month before it. Four queries.
+    None when `period` is not issued or has no issued month before it. Five queries.
     """
     if period is None or period.state != Period.State.CLOSED:
         return None
@@ -192,7 +218,7 @@ def explanation(
 def accounts_explanations(
     account_ids: list[int], period: Period, previous: Period
 ) -> dict[int, Explanation]:
-    """The explanations of several accounts at once (the staff's review): four queries."""
+    """The explanations of several accounts at once (the staff's review): five queries."""
     facts = accounts_month_facts(account_ids, [previous, period])
     return {
         account_id: explain_difference(

@@ -88,13 +88,13 @@ def test_it_shows_the_causes_on_the_month_page(office, world, wrong_tariff):
                 assert escape(sentence) in block
 
 
-def test_it_decomposes_the_top_accounts_in_four_queries(
+def test_it_decomposes_the_top_accounts_in_five_queries(
     world, wrong_tariff, monkeypatch, django_assert_num_queries
 ):
     november, _ = _periods(world)
     with CaptureQueriesContext(connection) as bare, monkeypatch.context() as patched:
         patched.setattr(month_data, "EXPLAIN_LIMIT", 0)
         assert month_data.review(november, share=Decimal("30")).explained == []
-    with django_assert_num_queries(len(bare.captured_queries) + 4):
+    with django_assert_num_queries(len(bare.captured_queries) + 5):
         review = month_data.review(november, share=Decimal("30"))
     assert len(review.explained) == month_data.EXPLAIN_LIMIT

@@ -102,6 +102,9 @@ class Month:
     carried: Decimal = ZERO
     # Payments received since the previous bill (they are already inside `carried`).
     payments: Sequence[Payment] = ()
+    # (service, date) of the meters whose verification date had passed by the month: their
+    # readings are not used, the service is billed by the average, then by the norm × coefficient.
+    expired: Sequence[tuple[str, date]] = ()
 
     @property
     def bill(self) -> Decimal:
@@ -162,10 +165,15 @@ def decompose(previous: Month, current: Month) -> Difference:
     parts: list[Part] = []
     old_lines = _group(previous.lines)
     new_lines = _group(current.lines)
+    expired = dict(current.expired)
     for service in sorted(set(old_lines) | set(new_lines)):
         parts.extend(
             _service_parts(
-                service, old_lines.get(service, []), new_lines.get(service, []), current.month
+                service,
+                old_lines.get(service, []),
+                new_lines.get(service, []),
+                current.month,
+                expired.get(service),
             )
         )
     parts.extend(_recalculation_parts(previous.recalculations, current.recalculations))
@@ -202,7 +210,9 @@ def _sum(lines: Iterable[Line]) -> Decimal:
     return sum((line.amount for line in lines), ZERO)
 
 
-def _service_parts(service: str, old: list[Line], new: list[Line], month: date) -> list[Part]:
+def _service_parts(
+    service: str, old: list[Line], new: list[Line], month: date, expired: date | None = None
+) -> list[Part]:
     if not old:
         return [Part(Cause.NEW_SERVICE, _sum(new), service=service)]
     if not new:
@@ -212,7 +222,9 @@ def _service_parts(service: str, old: list[Line], new: list[Line], month: date) 
     new_individual = _by_zone(line for line in new if line.kind == INDIVIDUAL)
     for zone in sorted(set(old_individual) | set(new_individual)):
         parts.extend(
-            _individual_parts(service, old_individual.get(zone), new_individual.get(zone), month)
+            _individual_parts(
+                service, old_individual.get(zone), new_individual.get(zone), month, expired
+            )
         )
     common_old = _sum(line for line in old if line.kind != INDIVIDUAL)
     common_new = _sum(line for line in new if line.kind != INDIVIDUAL)
@@ -241,7 +253,9 @@ def _by_zone(lines: Iterable[Line]) -> dict[int, Line]:
     return zones
 
 
-def _individual_parts(service: str, old: Line | None, new: Line | None, month: date) -> list[Part]:
+def _individual_parts(
+    service: str, old: Line | None, new: Line | None, month: date, expired: date | None = None
+) -> list[Part]:
     if old is None or new is None:
         # A zone that appeared or went (a two-zone meter replaced a single one): its volume.
         line = new or old
@@ -286,16 +300,12 @@ def _individual_parts(service: str, old: Line | None, new: Line | None, month: d
         cause, before, after = Cause.AREA, old.volume, new.volume
     else:
         cause, before, after = Cause.VOLUME, old.volume, new.volume
+    extra = {"old_volume": old.volume, "new_volume": new.volume}
+    if expired and cause in (Cause.METHOD, Cause.COEFFICIENT) and new.method != METER:
+        # The meter's readings are not used because its verification date passed.
+        extra["expired_on"] = expired
     parts.append(
-        Part(
-            cause,
-            rest,
-            service=service,
-            old=before,
-            new=after,
-            unit=new.unit,
-            extra={"old_volume": old.volume, "new_volume": new.volume},
-        )
+        Part(cause, rest, service=service, old=before, new=after, unit=new.unit, extra=extra)
     )
     return parts
 
@@ -372,13 +382,18 @@ def describe(part: Part) -> str:
                 f"начислено {METHOD_WORDS.get(part.new, part.new)} вместо "
                 f"{_instead(part.old)} — {money}"
             )
+            expired = part.extra.get("expired_on")
+            if expired:
+                return f"{_expired(expired)} — {text}; {EXPIRED_ADVICE}"
             advice = ADVICE.get(part.new)
             return f"{text}; {advice}" if advice else text
         case Cause.COEFFICIENT:
-            return (
+            text = (
                 f"повышающий коэффициент {format_volume(_coef(part.new), 1)} вместо "
                 f"{format_volume(_coef(part.old), 1)} — {money}"
             )
+            expired = part.extra.get("expired_on")
+            return f"{_expired(expired)} — {text}; {EXPIRED_ADVICE}" if expired else text
         case Cause.RESIDENTS:
             return f"проживающих {part.new} чел. вместо {part.old} — {money}"
         case Cause.AREA:
@@ -419,6 +434,13 @@ def describe(part: Part) -> str:
                 state = "долга с прошлых месяцев нет"
             return f"{state} ({paid}): {money}" if paid else f"{state}: {money}"
     return money
+
+
+EXPIRED_ADVICE = "поверьте счётчик и передайте показания"
+
+
+def _expired(day: date) -> str:
+    return f"срок поверки счётчика истёк {day:%d.%m.%Y}"
 
 
 def _instead(method: object) -> str:

@@ -70,6 +70,54 @@ def test_it_names_an_expired_meter_billed_by_norm_with_coefficient():
     assert "поверьте или замените счётчик" in describe(part)
 
 
+def test_it_says_the_meter_verification_expired_when_its_readings_are_not_used():
+    # The verification date was 10.06: July by the average 5,500 m³ × 40,00 = 220,00 against the
+    # meter's 5,000 m³ × 40,00 = 200,00 in June: +20,00.
+    june = Month(JUNE, lines=[Line("ХВС", D("200.00"), D("5.000"), D("40.00"), METER, unit="м³")])
+    july = Month(
+        JULY,
+        lines=[Line("ХВС", D("220.00"), D("5.500"), D("40.00"), AVERAGE, unit="м³")],
+        expired=[("ХВС", date(2026, 6, 10))],
+    )
+    (part,) = decompose(june, july).parts
+    assert (part.cause, part.amount) == (Cause.METHOD, D("20.00"))
+    assert part.extra["expired_on"] == date(2026, 6, 10)
+    assert describe(part) == (
+        "срок поверки счётчика истёк 10.06.2026 — начислено по среднему вместо показаний "
+        "счётчика — +20,00\u00a0₽; поверьте счётчик и передайте показания"
+    )
+
+
+def test_it_says_the_meter_verification_expired_when_the_coefficient_appears():
+    # Norm 6,935 m³ × 40,00 = 277,40 in June; × 3 in July: 20,805 m³ × 40,00 = 832,20: +554,80.
+    june = Month(JUNE, lines=[Line("ХВС", D("277.40"), D("6.935"), D("40.00"), NORM_COEFFICIENT)])
+    july = Month(
+        JULY,
+        lines=[
+            Line("ХВС", D("832.20"), D("20.805"), D("40.00"), NORM_COEFFICIENT, coefficient=D(3))
+        ],
+        expired=[("ХВС", date(2026, 3, 10))],
+    )
+    (part,) = decompose(june, july).parts
+    assert (part.cause, part.amount) == (Cause.COEFFICIENT, D("554.80"))
+    assert describe(part) == (
+        "срок поверки счётчика истёк 10.03.2026 — повышающий коэффициент 3,0 вместо 1,0 — "
+        "+554,80\u00a0₽; поверьте счётчик и передайте показания"
+    )
+
+
+def test_it_does_not_blame_an_expired_meter_of_another_service():
+    june = Month(JUNE, lines=[Line("ХВС", D("200.00"), D("5.000"), D("40.00"), METER)])
+    july = Month(
+        JULY,
+        lines=[Line("ХВС", D("220.00"), D("5.500"), D("40.00"), AVERAGE)],
+        expired=[("ГВС", date(2026, 6, 10))],
+    )
+    (part,) = decompose(june, july).parts
+    assert "expired_on" not in part.extra
+    assert "поверки" not in describe(part)
+
+
 def test_it_names_residents_and_area():
     # Waste per person: 2 × 150,00 = 300,00 → 3 × 150,00 = 450,00.
     # Maintenance by area: 50,00 m² × 30,00 = 1 500,00 → 52,50 × 30,00 = 1 575,00.

@@ -18,7 +18,7 @@ PAGES = [
     ("cabinet:chart_consumption", {"unit": "m3"}),
 ]
 # The charges page explains its lines from the meter states and recalculations (explain.py);
-# the account card and the charges page say why the bill changed (bill_change.py: 4 queries).
+# the account card and the charges page say why the bill changed (bill_change.py: 5 queries).
 MAX_QUERIES = 18
 
 
