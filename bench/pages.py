@@ -4,6 +4,11 @@ Beside a trivial Django view served the same way in the same run (gunicorn, sync
 N concurrent clients (16 by default). Server time is gunicorn's own request time (%(D)s in its
 access log); throughput is requests per second seen by the clients.
 
+Cold pages, as a resident meets them: every request is for a **different** account (one signed-in
+resident per account, linked to it alone), right after a billing run of the organization (the
+run's charges are in; nothing was shown since). One more row measures a repeated view answered
+with 304 Not Modified (``If-None-Match`` with the page's ``ETag``).
+
 Build (once) and run, on the database of your choice::
 
     DATABASE_URL=postgres://…/kvartplata_bench .venv/bin/python manage.py migrate
@@ -16,6 +21,7 @@ Without DATABASE_URL it builds a small world in a SQLite file under /tmp (``--ac
 
 import argparse
 import http.client
+import itertools
 import os
 import re
 import signal
@@ -48,24 +54,43 @@ def manage(env: dict, *args: str) -> str:
 SESSION_SCRIPT = """
 from django.contrib.auth import get_user_model
 from django.test import Client
-from kvartplata.users.models import AccountLink
-user = get_user_model().objects.get(username="demo")
-client = Client()
-client.force_login(user)
-link = AccountLink.objects.filter(user=user).order_by("id").first()
 from kvartplata.registry.models import PersonalAccount
-print("SESSION", client.cookies["sessionid"].value, link.account_id,
-      PersonalAccount.objects.count())
+from kvartplata.users.models import AccountLink
+User = get_user_model()
+accounts = list(PersonalAccount.objects.order_by("id").values_list("id", flat=True)[:{n}])
+for i, account_id in enumerate(accounts):
+    user, made = User.objects.get_or_create(
+        username=f"bench-resident-{{i}}", defaults={{"email": f"bench-{{i}}@example.ru"}}
+    )
+    if made:
+        user.set_unusable_password()
+        user.save()
+    AccountLink.objects.get_or_create(user=user, account_id=account_id)
+    client = Client()
+    client.force_login(user)
+    print("SESSION", client.cookies["sessionid"].value, account_id)
+print("ACCOUNTS", PersonalAccount.objects.count())
+"""
+
+RUN_SCRIPT = """
+from kvartplata.billing.models import Period
+from kvartplata.billing.services import billing_run
+from kvartplata.registry.models import Organization
+for organization in Organization.objects.all():
+    if Period.objects.filter(organization=organization, state__in=["open", "billed"]).exists():
+        billing_run(organization=organization)
+print("RUN done")
 """
 
 
-def session_for_demo(env: dict) -> tuple[str, int, int]:
-    """A signed-in session of the demo resident, stored in the database the server uses."""
-    out = manage(env, "shell", "-c", SESSION_SCRIPT)
-    match = re.search(r"SESSION (\S+) (\d+) (\d+)", out)
-    if not match:
-        sys.exit(f"could not sign the demo resident in:\n{out}")
-    return match[1], int(match[2]), int(match[3])
+def sessions(env: dict, n: int) -> tuple[list[tuple[str, int]], int]:
+    """Signed-in sessions of `n` residents, each linked to an account of their own."""
+    out = manage(env, "shell", "-c", SESSION_SCRIPT.format(n=n))
+    found = [(m[1], int(m[2])) for m in re.finditer(r"SESSION (\S+) (\d+)", out)]
+    total = re.search(r"ACCOUNTS (\d+)", out)
+    if not found or not total:
+        sys.exit(f"could not sign the residents in:\n{out}")
+    return found, int(total[1])
 
 
 def free_port() -> int:
@@ -105,29 +130,41 @@ def start_gunicorn(env: dict, port: int, workers: int, log: Path) -> subprocess.
     sys.exit("gunicorn did not start")
 
 
-def fetch(port: int, path: str, cookie: str) -> int:
+def fetch(port: int, path: str, cookie: str, etag: str = "") -> tuple[int, str, str]:
+    """(status, ETag, CSRF cookie set) of a GET; `cookie` is a session id or a Cookie header."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"})
+    cookies = cookie if "=" in cookie else f"sessionid={cookie}"
+    headers = {"Cookie": cookies, "Host": "127.0.0.1"}
+    if etag:
+        headers["If-None-Match"] = etag
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
     response.read()
     conn.close()
-    return response.status
+    csrf = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+    return response.status, response.getheader("ETag") or "", csrf[1] if csrf else ""
 
 
-def load(port: int, path: str, cookie: str, clients: int, requests: int) -> tuple[float, list]:
-    """`requests` GETs spread over `clients` threads; returns (requests/s, client latencies)."""
+def load(port: int, targets: list, clients: int, requests: int) -> tuple[float, list]:
+    """`requests` GETs spread over `clients` threads, each for the next target in turn.
+
+    A target is (path, cookie, etag, expected status). Returns (requests/s, client latencies).
+    """
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
     per_client = max(1, requests // clients)
+    turn = itertools.count()
 
     def worker():
         mine = []
         for _ in range(per_client):
+            with lock:
+                path, cookie, etag, expected = targets[next(turn) % len(targets)]
             t = time.perf_counter()
-            status = fetch(port, path, cookie)
+            status, _tag, _csrf = fetch(port, path, cookie, etag)
             mine.append(time.perf_counter() - t)
-            if status != 200:
+            if status != expected:
                 errors.append(status)
         with lock:
             latencies.extend(mine)
@@ -140,16 +177,16 @@ def load(port: int, path: str, cookie: str, clients: int, requests: int) -> tupl
         t.join()
     wall = time.perf_counter() - start
     if errors:
-        sys.exit(f"{path}: {len(errors)} answers were not 200 (first {errors[0]})")
+        sys.exit(f"{targets[0][0]}: {len(errors)} answers were not as expected (first {errors[0]})")
     return len(latencies) / wall, latencies
 
 
-def server_times(log: Path, path: str) -> list[float]:
-    """Request times in ms of one path from gunicorn's access log."""
+def server_times(log: Path, pattern: str, status: str) -> list[float]:
+    """Request times in ms of the paths matching `pattern` from gunicorn's access log."""
     times = []
     for line in log.read_text().splitlines():
         parts = line.split()
-        if len(parts) == 3 and parts[0] == path.split("?")[0] and parts[1] == "200":
+        if len(parts) == 3 and re.fullmatch(pattern, parts[0]) and parts[1] == status:
             times.append(int(parts[2]) / 1000)
     return times
 
@@ -172,9 +209,7 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=800, help="per page")
     parser.add_argument(
-        "--no-page-cache",
-        action="store_true",
-        help="build every page from scratch (the cabinet's page cache off): the cold path",
+        "--no-run", action="store_true", help="measure without a billing run just before"
     )
     args = parser.parse_args()
 
@@ -186,8 +221,6 @@ def main():
         LOG_LEVEL="WARNING",
     )
     env.setdefault("SECRET_KEY", "bench-" + "not-a-secret-" * 4)
-    if args.no_page_cache:
-        env["CABINET_PAGE_CACHE_SECONDS"] = "0"
     if not env.get("DATABASE_URL"):
         db = Path(tempfile.gettempdir()) / "kvartplata-bench" / "pages.sqlite3"
         db.parent.mkdir(parents=True, exist_ok=True)
@@ -202,13 +235,21 @@ def main():
         manage(env, "migrate", "--noinput")
         manage(env, "demo", "--accounts", str(args.accounts), "--months", str(args.months))
         print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
-    cookie, account_id, accounts = session_for_demo(env)
+    residents, accounts = sessions(env, args.requests + 20)
+    if not args.no_run:
+        t = time.perf_counter()
+        manage(env, "shell", "-c", RUN_SCRIPT)
+        print(f"billing run before measuring: {time.perf_counter() - t:.0f} s", flush=True)
+    cookie, account_id = residents[0]
+
+    def each(pattern: str) -> list:
+        return [(pattern.format(a), c, "", 200) for c, a in residents[20:]]
 
     pages = [
-        ("trivial view", "/bench/trivial/"),
-        ("account card", f"/accounts/{account_id}/"),
-        ("charges", f"/accounts/{account_id}/charges/"),
-        ("payments", f"/accounts/{account_id}/payments/"),
+        ("trivial view", [("/bench/trivial/", cookie, "", 200)], r"/bench/trivial/", "200"),
+        ("account card", each("/accounts/{}/"), r"/accounts/\d+/", "200"),
+        ("charges", each("/accounts/{}/charges/"), r"/accounts/\d+/charges/", "200"),
+        ("payments", each("/accounts/{}/payments/"), r"/accounts/\d+/payments/", "200"),
     ]
     port = free_port()
     load_before = _loadavg()
@@ -216,15 +257,24 @@ def main():
         log = Path(tmp) / "access.log"
         gunicorn = start_gunicorn(env, port, args.workers, log)
         try:
+            # Warm every worker (imports, connections) on accounts that are not measured.
+            for c, a in residents[:20]:
+                for path in (f"/accounts/{a}/", f"/accounts/{a}/charges/", "/bench/trivial/"):
+                    fetch(port, path, c)
+            charges = f"/accounts/{account_id}/charges/"
+            # A browser that kept the page: it sends its CSRF cookie back, and the page's tag.
+            _status, tag, csrf = fetch(port, charges, cookie)
+            kept = f"sessionid={cookie}; csrftoken={csrf}"
+            pages.append(
+                ("charges (304)", [(charges, kept, tag, 304)], r"/accounts/\d+/charges/", "304")
+            )
             results = []
-            for name, path in pages:
-                for _ in range(20):  # warm every worker: imports, connections, caches
-                    fetch(port, path, cookie)
+            for name, targets, pattern, status in pages:
                 log.write_text("")
-                rps, client = load(port, path, cookie, args.clients, args.requests)
+                rps, client = load(port, targets, args.clients, args.requests)
                 time.sleep(0.3)  # let the workers flush their access-log lines
-                server = server_times(log, path) or [0.0]
-                results.append((name, path, rps, server, client))
+                server = server_times(log, pattern, status) or [0.0]
+                results.append((name, rps, server, client))
         finally:
             # The server was started in its own process group: stop exactly that group.
             os.killpg(gunicorn.pid, signal.SIGTERM)
@@ -233,16 +283,16 @@ def main():
     print(f"machine: {machine()}")
     print(
         f"database: {database}; world: {accounts} accounts; gunicorn sync workers: "
-        f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}; "
-        f"page cache: {'off' if args.no_page_cache else 'on'}"
+        f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}, each "
+        f"for another account; billing run just before: {'no' if args.no_run else 'yes'}"
     )
     print(f"load average before / after: {load_before} / {_loadavg()}")
     print(
         f"{'page':14} {'req/s':>8} {'× trivial':>9} {'server p50':>10} {'server p99':>10} "
         f"{'client p50':>10} {'client p99':>10}"
     )
-    base = results[0][2]
-    for name, _path, rps, server, client in results:
+    base = results[0][1]
+    for name, rps, server, client in results:
         print(
             f"{name:14} {rps:8.0f} {rps / base:9.2f} {statistics.median(server):8.1f}ms "
             f"{pct(server, 99):8.1f}ms {statistics.median(client) * 1000:8.1f}ms "

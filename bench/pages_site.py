@@ -3,8 +3,6 @@
 Gunicorn loads it as DJANGO_SETTINGS_MODULE=pages_site with bench/ on the Python path.
 """
 
-import os
-
 from kvartplata.settings import *  # noqa: F403
 
 ROOT_URLCONF = "pages_urls"
@@ -15,6 +13,3 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-# The cabinet's rendered pages are cached by default (kvartplata.cabinet.pagecache);
-# `bench/pages.py --no-page-cache` measures every page built from scratch.
-CABINET_PAGE_CACHE_SECONDS = int(os.environ.get("CABINET_PAGE_CACHE_SECONDS", "600"))
