@@ -258,26 +258,21 @@ def deliveries_reap(*, now=None) -> list[int]:
 
 
 def delivery_retry(*, delivery: ReceiptDelivery) -> None:
-    """Queue a failed delivery once more (the back office's «повторить»)."""
-    from kvartplata.receipts.tasks import send_delivery
+    """Check that a delivery may be sent once more (the back office's «повторить»).
 
+    The caller queues it: `enqueue_on_commit(send_delivery, delivery.id)`.
+    """
     if delivery.status != ReceiptDelivery.Status.FAILED:
         raise ReceiptError("Повторить можно только неудавшуюся отправку.")
-    send_delivery(delivery.id)
 
 
-def deliveries_retry_failed(*, period: Period) -> int:
-    """Queue every failed delivery of the month once more; returns how many."""
-    from kvartplata.receipts.tasks import send_delivery
-
-    ids = list(
+def deliveries_failed(*, period: Period) -> list[int]:
+    """The month's failed deliveries, for the caller to queue once more."""
+    return list(
         ReceiptDelivery.objects.filter(
             receipt__period=period, status=ReceiptDelivery.Status.FAILED
         ).values_list("id", flat=True)
     )
-    for delivery_id in ids:
-        send_delivery(delivery_id)
-    return len(ids)
 
 
 # --- files for the print shop ------------------------------------------------------------------
@@ -436,10 +431,11 @@ def _print_state_set(period_id: int, **values) -> None:
         log.warning("could not store print archive state of %s", period_id, exc_info=True)
 
 
-def print_archive_start(*, period: Period, enqueue: bool = True) -> None:
-    """Queue the ZIP of a closed month's receipts for the print shop (a task with progress)."""
-    from kvartplata.receipts.tasks import build_print_archive
+def print_archive_start(*, period: Period) -> None:
+    """Mark the ZIP of a closed month's receipts for the print shop as queued.
 
+    The caller queues its build: `enqueue_on_commit(build_print_archive, period.id)`.
+    """
     label = period_label(period.month)
     if not period.is_closed:
         raise ReceiptError(f"Период «{label}» ещё не закрыт: квитанции не выпущены.")
@@ -450,8 +446,6 @@ def print_archive_start(*, period: Period, enqueue: bool = True) -> None:
     if not total:
         raise ReceiptError(f"За {label} квитанций нет.")
     _print_state_set(period.id, state="queued", done=0, total=total, error="")
-    if enqueue:
-        build_print_archive(period.id)
 
 
 def print_archive_build(*, period_id: int) -> int:

@@ -12,15 +12,17 @@ from kvartplata.billing.models import Period
 from kvartplata.lib.db import from_kopecks
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.periods import period_label
+from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.receipts.services import (
     ReceiptError,
-    deliveries_retry_failed,
+    deliveries_failed,
     delivery_retry,
     print_archive_path,
     print_archive_start,
     print_archive_state,
 )
+from kvartplata.receipts.tasks import build_print_archive, send_delivery
 from kvartplata.registry.models import Organization
 
 MONTHS_SHOWN = 24
@@ -155,6 +157,7 @@ def print_start(request, period_id: int):
     except ReceiptError as exc:
         messages.error(request, str(exc))
     else:
+        enqueue_on_commit(build_print_archive, period.id)
         messages.success(request, f"Архив квитанций за {period_label(period.month)} формируется.")
     return redirect("receipts_office:period", period_id=period.id)
 
@@ -189,6 +192,7 @@ def delivery_retry_view(request, delivery_id: int):
     except ReceiptError as exc:
         messages.error(request, str(exc))
     else:
+        enqueue_on_commit(send_delivery, delivery.id)
         messages.success(request, f"Письмо на {delivery.email} поставлено в очередь повторно.")
     return redirect("receipts_office:period", period_id=delivery.receipt.period_id)
 
@@ -197,7 +201,10 @@ def delivery_retry_view(request, delivery_id: int):
 @require_POST
 def retry_failed(request, period_id: int):
     period = _period(request, period_id)
-    count = deliveries_retry_failed(period=period)
+    failed = deliveries_failed(period=period)
+    for delivery_id in failed:
+        enqueue_on_commit(send_delivery, delivery_id)
+    count = len(failed)
     if count:
         messages.success(request, f"Повторная отправка поставлена в очередь: писем {count}.")
     else:

@@ -383,6 +383,7 @@ def test_it_fails_a_delivery_whose_worker_was_killed_while_sending_and_sends_it_
 
     # Staff retry it («повторить»): sent once, on its second attempt.
     delivery_retry(delivery=delivery)
+    send_delivery(delivery.id)  # what the staff page queues
     delivery.refresh_from_db()
     assert delivery.status == ReceiptDelivery.Status.SENT
     assert delivery.attempts == 2

@@ -21,6 +21,7 @@ from kvartplata.receipts.services import (
     print_archive_start,
     print_archive_state,
 )
+from kvartplata.receipts.tasks import send_delivery
 from kvartplata.receipts.tests.conftest import OCTOBER
 
 Status = ReceiptDelivery.Status
@@ -80,6 +81,7 @@ def test_it_fails_a_delivery_whose_worker_died_and_sends_it_once_on_retry(delive
     assert delivery.last_error.startswith("Отправка прервана: обработчик остановился")
     assert mail.outbox == []  # not sent again by itself
     delivery_retry(delivery=delivery)
+    send_delivery(delivery.id)  # what the staff page queues
     delivery.refresh_from_db()
     assert delivery.status == Status.SENT
     assert len(mail.outbox) == 1
@@ -90,7 +92,7 @@ def test_it_reports_a_print_build_whose_lease_ran_out_as_failed_and_starts_it_ag
     state = print_archive_state(october)
     assert state["state"] == "running"
     with pytest.raises(ReceiptError, match="уже формируется"):
-        print_archive_start(period=october, enqueue=False)
+        print_archive_start(period=october)
     later = state["until"] + 1
     dead = print_archive_state(october, now=later)
     assert dead["state"] == "failed"
@@ -100,7 +102,7 @@ def test_it_reports_a_print_build_whose_lease_ran_out_as_failed_and_starts_it_ag
     from kvartplata.receipts.services import PRINT_KEY, _store
 
     _store().put(PRINT_KEY.format(october.id), state)
-    print_archive_start(period=october, enqueue=False)
+    print_archive_start(period=october)
     assert print_archive_state(october)["state"] == "queued"
     assert (
         print_archive_build(period_id=october.id) == Receipt.objects.filter(period=october).count()

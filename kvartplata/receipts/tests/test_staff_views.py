@@ -97,10 +97,13 @@ def test_it_is_for_staff_of_the_organization_only(client, demo_user, world, octo
     )
 
 
-def test_it_builds_the_zip_for_the_print_shop(staff_client, world, october, huey):
+def test_it_builds_the_zip_for_the_print_shop(
+    staff_client, world, october, huey, django_capture_on_commit_callbacks
+):
     page = reverse("receipts_office:period", args=[october.id])
     assert "Сформировать ZIP" in staff_client.get(page).content.decode()
-    response = staff_client.post(reverse("receipts_office:print_start", args=[october.id]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("receipts_office:print_start", args=[october.id]))
     assert response.status_code == 302
     html = staff_client.get(page).content.decode()
     assert "Скачать ZIP" in html
@@ -126,18 +129,20 @@ def test_it_shows_the_progress_of_a_running_build(staff_client, october, huey):
     assert 'http-equiv="refresh"' in html
     assert "Сформировать" not in html
     with pytest.raises(ReceiptError, match="уже формируется"):
-        print_archive_start(period=october, enqueue=False)
+        print_archive_start(period=october)
 
 
 def test_it_refuses_the_zip_of_an_open_month(staff_client, world, huey):
     current = Period.objects.get(organization=world.organization, state="open")
     with pytest.raises(ReceiptError, match="не закрыт"):
-        print_archive_start(period=current, enqueue=False)
+        print_archive_start(period=current)
     response = staff_client.post(reverse("receipts_office:print_start", args=[current.id]))
     assert response.status_code == 404
 
 
-def test_it_shows_failed_mailings_and_retries_them(staff_client, failed_delivery, october, huey):
+def test_it_shows_failed_mailings_and_retries_them(
+    staff_client, failed_delivery, october, huey, django_capture_on_commit_callbacks
+):
     assert failed_delivery.status == Status.FAILED
     page = reverse("receipts_office:period", args=[october.id])
     html = staff_client.get(page).content.decode()
@@ -146,7 +151,8 @@ def test_it_shows_failed_mailings_and_retries_them(staff_client, failed_delivery
     assert "SMTPServerDisconnected" in html
     retry = reverse("receipts_office:delivery_retry", args=[failed_delivery.id])
     assert f'action="{retry}"' in html and "повторить" in html
-    response = staff_client.post(retry)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(retry)
     assert response.status_code == 302
     failed_delivery.refresh_from_db()
     assert failed_delivery.status == Status.SENT
@@ -155,12 +161,16 @@ def test_it_shows_failed_mailings_and_retries_them(staff_client, failed_delivery
     html = staff_client.get(page).content.decode()
     assert "Неудавшиеся отправки" not in html
     # A sent delivery is not sent again by a second press.
-    staff_client.post(retry)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(retry)
     assert len(mail.outbox) == 1
 
 
-def test_it_retries_every_failure_of_the_month(staff_client, failed_delivery, october, huey):
-    response = staff_client.post(reverse("receipts_office:retry_failed", args=[october.id]))
+def test_it_retries_every_failure_of_the_month(
+    staff_client, failed_delivery, october, huey, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("receipts_office:retry_failed", args=[october.id]))
     assert response.status_code == 302
     failed_delivery.refresh_from_db()
     assert failed_delivery.status == Status.SENT
