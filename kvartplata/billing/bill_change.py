@@ -24,6 +24,7 @@ from kvartplata.billing.calc.difference import (
 from kvartplata.billing.calc.difference import decompose as _decompose
 from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Unit
 from kvartplata.billing.models import Recalculation as RecalculationRow
+from kvartplata.lib.periods import period_label
 from kvartplata.meters.models import Meter
 
 ZERO = Decimal(0)
@@ -227,6 +228,15 @@ def accounts_explanations(
             _decompose(facts[(account_id, previous.id)], facts[(account_id, period.id)]),
         )
         for account_id in account_ids
+    }
+
+
+def receipt_block(why: Explanation, limit: int = 3) -> dict:
+    """The short block of the ЕПД (snapshot's ``change``): the headline and the largest causes."""
+    before = period_label(why.previous.month)
+    return {
+        "headline": f"{why.headline} по сравнению с квитанцией за {before}",
+        "causes": why.summary(limit),
     }
 
 

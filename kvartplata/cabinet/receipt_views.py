@@ -265,4 +265,6 @@ def present(s: dict) -> dict:
         ],
         "payees": payees,
         "notice": s["notice"],
+        # Why the sum changed (absent from receipts issued before #19 and from first months).
+        "change": s.get("change"),
     }

@@ -983,6 +983,19 @@ def _section4(flow: _Flow, s: dict) -> None:
             flow.table(table)
 
 
+def _bill_change(flow: _Flow, change: tuple[str, list[str]] | None) -> None:
+    """Section 4 goes on: why the sum changed against the previous issued month, if known."""
+    if not change:
+        return
+    headline, causes = change
+    lines = _Lines(WIDTH)
+    lines.add(f"Почему изменилась сумма: {headline}", BODY, True)
+    for cause in causes:
+        lines.add(f"— {cause}", BODY, indent=6)
+    flow.need(lines.height() + 3)
+    flow.y = lines.draw(flow.page, LEFT, flow.y) - 3
+
+
 def _section5(flow: _Flow, s: dict) -> None:
     """5. Recalculations with their reasons and months."""
     table = _Table(
@@ -1033,14 +1046,15 @@ FOOTER = (
 BOTTOM = MARGIN + 14
 
 
-def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
-    """Lay the form out (sections 1–6 in order) and write its pages to ``canvas``."""
+def _layout(s: dict, names: dict[str, str], change: tuple[str, list[str]] | None) -> _Flow:
+    """Lay the form out (sections 1–6 in order), with the given «why the sum changed» block."""
     flow = _Flow(names, s)
     _header(flow, s)
     _section1(flow, s)
     _section2(flow, s)
     _section3(flow, s)
     _section4(flow, s)
+    _bill_change(flow, change)
     _section5(flow, s)
     _section6(flow, s)
     if s.get("notice"):
@@ -1048,6 +1062,44 @@ def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
         notice.add(s["notice"], 6.8, True)
         flow.need(notice.height() + 6)
         flow.y = notice.draw(flow.page, LEFT, flow.y - 4)
+    return flow
+
+
+def _change_variants(change: dict | None) -> list[tuple[str, list[str]] | None]:
+    """The block whole, then shorter where the form leaves less room: the services' changes
+    without their causes, then the headline alone."""
+    if not change:
+        return [None]
+    causes = change["causes"]
+    short = "; ".join(cause.split(" — ", 1)[0] for cause in causes)
+    return [
+        (change["headline"], causes),
+        (change["headline"], [short] if short else []),
+        (change["headline"], []),
+    ]
+
+
+def _fitted_layout(s: dict, names: dict[str, str]) -> _Flow:
+    """The block «why the sum changed» goes where the form leaves room: a receipt that fits one
+    sheet without it keeps to one sheet (the block shortened, or left out when even its headline
+    does not fit); a receipt of several sheets anyway prints it whole. Never cut."""
+    variants = _change_variants(s.get("change"))
+    flow = _layout(s, names, variants[0])
+    if len(flow.pages) == 1 or variants[0] is None:
+        return flow
+    bare = _layout(s, names, None)
+    if len(bare.pages) > 1:
+        return flow
+    for variant in variants[1:]:
+        trial = _layout(s, names, variant)
+        if len(trial.pages) == 1:
+            return trial
+    return bare
+
+
+def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
+    """Lay the form out and write its pages to ``canvas``."""
+    flow = _fitted_layout(s, names)
     count = len(flow.pages)
     for k, page in enumerate(flow.pages, 1):
         page.text(LEFT, MARGIN, FOOTER, 5.6, color=GREY, width=WIDTH - 50)

@@ -41,6 +41,8 @@ Schema (see the TypedDicts below, ``sample_snapshot()`` is a complete example)::
     instalments        [0..20] payment by instalments granted: service, amount (the instalment
                        of this month), months (left), interest (charged for it this month)
     notice             "" or a free text line for residents (announcements)
+    change             why the sum changed against the previous issued month (section 4):
+                       headline, causes [0..5] (one line per service, the largest first)
 
 Fields added after version 1 (``ADDED_FIELDS``) may be absent from receipts frozen before them;
 the renderer prints a dash (or the form's "none" wording) for them:
@@ -49,7 +51,8 @@ amount_individual / amount_common (the fee for individual use and for common-hou
 total_individual / total_common, totals charged / coefficient_amount / privileges (the sums of
 the columns), reference.building flats / common_property (the house's volume split into the
 flats and the common property), instalments, payees debt / advance (the payee's own debt or
-advance from earlier months; its amount is that debt − advance + its month, never negative).
+advance from earlier months; its amount is that debt − advance + its month, never negative),
+change (absent also for an account's first issued month).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ LIMITS = {
     "recalculations": (0, 60),
     "norms": (0, 20),
     "building": (0, 20),
+    "causes": (0, 5),
     "instalments": (0, 20),
 }
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
@@ -90,6 +94,7 @@ ADDED_FIELDS = frozenset(
         ("Snapshot", "instalments"),
         ("Payee", "debt"),
         ("Payee", "advance"),
+        ("Snapshot", "change"),
     }
 )
 
@@ -217,6 +222,11 @@ class Instalment(TypedDict):
     interest: str
 
 
+class BillChange(TypedDict):
+    headline: str
+    causes: list[str]
+
+
 class Reference(TypedDict):
     norms: list[Norm]
     building: list[BuildingVolume]
@@ -238,6 +248,7 @@ class Snapshot(TypedDict):
     reference: Reference
     instalments: list[Instalment]
     notice: str
+    change: BillChange
 
 
 class SnapshotError(ValueError):
@@ -379,6 +390,7 @@ _TYPED: dict[str, type] = {
         BuildingVolume,
         Instalment,
         Reference,
+        BillChange,
     )
 }
 
@@ -641,4 +653,17 @@ def sample_snapshot(variant: int = 0) -> dict:
         },  # fmt: skip
         "instalments": [],
         "notice": "Поверка счётчиков горячей воды в подъезде 2 — 20 апреля с 10:00 до 14:00.",
+        "change": {
+            "headline": "Сумма к оплате выросла на 1\u00a0234,56\u00a0₽ по сравнению с квитанцией "
+            "за февраль 2026",
+            "causes": [
+                "Отопление: +812,40\u00a0₽ — тариф с 1 марта: 2\u00a0888,94 ₽ вместо "
+                "2\u00a0650,40 ₽, +9,0 % — +812,40\u00a0₽",
+                "Горячее водоснабжение: +310,16\u00a0₽ — расход 6,200 м³ вместо 4,100 м³ — "
+                "+310,16\u00a0₽",
+                "Холодное водоснабжение: +112,00\u00a0₽ — срок поверки счётчика истёк 10.01.2026 — "
+                "начислено по среднему вместо показаний счётчика — +112,00\u00a0₽; поверьте "
+                "счётчик и передайте показания",
+            ],
+        },
     }

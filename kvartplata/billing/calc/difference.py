@@ -9,11 +9,13 @@ kopeck is lost or invented by rounding.
 
 Per service, in this order:
 * a service that is new this month, or gone, is one cause: its whole amount;
-* individual lines (per zone): the tariff change at the old volume, then the rest of the change,
+* individual lines (per zone): the tariff change at the old volume (the whole change when
+  the volume, method and coefficient stay the same), then the rest of the change,
   named by what moved — the method (meter → average → norm), the increasing coefficient, the
   number of residents (the volume of a per-person line), the area (of an area line), or the
   volume;
-* common-house lines: one cause, the change of the common-house amount;
+* common-house lines: the tariff change at the old volume (as above), then the rest: the
+  change of the house's volume or of its distribution;
 * recalculations: each recalculation booked this month is its own cause; those booked the month
   before do not repeat, which is a cause of its own (− their sum).
 Then the penalties of the month against the previous month's, and, for the total due, the debt
@@ -226,17 +228,58 @@ def _service_parts(
                 service, old_individual.get(zone), new_individual.get(zone), month, expired
             )
         )
-    common_old = _sum(line for line in old if line.kind != INDIVIDUAL)
-    common_new = _sum(line for line in new if line.kind != INDIVIDUAL)
-    if common_new != common_old:
+    parts.extend(
+        _common_parts(
+            service,
+            [line for line in old if line.kind != INDIVIDUAL],
+            [line for line in new if line.kind != INDIVIDUAL],
+            month,
+        )
+    )
+    return parts
+
+
+def _common_parts(service: str, old: list[Line], new: list[Line], month: date) -> list[Part]:
+    """The common-house lines: the tariff change at the old volume, then the rest."""
+    change = _sum(new) - _sum(old)
+    if not change:
+        return []
+    old_volume = sum((line.volume for line in old), ZERO)
+    new_volume = sum((line.volume for line in new), ZERO)
+    unit = next((line.unit for line in new), "")
+    parts: list[Part] = []
+    tariff_effect = ZERO
+    old_tariffs = {line.tariff for line in old}
+    new_tariffs = {line.tariff for line in new}
+    if len(old_tariffs) == 1 and len(new_tariffs) == 1 and old_tariffs != new_tariffs:
+        (old_tariff,), (new_tariff,) = old_tariffs, new_tariffs
+        # The same volume: the whole change is the tariff's (no kopeck left to rounding).
+        tariff_effect = (
+            change
+            if old_volume == new_volume
+            else round_money(old_volume * (new_tariff - old_tariff))
+        )
+        parts.append(
+            Part(
+                Cause.TARIFF,
+                tariff_effect,
+                service=service,
+                old=old_tariff,
+                new=new_tariff,
+                unit=unit,
+                extra={"since": month, "common": True},
+            )
+        )
+    rest = change - tariff_effect
+    if rest:
         parts.append(
             Part(
                 Cause.COMMON_HOUSE,
-                common_new - common_old,
+                rest,
                 service=service,
-                old=sum((line.volume for line in old if line.kind != INDIVIDUAL), ZERO),
-                new=sum((line.volume for line in new if line.kind != INDIVIDUAL), ZERO),
-                unit=next((line.unit for line in new if line.kind != INDIVIDUAL), ""),
+                old=old_volume,
+                new=new_volume,
+                unit=unit,
             )
         )
     return parts
@@ -274,7 +317,18 @@ def _individual_parts(
     parts: list[Part] = []
     tariff_effect = ZERO
     if new.tariff != old.tariff:
-        tariff_effect = round_money(old.volume * _coefficient(old) * (new.tariff - old.tariff))
+        same = (
+            new.volume == old.volume
+            and new.method == old.method
+            and _coefficient(new) == _coefficient(old)
+        )
+        # The same volume, method and coefficient: the whole change is the tariff's (the
+        # line's own rounding leaves no kopeck to explain apart).
+        tariff_effect = (
+            change
+            if same
+            else round_money(old.volume * _coefficient(old) * (new.tariff - old.tariff))
+        )
         parts.append(
             Part(
                 Cause.TARIFF,
@@ -373,8 +427,9 @@ def describe(part: Part) -> str:
             if part.old:
                 percent = (part.new - part.old) * 100 / part.old
                 share = f", {'+' if percent > 0 else '−'}{format_volume(abs(percent), 1)} %"
+            what = "тариф на общедомовые нужды" if part.extra.get("common") else "тариф"
             return (
-                f"тариф{when}: {format_volume(part.new, 2)} ₽ вместо "
+                f"{what}{when}: {format_volume(part.new, 2)} ₽ вместо "
                 f"{format_volume(part.old, 2)} ₽{share} — {money}"
             )
         case Cause.METHOD:

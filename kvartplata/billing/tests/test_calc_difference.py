@@ -118,6 +118,33 @@ def test_it_does_not_blame_an_expired_meter_of_another_service():
     assert "поверки" not in describe(part)
 
 
+def test_it_leaves_no_rounding_kopeck_apart_when_only_the_tariff_changed():
+    # 42,705 m³ × 45,67 = 1 950,34 (1 950,33735); × 49,78 = 2 125,85 (2 125,8549): +175,51,
+    # while 42,705 × 4,11 = 175,52 (175,51755) rounded alone: the whole +175,51 is the tariff's.
+    june = Month(JUNE, lines=[Line("ХВС", D("1950.34"), D("42.705"), D("45.67"), METER)])
+    july = Month(JULY, lines=[Line("ХВС", D("2125.85"), D("42.705"), D("49.78"), METER)])
+    assert causes(decompose(june, july)) == [("ХВС", Cause.TARIFF, D("175.51"))]
+
+
+def test_it_splits_the_common_house_tariff_from_its_volume():
+    # Same volume: 0,157 × 215,40 = 33,82 → 0,157 × 234,79 = 36,86: +3,04, all the tariff's.
+    def common(amount, volume, tariff):
+        return Line("ГВС", D(amount), D(volume), D(tariff), "common_house_norm", COMMON_HOUSE)
+
+    june = Month(JUNE, lines=[common("33.82", "0.157", "215.40")])
+    july = Month(JULY, lines=[common("36.86", "0.157", "234.79")])
+    (part,) = decompose(june, july).parts
+    assert (part.cause, part.amount) == (Cause.TARIFF, D("3.04"))
+    assert describe(part).startswith("тариф на общедомовые нужды с 1 июля: 234,79 ₽ вместо")
+    # Volume too: 0,200 × 234,79 = 46,96 (46,958): +13,14; tariff 0,157 × 19,39 = 3,04
+    # (3,04423); the house's volume the rest, 13,14 − 3,04 = 10,10.
+    july = Month(JULY, lines=[common("46.96", "0.200", "234.79")])
+    assert causes(decompose(june, july)) == [
+        ("ГВС", Cause.TARIFF, D("3.04")),
+        ("ГВС", Cause.COMMON_HOUSE, D("10.10")),
+    ]
+
+
 def test_it_names_residents_and_area():
     # Waste per person: 2 × 150,00 = 300,00 → 3 × 150,00 = 450,00.
     # Maintenance by area: 50,00 m² × 30,00 = 1 500,00 → 52,50 × 30,00 = 1 575,00.

@@ -1,0 +1,36 @@
+"""The ЕПД's block «Почему изменилась сумма» is frozen in the snapshot at issue time (#19)."""
+
+from kvartplata.billing.bill_change import explanation, receipt_block
+from kvartplata.billing.models import Period
+from kvartplata.cabinet import selectors
+from kvartplata.receipts.models import Receipt
+from kvartplata.receipts.snapshot import validate_snapshot
+from kvartplata.receipts.tests.conftest import OCTOBER
+
+
+def test_it_freezes_the_headline_and_the_largest_causes_in_the_receipt(world):
+    periods = selectors.organization_periods(world.organization.id)
+    october = next(p for p in periods if p.month == OCTOBER)
+    receipt = Receipt.objects.get(account=world.resident_account, month=OCTOBER)
+    why = explanation(world.resident_account.id, periods, october)
+    validate_snapshot(receipt.data)
+    assert receipt.data["change"] == receipt_block(why)
+    assert receipt.data["change"]["headline"].startswith(why.headline)
+    assert receipt.data["change"]["headline"].endswith("по сравнению с квитанцией за сентябрь 2026")
+    # The three largest services' changes, one line each, with their causes.
+    assert len(receipt.data["change"]["causes"]) == min(3, len(why.services))
+    first = why.services[0]
+    assert receipt.data["change"]["causes"][0].startswith(f"{first.name}: {first.signed} — ")
+
+
+def test_it_leaves_the_block_out_of_the_first_issued_month(world):
+    first = (
+        Period.objects.filter(organization=world.organization, state=Period.State.CLOSED)
+        .order_by("month")
+        .first()
+    )
+    receipts = Receipt.objects.filter(period=first)
+    assert receipts.exists()
+    assert all("change" not in r.data for r in receipts)
+    for r in receipts:
+        validate_snapshot(r.data)

@@ -1,0 +1,59 @@
+"""The ЕПД prints why the sum changed after section 4, whole and without overlaps (#19)."""
+
+import copy
+
+from kvartplata.receipts import pdf
+from kvartplata.receipts.snapshot import sample_snapshot
+from kvartplata.receipts.tests.test_pdf import (
+    max_snapshot,
+    overlaps,
+    page_count,
+    pdf_text,
+    word_boxes,
+)
+
+
+def _compact(text: str) -> str:
+    return " ".join(text.replace("\u00a0", " ").split())
+
+
+def test_it_prints_the_block_between_sections_4_and_5(tmp_path):
+    s = sample_snapshot()
+    text = _compact(pdf_text(pdf.render_receipt(s), tmp_path))
+    block = text.index("Почему изменилась сумма: " + _compact(s["change"]["headline"]))
+    assert text.index("4. Справочная информация") < block < text.index("5. Сведения")
+    for cause in s["change"]["causes"]:
+        assert "— " + _compact(cause) in text
+
+
+def test_it_shortens_the_block_to_keep_a_one_sheet_receipt_on_one_sheet(tmp_path):
+    s = sample_snapshot()
+    long = s["change"]["causes"][2]
+    s["change"]["causes"] = [f"Услуга {n}: +{n},00\u00a0₽ — {long} {long}" for n in range(1, 6)]
+    data = pdf.render_receipt(s)
+    assert page_count(data, tmp_path) == 1
+    for page in word_boxes(data, tmp_path):
+        assert overlaps(page) == []
+    text = _compact(pdf_text(data, tmp_path))
+    # The services' changes without their causes, then the sections that follow, whole.
+    assert "Услуга 1: +1,00 ₽; Услуга 2: +2,00 ₽; Услуга 3: +3,00 ₽" in text
+    assert "поверьте счётчик" not in text
+    assert "6. Расчёт суммы к оплате" in text
+
+
+def test_it_prints_the_block_whole_on_a_receipt_of_several_sheets(tmp_path):
+    s = max_snapshot()
+    s["change"] = copy.deepcopy(sample_snapshot()["change"])
+    data = pdf.render_receipt(s)
+    assert page_count(data, tmp_path) == 2
+    for page in word_boxes(data, tmp_path):
+        assert overlaps(page) == []
+    text = _compact(pdf_text(data, tmp_path))
+    for cause in s["change"]["causes"]:
+        assert _compact(cause) in text
+
+
+def test_it_prints_no_block_without_the_field(tmp_path):
+    s = copy.deepcopy(sample_snapshot())
+    del s["change"]
+    assert "Почему изменилась сумма" not in pdf_text(pdf.render_receipt(s), tmp_path)
