@@ -234,9 +234,10 @@ def month_close(*, period_id: int, organization, user, reason: str, today, reque
     Refused before the readings window has ended unless `reason` says why; refused for a
     period already closed (a double click does nothing twice). Kept in the audit log.
     """
+    from kvartplata.backoffice.closing import period_close_with_receipts
     from kvartplata.backoffice.month import readings_window_end
     from kvartplata.billing.models import Period
-    from kvartplata.billing.services import BillingError, period_close
+    from kvartplata.billing.services import BillingError
     from kvartplata.users.audit import audit
 
     reason = (reason or "").strip()
@@ -260,7 +261,7 @@ def month_close(*, period_id: int, organization, user, reason: str, today, reque
                 f"Приём показаний идёт до {window_end:%d.%m.%Y}: закрыть период раньше можно, "
                 "только указав причину."
             )
-        closed = period_close(organization=organization, user=user)
+        closed = period_close_with_receipts(organization=organization, user=user)
         audit(
             "period_closed",
             request=request,

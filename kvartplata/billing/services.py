@@ -246,12 +246,15 @@ def period_close(
     organization: Organization,
     user=None,
     open_next: bool = True,
-    issue_receipts: bool = True,
     now: datetime.datetime | None = None,
+    issue: Callable[[Period, datetime.datetime], None] | None = None,
 ) -> Period:
-    """Close the billed period: balances final, receipts issued; the next month opens.
+    """Close the billed period: balances final, its documents issued; the next month opens.
 
-    `now` is the moment of closing and of issuing (the demo closes past months at their time).
+    `issue(period, now)` freezes the month's documents before the period closes, inside this
+    transaction; the closing service above billing and receipts passes the receipts' issuer
+    (`backoffice.closing.period_close_with_receipts`). `now` is the moment of closing and of
+    issuing (the demo closes past months at their time).
     """
     now = now or timezone.now()
     period = (
@@ -273,9 +276,8 @@ def period_close(
             "затем закройте период."
         )
     ledger.refresh_balances(period)
-    issue = _receipt_issuer() if issue_receipts else None
     if issue is not None:
-        issue(period=period, issued_at=now)
+        issue(period, now)
     Period.objects.filter(id=period.id).update(state=Period.State.CLOSED, closed_at=now)
     period.refresh_from_db()
     if open_next:
@@ -307,12 +309,3 @@ def _readings_after_run(period: Period) -> int:
         )
         .count()
     )
-
-
-def _receipt_issuer():
-    """Receipts are issued at close when the receipts app provides an issuer."""
-    try:
-        from kvartplata.receipts.services import receipts_issue
-    except ImportError:
-        return None
-    return receipts_issue

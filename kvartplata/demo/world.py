@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.backoffice.services import staff_group_setup
 from kvartplata.billing import ledger, services
 from kvartplata.billing.models import AccountBalance, Norm, Period, Service, Tariff, Unit
@@ -197,7 +198,7 @@ def build(
             keep = len(world.accounts) <= 5000 or month >= add_months(current, -3)
             # Closed on the 1st of the next month, as an operator would: receipts bear that date.
             closed = datetime.datetime.combine(add_months(month, 1), datetime.time(9), MSK)
-            services.period_close(
+            period_close_with_receipts(
                 organization=world.organization,
                 issue_receipts=keep,
                 now=min(closed, timezone.now()),

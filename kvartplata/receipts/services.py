@@ -54,8 +54,8 @@ COLUMNS = [
 def receipts_issue(*, period: Period, progress=None, issued_at=None) -> int:
     """Freeze one receipt per account of the month, numbered on from the organization's last.
 
-    Called by period_close inside its transaction; accounts that already have a receipt of the
-    month keep it (a snapshot never changes).
+    Called by the month closing (backoffice.closing) inside its transaction; accounts that
+    already have a receipt of the month keep it (a snapshot never changes).
     """
     organization = period.organization
     issued_at = issued_at or timezone.now()

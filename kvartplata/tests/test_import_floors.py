@@ -63,7 +63,6 @@ ALLOWED_UPWARD = {
     ("kvartplata.registry.exchange.load", "kvartplata.meters.models"),
     # Not yet moved (issue #17 items 1-2).
     ("kvartplata.billing.admin", "kvartplata.backoffice.admin_mixins"),
-    ("kvartplata.billing.services", "kvartplata.receipts.services"),
     ("kvartplata.meters.admin", "kvartplata.backoffice.admin_mixins"),
     ("kvartplata.payments.admin", "kvartplata.backoffice.admin_mixins"),
     ("kvartplata.receipts.admin", "kvartplata.backoffice.admin_mixins"),

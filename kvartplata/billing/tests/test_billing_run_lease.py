@@ -53,7 +53,7 @@ def test_it_lets_the_month_close_after_a_dead_run():
     org, _, _ = f.area_world(MARCH)
     billing_run_execute(run_id=billing_run_start(organization=org).pk)
     _dead_run(org, seconds_ago=1)
-    period_close(organization=org, open_next=False, issue_receipts=False)
+    period_close(organization=org, open_next=False)
     assert Period.objects.get(organization=org, month=MARCH).state == Period.State.CLOSED
 
 

@@ -196,7 +196,7 @@ def test_the_sql_run_bills_what_calc_specifies(spec):
         _compare(spec, flats, month, expected, building_volume=spec["building"][i])
         reported = {p["account"] for p in run.report if p["service"] == "cold"}
         assert unbilled <= reported
-        period_close(organization=org, issue_receipts=False)
+        period_close(organization=org)
 
 
 def _specified(spec, flats, month, rates):

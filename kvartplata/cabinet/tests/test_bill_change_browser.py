@@ -14,10 +14,11 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing.bill_change import bill_change
 from kvartplata.billing.calc.difference import Cause, describe
 from kvartplata.billing.models import AccountBalance, Period
-from kvartplata.billing.services import billing_run, period_close
+from kvartplata.billing.services import billing_run
 from kvartplata.demo.world import build
 from kvartplata.meters.models import Meter
 from kvartplata.users.models import AccountLink
@@ -44,7 +45,7 @@ def live_world(transactional_db):
     meter.next_verification_on = current.month - datetime.timedelta(days=21)
     meter.save()
     billing_run(organization=world.organization)
-    period_close(organization=world.organization)
+    period_close_with_receipts(organization=world.organization)
     world.expired_account_id = meter.account_id
     return world
 

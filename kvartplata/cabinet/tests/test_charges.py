@@ -6,8 +6,9 @@ from decimal import Decimal
 from django.urls import reverse
 from django.utils.html import escape
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing.models import Charge, LedgerEntry, Recalculation
-from kvartplata.billing.services import billing_run, period_close, recalculation_add
+from kvartplata.billing.services import billing_run, recalculation_add
 from kvartplata.lib.money import format_rub, format_volume
 
 OCTOBER = datetime.date(2026, 10, 1)
@@ -101,7 +102,7 @@ def test_it_shows_a_recalculation_without_a_service(demo_client, world):
         reason="Перерыв в подаче горячей воды 3–5 сентября",
     )
     billing_run(organization=world.organization)
-    period_close(organization=world.organization)  # issued: now the resident sees it
+    period_close_with_receipts(organization=world.organization)  # issued: now the resident sees it
     html = _get(demo_client, world, month="2026-11").content.decode()
     assert "Прочие перерасчёты" in html
     assert "Перерыв в подаче горячей воды" in html

@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import ledger
 from kvartplata.billing.models import Period, Service
-from kvartplata.billing.services import billing_run, period_close, recalculation_add
+from kvartplata.billing.services import billing_run, recalculation_add
 from kvartplata.users.models import AccountLink
 from kvartplata.users.services import user_create
 
@@ -82,7 +83,7 @@ def test_it_answers_200_after_a_run_and_after_the_close(demo_client, world):
     billing_run(organization=world.organization)
     after_run = _again(demo_client, url, first)
     assert after_run.status_code == 200
-    period_close(organization=world.organization)
+    period_close_with_receipts(organization=world.organization)
     after_close = _again(demo_client, url, after_run)
     assert after_close.status_code == 200
     assert after_close["ETag"] != after_run["ETag"]

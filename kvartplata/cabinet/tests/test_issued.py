@@ -10,9 +10,10 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import ledger
 from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
-from kvartplata.billing.services import billing_run, period_close, recalculation_add
+from kvartplata.billing.services import billing_run, recalculation_add
 from kvartplata.lib.money import format_rub
 
 OCTOBER = datetime.date(2026, 10, 1)
@@ -57,7 +58,7 @@ def test_it_shows_nothing_of_a_run_until_the_close(demo_client, world):
     after_run = _snapshot(demo_client, world)
     for key, html in before.items():
         assert after_run[key] == html, key
-    period_close(organization=world.organization)
+    period_close_with_receipts(organization=world.organization)
     after_close = _snapshot(demo_client, world)
     changed = [key for key in before if after_close[key] != before[key]]
     assert ("cabinet:account", ()) in changed
@@ -89,7 +90,7 @@ def test_the_card_keeps_the_issued_receipt_amount_and_due_date(demo_client, worl
     expected = october.closing - paid
     assert re.search(r'data-testid="balance">([^<]*)<', html)[1] == format_rub(abs(expected))
 
-    period_close(organization=world.organization)
+    period_close_with_receipts(organization=world.organization)
     html = demo_client.get(url).content.decode()
     november = AccountBalance.objects.get(account=account, month=NOVEMBER)
     due = ledger.due_date(world.organization, NOVEMBER)

@@ -89,7 +89,7 @@ def test_it_checks_the_receipt_total_when_the_organization_says_so(demo_user, wo
     org, spare, _ = factories.area_world(datetime.date(2026, 3, 1))
     Organization.objects.filter(pk=org.pk).update(link_proof=Organization.LinkProof.RECEIPT_TOTAL)
     billing_run(organization=org)
-    period_close(organization=org, issue_receipts=False)
+    period_close(organization=org)
     assert not Receipt.objects.filter(account=spare).exists()
     closing = AccountBalance.objects.get(account=spare, month=datetime.date(2026, 3, 1)).closing
     with pytest.raises(LinkError):

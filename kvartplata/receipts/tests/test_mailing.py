@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
+from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import services as billing
 from kvartplata.billing.models import Period
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
@@ -120,7 +121,7 @@ def test_it_mails_subscribers_when_a_month_closes(
     org = world.organization
     billing.billing_run(organization=org)
     with django_capture_on_commit_callbacks(execute=True):
-        billing.period_close(organization=org)
+        period_close_with_receipts(organization=org)
     november = Receipt.objects.get(account=world.resident_account, month=datetime.date(2026, 11, 1))
     assert ReceiptDelivery.objects.filter(receipt=november, status=Status.SENT).count() == 2
     assert len(mail.outbox) == 2

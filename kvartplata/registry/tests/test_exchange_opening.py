@@ -124,14 +124,14 @@ def test_it_prints_the_debt_and_penalty_on_the_first_receipt():
 
 
 def test_it_lets_a_resident_link_with_the_first_receipts_code_and_see_the_debt(client):
-    from kvartplata.billing.services import period_close
+    from kvartplata.backoffice.closing import period_close_with_receipts
     from kvartplata.cabinet.services import account_link
     from kvartplata.lib.money import format_rub
     from kvartplata.receipts.models import Receipt
     from kvartplata.users.services import user_create
 
     org, account, providers, march = moved_in()
-    period_close(organization=org)
+    period_close_with_receipts(organization=org)
     receipt = Receipt.objects.get(account=account, month=SWITCH)
     assert receipt.total_due == D("5307.09")
     code = receipt.data["account"]["link_code"]
