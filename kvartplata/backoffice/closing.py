@@ -7,9 +7,12 @@ the tests close months here.
 
 import datetime
 
+from django.db import transaction
+
 from kvartplata.billing.models import Period
 from kvartplata.billing.services import period_close
 from kvartplata.receipts.services import receipts_issue
+from kvartplata.receipts.tasks import deliveries_queue
 from kvartplata.registry.models import Organization
 
 
@@ -28,6 +31,10 @@ def period_close_with_receipts(
 
     def issue(period: Period, moment: datetime.datetime) -> None:
         receipts_issue(period=period, issued_at=moment)
+        # The mailing after the commit; robust: a queue that is down must not turn a committed
+        # close into an error page.
+        period_id = period.id
+        transaction.on_commit(lambda: deliveries_queue(period_id), robust=True)
 
     return period_close(
         organization=organization,

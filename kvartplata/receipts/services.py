@@ -12,7 +12,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -90,19 +89,17 @@ def receipts_issue(*, period: Period, progress=None, issued_at=None) -> int:
         count += bulk_insert("receipts_receipt", COLUMNS, rows, json_columns=["data"])
         if progress:
             progress(start + len(batch), len(account_ids))
-    # robust: a queue that is down must not turn a committed close into an error page.
-    transaction.on_commit(lambda: deliveries_schedule(period_id=period.id), robust=True)
     return count
 
 
-def deliveries_schedule(*, period_id: int) -> int:
-    """Create a delivery per (receipt, subscribed user) once, and queue the sending.
+def deliveries_schedule(*, period_id: int) -> list[int]:
+    """Create a delivery per (receipt, subscribed user) once; returns the new deliveries' ids.
+
+    The caller queues their sending (`receipts.tasks.deliveries_queue`).
 
     Runs after the close commits, possibly twice: a pair that already has a delivery is left
     alone, so a receipt reaches a user at most once.
     """
-    from kvartplata.receipts.tasks import send_delivery
-
     links = AccountLink.objects.filter(
         account__receipts__period_id=period_id,
         user__receipts_by_email=True,
@@ -136,9 +133,7 @@ def deliveries_schedule(*, period_id: int) -> int:
         ).values_list("id", "receipt_id", "user_id")
         if (receipt_id, user_id) in new_keys
     ]
-    for delivery_id in created:
-        send_delivery(delivery_id)
-    return len(created)
+    return created
 
 
 def receipt_file_name(receipt: Receipt) -> str:

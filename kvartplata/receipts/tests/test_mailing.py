@@ -11,7 +11,8 @@ from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import services as billing
 from kvartplata.billing.models import Period
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
-from kvartplata.receipts.services import deliveries_schedule, delivery_send
+from kvartplata.receipts.services import delivery_send
+from kvartplata.receipts.tasks import deliveries_queue
 from kvartplata.receipts.tests.conftest import OCTOBER
 from kvartplata.users.models import AccountLink
 from kvartplata.users.services import user_create
@@ -56,7 +57,7 @@ def _october(world) -> Period:
 
 
 def test_it_mails_each_subscriber_the_receipt_with_the_pdf(world, subscribers, huey):
-    assert deliveries_schedule(period_id=_october(world).id) == 2
+    assert deliveries_queue(_october(world).id) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["demo@example.com", "partner@example.ru"]
     receipt = Receipt.objects.get(account=world.resident_account, month=OCTOBER)
     message = mail.outbox[0]
@@ -74,14 +75,14 @@ def test_it_mails_each_subscriber_the_receipt_with_the_pdf(world, subscribers, h
 
 def test_it_never_mails_twice_when_scheduled_twice(world, subscribers, huey):
     period = _october(world)
-    deliveries_schedule(period_id=period.id)
-    assert deliveries_schedule(period_id=period.id) == 0
+    deliveries_queue(period.id)
+    assert deliveries_queue(period.id) == 0
     assert len(mail.outbox) == 2
     assert ReceiptDelivery.objects.count() == 2
 
 
 def test_it_never_sends_a_delivery_twice(world, subscribers, huey):
-    deliveries_schedule(period_id=_october(world).id)
+    deliveries_queue(_october(world).id)
     delivery = ReceiptDelivery.objects.first()
     # A duplicate task of a sent delivery, and one that another worker is sending right now.
     assert delivery_send(delivery_id=delivery.id) is True
@@ -95,7 +96,7 @@ def test_it_never_sends_a_delivery_twice(world, subscribers, huey):
 def test_it_retries_when_smtp_fails_and_keeps_the_reason(world, subscribers, huey, settings):
     settings.EMAIL_BACKEND = "kvartplata.receipts.tests.test_mailing.FlakyBackend"
     FlakyBackend.failures_left = 1
-    deliveries_schedule(period_id=_october(world).id)
+    deliveries_queue(_october(world).id)
     failed = ReceiptDelivery.objects.get(status=Status.FAILED)
     assert failed.attempts == 1
     assert "SMTPServerDisconnected" in failed.last_error
@@ -134,5 +135,5 @@ def test_it_skips_users_without_an_address_or_inactive(world, subscribers, huey)
     partner.save()
     demo.email = ""
     demo.save()
-    assert deliveries_schedule(period_id=_october(world).id) == 0
+    assert deliveries_queue(_october(world).id) == 0
     assert mail.outbox == []

@@ -13,9 +13,9 @@ from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.receipts.services import (
     ReceiptError,
     _print_state_set,
-    deliveries_schedule,
     print_archive_start,
 )
+from kvartplata.receipts.tasks import deliveries_queue
 from kvartplata.receipts.tests.conftest import OCTOBER
 from kvartplata.receipts.tests.test_mailing import FlakyBackend
 from kvartplata.registry.models import Organization
@@ -47,7 +47,7 @@ def failed_delivery(world, demo_user, october, huey, settings):
     demo_user.save()
     settings.EMAIL_BACKEND = "kvartplata.receipts.tests.test_mailing.FlakyBackend"
     FlakyBackend.failures_left = 1
-    deliveries_schedule(period_id=october.id)
+    deliveries_queue(october.id)
     huey.storage.flush_all()  # the automatic retries are not run here
     return ReceiptDelivery.objects.get()
 
