@@ -17,6 +17,7 @@ from kvartplata.billing.calc.difference import Cause
 from kvartplata.billing.models import Period, Service, Tariff
 from kvartplata.billing.services import billing_run
 from kvartplata.demo.world import build
+from kvartplata.lib.money import round_money
 
 MSK = datetime.timezone(datetime.timedelta(hours=3))
 OCTOBER = datetime.date(2026, 10, 1)
@@ -69,9 +70,12 @@ def test_it_names_the_wrong_tariff_for_the_accounts_changed_most(world, wrong_ta
         tariff = next(
             p for p in why.difference.parts if p.cause == Cause.TARIFF and p.service == UPKEEP
         )
-        # Old area × (new − old tariff) = area × 9 × old tariff.
-        old_area = next(line.volume for line in expected.previous.lines if line.service == UPKEEP)
-        assert tariff.amount == (old_area * 9 * wrong_tariff).quantize(Decimal("0.01"))
+        # The same area: the whole change of the line is the tariff's, area × 10 × old tariff
+        # less area × old tariff, each rounded half-up to kopecks as the run rounds a line.
+        area = next(line.volume for line in expected.previous.lines if line.service == UPKEEP)
+        assert tariff.amount == round_money(area * 10 * wrong_tariff) - round_money(
+            area * wrong_tariff
+        )
         assert any(s.startswith("тариф с 1 ноября") and "+900,0 %" in s for s in upkeep.sentences)
 
 
