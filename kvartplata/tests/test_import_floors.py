@@ -73,7 +73,6 @@ ALLOWED_UPWARD = {
 # Services, and modules that a tasks.py imports, that import a tasks module (a circle). Tasks import
 # services, never the reverse; callers queue with kvartplata.lib.queue. Same rule: shrink only.
 ALLOWED_SERVICES_TO_TASKS = {
-    ("kvartplata.users.services", "kvartplata.users.tasks"),
     ("kvartplata.registry.exchange.jobs", "kvartplata.registry.tasks"),
 }
 

@@ -61,21 +61,23 @@ def account_link_remove(*, link: AccountLink, request=None) -> None:
 
 
 @transaction.atomic
-def user_delete(*, user: User, request=None) -> None:
-    """Delete a resident's login with all personal data it holds.
+def user_delete(*, user: User, request=None):
+    """Delete a resident's login with all personal data it holds; returns the farewell message.
 
     The personal accounts, readings and payments belong to the organization and stay; rows that
-    pointed at the user keep a NULL instead (every such foreign key is SET_NULL).
+    pointed at the user keep a NULL instead (every such foreign key is SET_NULL). The message
+    (None without a verified address) is rendered now, while the user row exists; the caller
+    queues it: `email_send_on_commit(message)`.
     """
-    from kvartplata.users.tasks import email_send_on_commit
-
     address = EmailAddress.objects.filter(user=user, primary=True).first()
+    message = None
     if address is not None and address.verified:
-        email_send_on_commit(_account_deleted_message(user=user, email=address.email))
+        message = _account_deleted_message(user=user, email=address.email)
     audit("account_deleted", request=request, user=user)
     AccountLink.objects.filter(user=user).delete()
     EmailAddress.objects.filter(user=user).delete()
     user.delete()
+    return message
 
 
 def _account_deleted_message(*, user: User, email: str):

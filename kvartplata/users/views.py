@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from kvartplata.users import services
 from kvartplata.users.forms import RESEND_SALT, AccountDeleteForm, ProfileForm
 from kvartplata.users.models import AccountLink
+from kvartplata.users.tasks import email_send_on_commit
 
 # The resend button lives on the sign-in page right after the password was typed.
 RESEND_TOKEN_MAX_AGE = 3600
@@ -66,7 +67,9 @@ def account_delete(request):
         if form.is_valid():
             user = request.user
             logout(request)
-            services.user_delete(user=user, request=request)
+            farewell = services.user_delete(user=user, request=request)
+            if farewell is not None:
+                email_send_on_commit(farewell)
             messages.success(request, "Ваша учётная запись и персональные данные удалены.")
             return redirect("account_login")
     else:
