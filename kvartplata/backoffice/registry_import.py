@@ -13,6 +13,7 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from kvartplata.lib.periods import parse_period, period_label
+from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.registry.exchange import files
 from kvartplata.registry.exchange.jobs import (
     UploadRefused,
@@ -22,6 +23,7 @@ from kvartplata.registry.exchange.jobs import (
 )
 from kvartplata.registry.exchange.load import default_switch_month
 from kvartplata.registry.models import ImportJob, Organization
+from kvartplata.registry.tasks import check_import_job, load_import_job
 
 app_name = "registry_office"
 PROBLEMS_SHOWN = 500
@@ -93,6 +95,7 @@ def upload(request):
     except UploadRefused as exc:
         form.add_error("file", str(exc))
         return _page(request, organization, form, status=400)
+    enqueue_on_commit(check_import_job, job.pk)
     return redirect("registry_office:job", job.pk)
 
 
@@ -125,6 +128,7 @@ def confirm(request, job_id: int):
     organization = _organization(request)
     found = get_object_or_404(ImportJob, pk=job_id, organization=organization)
     if import_job_confirm(job=found):
+        enqueue_on_commit(load_import_job, found.pk)
         messages.success(request, "Загрузка поставлена в очередь.")
     else:
         messages.error(request, "Этот файл уже загружается или не прошёл проверку.")

@@ -39,9 +39,10 @@ def storage_dir() -> Path:
 
 
 def import_job_upload(
-    *, organization, name: str, chunks, size: int, switch_month, user=None, enqueue=True
+    *, organization, name: str, chunks, size: int, switch_month, user=None
 ) -> ImportJob:
-    """Keep an uploaded file and queue its check; a too large or unknown file is refused unread."""
+    """Keep an uploaded file (the caller queues its check); a too large or unknown file is
+    refused unread."""
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
         raise UploadRefused("Загрузите книгу .xlsx или архив .zip с файлами CSV.")
@@ -66,23 +67,18 @@ def import_job_upload(
             switch_month=switch_month,
             created_by=user,
         )
-        if enqueue:
-            from kvartplata.registry.tasks import check_import_job
-
-            transaction.on_commit(lambda: check_import_job(job.pk))
     return job
 
 
-def import_job_confirm(*, job: ImportJob, enqueue=True) -> bool:
-    """Queue the load of a checked file (once: a second confirmation changes nothing)."""
+def import_job_confirm(*, job: ImportJob) -> bool:
+    """Mark a checked file for loading (once: a second confirmation changes nothing).
+
+    True when it was marked: the caller then queues the load (`load_import_job`).
+    """
     with transaction.atomic():
         queued = ImportJob.objects.filter(
             pk=job.pk, status=ImportJob.Status.CHECKED, lease_owner=""
         ).update(status=ImportJob.Status.LOADING, step="", done=0, total=0)
-        if queued and enqueue:
-            from kvartplata.registry.tasks import load_import_job
-
-            transaction.on_commit(lambda: load_import_job(job.pk))
     return bool(queued)
 
 

@@ -32,7 +32,6 @@ def uploaded(org, data=None) -> ImportJob:
         chunks=[content],
         size=len(content),
         switch_month=SWITCH,
-        enqueue=False,
     )
 
 
@@ -42,8 +41,8 @@ def test_it_checks_then_loads_and_removes_the_file(data_dir):
     assert job.status == ImportJob.Status.CHECKED
     assert job.report["counts"]["accounts"]["created"] == 2
     assert job.step and job.lease_owner == ""
-    assert import_job_confirm(job=job, enqueue=False)
-    assert not import_job_confirm(job=job, enqueue=False)  # once
+    assert import_job_confirm(job=job)
+    assert not import_job_confirm(job=job)  # once
     job = import_job_run(job_id=job.pk)
     assert job.status == ImportJob.Status.DONE
     assert PersonalAccount.objects.count() == 2
