@@ -84,7 +84,7 @@ def main():
     if args.slow_sql:
         connection.execute_wrappers.append(slow_sql_printer(args.slow_sql))
     started = time.perf_counter()
-    run = billing_run_start(organization=org, enqueue=False)
+    run = billing_run_start(organization=org)
     if args.profile:
         import cProfile
         import pstats
