@@ -222,12 +222,16 @@ def _service_parts(
     parts: list[Part] = []
     old_individual = _by_zone(line for line in old if line.kind == INDIVIDUAL)
     new_individual = _by_zone(line for line in new if line.kind == INDIVIDUAL)
-    for zone in sorted(set(old_individual) | set(new_individual)):
-        parts.extend(
-            _individual_parts(
-                service, old_individual.get(zone), new_individual.get(zone), month, expired
-            )
+    zones = sorted(set(old_individual) | set(new_individual))
+    for zone in zones:
+        zone_parts = _individual_parts(
+            service, old_individual.get(zone), new_individual.get(zone), month, expired
         )
+        if len(zones) > 1:
+            # Several zones (day/night): each sentence says which.
+            for part in zone_parts:
+                part.extra["zone"] = zone
+        parts.extend(zone_parts)
     parts.extend(
         _common_parts(
             service,
@@ -428,6 +432,7 @@ def describe(part: Part) -> str:
                 percent = (part.new - part.old) * 100 / part.old
                 share = f", {'+' if percent > 0 else '−'}{format_volume(abs(percent), 1)} %"
             what = "тариф на общедомовые нужды" if part.extra.get("common") else "тариф"
+            what += _zone(part)
             return (
                 f"{what}{when}: {format_volume(part.new, 2)} ₽ вместо "
                 f"{format_volume(part.old, 2)} ₽{share} — {money}"
@@ -440,6 +445,9 @@ def describe(part: Part) -> str:
             expired = part.extra.get("expired_on")
             if expired:
                 return f"{_expired(expired)} — {text}; {EXPIRED_ADVICE}"
+            why = MISSING_READINGS.get((part.old, part.new))
+            if why:
+                text = f"{why} — {text}"
             advice = ADVICE.get(part.new)
             return f"{text}; {advice}" if advice else text
         case Cause.COEFFICIENT:
@@ -458,7 +466,7 @@ def describe(part: Part) -> str:
             )
         case Cause.VOLUME:
             return (
-                f"расход {format_volume(part.new)}{unit} вместо "
+                f"расход{_zone(part)} {format_volume(part.new)}{unit} вместо "
                 f"{format_volume(part.old)}{unit} — {money}"
             )
         case Cause.COMMON_HOUSE:
@@ -492,6 +500,18 @@ def describe(part: Part) -> str:
 
 
 EXPIRED_ADVICE = "поверьте счётчик и передайте показания"
+# Why the method changed when no meter expired: the readings did not come (the average is used
+# for at most 3 months in a row, then the norm).
+MISSING_READINGS = {
+    (METER, AVERAGE): "показания счётчика за месяц не поступили",
+    (AVERAGE, NORM): "показания счётчика не поступают больше 3 месяцев",
+}
+ZONE_WORDS = {1: "день", 2: "ночь", 3: "пик"}
+
+
+def _zone(part: Part) -> str:
+    zone = part.extra.get("zone")
+    return f" ({ZONE_WORDS[zone]})" if zone in ZONE_WORDS else ""
 
 
 def _expired(day: date) -> str:

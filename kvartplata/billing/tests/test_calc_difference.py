@@ -11,6 +11,7 @@ from kvartplata.billing.calc.difference import (
     AVERAGE,
     COMMON_HOUSE,
     METER,
+    NORM,
     NORM_COEFFICIENT,
     PERSON,
     Cause,
@@ -55,9 +56,43 @@ def test_it_names_the_method_and_says_what_to_do():
     (part,) = decompose(june, july).parts
     assert (part.cause, part.amount) == (Cause.METHOD, D("20.00"))
     assert describe(part) == (
+        "показания счётчика за месяц не поступили — "
         "начислено по среднему вместо показаний счётчика — +20,00\u00a0₽; "
         "передайте показания счётчика до 25-го числа, и начисление пересчитают"
     )
+
+
+def test_it_says_the_readings_stopped_coming_when_the_norm_follows_the_average():
+    # The average 5,500 m³ × 40,00 = 220,00; after 3 months the norm 6,935 × 40,00 = 277,40:
+    # +57,40.
+    june = Month(JUNE, lines=[Line("ХВС", D("220.00"), D("5.500"), D("40.00"), AVERAGE)])
+    july = Month(JULY, lines=[Line("ХВС", D("277.40"), D("6.935"), D("40.00"), NORM)])
+    (part,) = decompose(june, july).parts
+    assert describe(part) == (
+        "показания счётчика не поступают больше 3 месяцев — начислено по нормативу вместо "
+        "среднего — +57,40\u00a0₽; передайте показания счётчика до 25-го числа"
+    )
+
+
+def test_it_names_the_zone_of_a_two_zone_meter():
+    # Day 100,0 kWh × 6,45 = 645,00 → × 7,03 = 703,00 (+58,00, the tariff's);
+    # night 40,0 × 2,98 = 119,20 → 50,0 × 3,25 = 162,50: tariff 40,0 × 0,27 = 10,80, volume
+    # 162,50 − 119,20 − 10,80 = 32,50.
+    def zone(n, amount, volume, tariff):
+        return Line("ЭЭ", D(amount), D(volume), D(tariff), METER, zone=n, unit="кВт·ч")
+
+    june = Month(
+        JUNE, lines=[zone(1, "645.00", "100.0", "6.45"), zone(2, "119.20", "40.0", "2.98")]
+    )
+    july = Month(
+        JULY, lines=[zone(1, "703.00", "100.0", "7.03"), zone(2, "162.50", "50.0", "3.25")]
+    )
+    texts = [describe(p) for p in decompose(june, july).parts]
+    assert texts == [
+        "тариф (день) с 1 июля: 7,03 ₽ вместо 6,45 ₽, +9,0 % — +58,00\u00a0₽",
+        "тариф (ночь) с 1 июля: 3,25 ₽ вместо 2,98 ₽, +9,1 % — +10,80\u00a0₽",
+        "расход (ночь) 50,000 кВт·ч вместо 40,000 кВт·ч — +32,50\u00a0₽",
+    ]
 
 
 def test_it_names_an_expired_meter_billed_by_norm_with_coefficient():
