@@ -5,7 +5,7 @@ from django.contrib.admin.models import LogEntry
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.backoffice import admin_two_factor  # noqa: F401  (staff authenticators)
-from kvartplata.backoffice.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
+from kvartplata.users.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 
 admin.site.site_header = _("Квартплата — бэк-офис")
 admin.site.site_title = _("Квартплата — бэк-офис")

@@ -8,14 +8,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.backoffice.admin_mixins import (
-    BigTableMixin,
-    GlobalReferenceAdmin,
-    ReadOnlyMixin,
-    ScopedRelatedFilter,
-    TenantAdmin,
-    TenantInlineMixin,
-)
 from kvartplata.billing.models import (
     AccountBalance,
     BillingRun,
@@ -37,6 +29,14 @@ from kvartplata.billing.services import (
 )
 from kvartplata.billing.tasks import run_billing, run_billing_after
 from kvartplata.lib.queue import enqueue_on_commit
+from kvartplata.users.admin_mixins import (
+    BigTableMixin,
+    GlobalReferenceAdmin,
+    ReadOnlyMixin,
+    ScopedRelatedFilter,
+    TenantAdmin,
+    TenantInlineMixin,
+)
 
 
 class TariffInline(TenantInlineMixin, admin.TabularInline):
