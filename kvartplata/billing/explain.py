@@ -28,15 +28,14 @@ from kvartplata.billing.models import (
     history_column,
 )
 from kvartplata.billing.setbased import from_micro
-from kvartplata.lib.money import format_rub, format_volume
+
+# One number formatter for the whole project (lib.money); a short name for the long sentences.
+from kvartplata.lib.money import format_rub
+from kvartplata.lib.money import format_volume as num
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter
 
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
-
-
-def num(value: Decimal, places: int = 3) -> str:
-    return format_volume(value, places)
 
 
 def attach(charges: list[Charge], account, period: Period) -> None:

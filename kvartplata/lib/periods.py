@@ -21,6 +21,11 @@ MONTH_NAMES = (
 _PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
+def format_date(day: date) -> str:
+    """A day the Russian way: «05.03.2026» (the year padded to four digits: %Y is not)."""
+    return f"{day.day:02d}.{day.month:02d}.{day.year:04d}"
+
+
 def month_start(day: date) -> date:
     """The period a day belongs to: the first day of its month."""
     return day.replace(day=1)

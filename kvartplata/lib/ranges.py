@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from kvartplata.lib.money import format_rub, format_volume
+from kvartplata.lib.periods import format_date
 
 # A year ahead of today is the latest date accepted anywhere.
 DAYS_AHEAD = 365
@@ -38,21 +39,18 @@ def bounds_for(
     )
 
 
-def _day(value: datetime.date) -> str:
-    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"  # %Y does not pad year 226
-
-
 def date_problem(value: datetime.date, bounds: Bounds, *, what: str = "Дата") -> str:
     """A date before the organization's first period or more than a year ahead."""
     if isinstance(value, datetime.datetime):
         value = value.date()
     if value < bounds.earliest:
         return (
-            f"{what} {_day(value)} — раньше первого расчётного периода организации "
-            f"({_day(bounds.earliest)})."
+            f"{what} {format_date(value)} — раньше первого расчётного периода организации "
+            f"({format_date(bounds.earliest)})."
         )
     if value > bounds.latest:
-        return f"{what} {_day(value)} — больше чем на год вперёд (позже {_day(bounds.latest)})."
+        latest = format_date(bounds.latest)
+        return f"{what} {format_date(value)} — больше чем на год вперёд (позже {latest})."
     return ""
 
 

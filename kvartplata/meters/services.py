@@ -10,13 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kvartplata.billing.periods import closed_months, organization_bounds
-from kvartplata.lib.periods import month_start, period_label
+from kvartplata.lib.periods import format_date, month_start, period_label
 from kvartplata.lib.ranges import date_problem
 from kvartplata.meters.models import Meter, Reading, ReminderOptOut
 from kvartplata.meters.validation import (
     Point,
     check_reading,
-    fmt_date,
     open_month,
     parse_value,
     quantize,
@@ -363,7 +362,7 @@ def meter_replace(
     precision = meter.precision if precision is None else precision
     errors: dict[str, list[str]] = {}
     if meter.is_archived:
-        errors["meter"] = [f"Прибор уже снят с учёта {fmt_date(meter.archived_on)}."]
+        errors["meter"] = [f"Прибор уже снят с учёта {format_date(meter.archived_on)}."]
     if not serial_number.strip():
         errors["serial_number"] = ["Укажите заводской номер нового прибора."]
     if replaced_on < meter.installed_on:
@@ -427,7 +426,7 @@ def meter_replace(
 def meter_archive(*, meter: Meter, archived_on: date, reason: str) -> Meter:
     """Take a meter off the register (no replacement): its readings are no longer taken."""
     if meter.is_archived:
-        raise ValidationError(f"Прибор уже снят с учёта {fmt_date(meter.archived_on)}.")
+        raise ValidationError(f"Прибор уже снят с учёта {format_date(meter.archived_on)}.")
     if archived_on < meter.installed_on:
         raise ValidationError("Дата снятия раньше установки прибора.")
     if not reason.strip():

@@ -17,10 +17,10 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from kvartplata.lib import leases
 from kvartplata.lib.leases import JOB_PRIORITY
-from kvartplata.lib.periods import month_start, period_label
+from kvartplata.lib.periods import format_date, month_start, period_label
 from kvartplata.meters.imports import readings_file_import, readings_files_reap
 from kvartplata.meters.models import Meter, Reading, ReminderLog, ReminderOptOut
-from kvartplata.meters.validation import VERIFICATION_WARNING_DAYS, fmt_date
+from kvartplata.meters.validation import VERIFICATION_WARNING_DAYS
 from kvartplata.users.models import AccountLink
 
 logger = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def send_verification_reminders(*, today: date) -> int:
     meters_by_account = defaultdict(list)
     for meter in meters:
         meters_by_account[meter.account_id].append(
-            {"meter": meter, "date": fmt_date(meter.next_verification_on)}
+            {"meter": meter, "date": format_date(meter.next_verification_on)}
         )
     by_user = defaultdict(list)
     users = {}

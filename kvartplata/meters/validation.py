@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Protocol
 
 from kvartplata.lib.money import format_volume
-from kvartplata.lib.periods import add_months, month_start, period_label
+from kvartplata.lib.periods import add_months, format_date, month_start, period_label
 from kvartplata.registry.vocabulary import resource_unit_label
 
 ELECTRICITY = "electricity"
@@ -99,10 +99,6 @@ def quantize(value: Decimal, precision: int) -> Decimal:
         return value
 
 
-def fmt_date(day: date) -> str:
-    return day.strftime("%d.%m.%Y")
-
-
 def unit_of(resource: str) -> str:
     return resource_unit_label(resource)
 
@@ -155,14 +151,15 @@ def meter_refusal(meter: MeterLike, *, today: date) -> str:
     """Why readings of this meter are not taken at all, or ""."""
     if meter.archived_on is not None:
         return (
-            f"Прибор учёта № {meter.serial_number} снят с учёта {fmt_date(meter.archived_on)}: "
+            f"Прибор учёта № {meter.serial_number} снят с учёта {format_date(meter.archived_on)}: "
             "показания по нему не принимаются."
         )
     # ПП № 354: readings of an electricity meter past its verification date are still used.
     if meter.resource != ELECTRICITY and meter.next_verification_on < today:
         return (
             f"Срок поверки прибора № {meter.serial_number} истёк "
-            f"{fmt_date(meter.next_verification_on)}: показания не принимаются до новой поверки. "
+            f"{format_date(meter.next_verification_on)}: показания не принимаются "
+            "до новой поверки. "
             "Сдайте прибор на поверку и передайте нам документ о ней."
         )
     return ""
@@ -312,7 +309,7 @@ def reading_month(
             in_window=False,
             message=(
                 f"Показания принимаются {_window_text(day_from, day_to)} месяца. Сегодня приём "
-                f"закрыт — передайте показания с {fmt_date(opens)}."
+                f"закрыт — передайте показания с {format_date(opens)}."
             ),
         )
     return WindowDecision(

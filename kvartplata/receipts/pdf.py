@@ -36,7 +36,8 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 
-from kvartplata.lib.periods import MONTH_NAMES_GENITIVE, period_label
+from kvartplata.lib.money import NBSP, format_rub, format_volume
+from kvartplata.lib.periods import MONTH_NAMES_GENITIVE, format_date, period_label
 from kvartplata.receipts import qr
 from kvartplata.receipts.snapshot import validate_snapshot
 
@@ -60,8 +61,6 @@ WIDTH = RIGHT - LEFT
 GREY = "0.35 g"
 BLACK = "0 g"
 SHADE = "0.92 g"
-NBSP = "\u00a0"
-MINUS = "\u2212"
 DASH = "—"
 
 
@@ -222,11 +221,7 @@ def _num(value: str | None, places: int = 2) -> str:
     """«1 234,56», «−15,00»; a dash for no value."""
     if value is None or value == "":
         return DASH
-    amount = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    sign = MINUS if amount < 0 else ""
-    whole, _, fraction = f"{abs(amount):f}".partition(".")
-    grouped = f"{int(whole):,}".replace(",", NBSP)
-    return f"{sign}{grouped},{fraction}" if places else f"{sign}{grouped}"
+    return format_volume(Decimal(value), places)
 
 
 def _vol(value: str | None) -> str:
@@ -239,12 +234,11 @@ def _vol(value: str | None) -> str:
 
 
 def _rub(value: str) -> str:
-    return f"{_num(value)}{NBSP}₽"
+    return format_rub(Decimal(value))
 
 
 def _date(value: str) -> str:
-    day = date.fromisoformat(value[:10])
-    return f"{day:%d.%m.%Y}"
+    return format_date(date.fromisoformat(value[:10]))
 
 
 def _month(value: str) -> str:

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from kvartplata.lib.periods import (
     add_months,
+    format_date,
     month_start,
     months_between,
     parse_period,
@@ -84,3 +85,8 @@ def test_it_lists_one_period_per_month(day, n):
     months = months_between(day, add_months(day, n))
     assert len(months) == n + 1
     assert all(add_months(a, 1) == b for a, b in zip(months, months[1:], strict=False))
+
+
+def test_it_formats_a_day_the_russian_way_with_a_four_digit_year():
+    assert format_date(date(2026, 3, 5)) == "05.03.2026"
+    assert format_date(date(226, 12, 31)) == "31.12.0226"  # %Y would print «226»
