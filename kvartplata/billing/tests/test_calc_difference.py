@@ -226,6 +226,12 @@ def test_it_separates_common_house_needs_new_and_removed_services():
         ("Домофон", Cause.NEW_SERVICE, D("55.00")),
         ("ХВС", Cause.COMMON_HOUSE, D("2.40")),
     ]
+    # 0,160 × 40,00 = 6,40 against 0,100 × 40,00 = 4,00: the house's volume, +2,40.
+    assert [describe(p) for p in decompose(june, july).parts] == [
+        "услуга больше не начисляется: −90,00\u00a0₽",
+        "новая услуга в квитанции: +55,00\u00a0₽",
+        "общедомовые нужды: 0,160 вместо 0,100 — +2,40\u00a0₽",
+    ]
 
 
 def test_it_lists_recalculations_penalties_and_the_debt_with_payments():
@@ -266,6 +272,23 @@ def test_it_lists_recalculations_penalties_and_the_debt_with_payments():
         "−1\u00a0050,00\u00a0₽"
     )
     assert headline(difference) == "Сумма к оплате уменьшилась на 876,83\u00a0₽"
+    assert texts[1] == "перерасчёт прошлого месяца в этот раз не повторяется: +50,00\u00a0₽"
+
+
+def test_it_names_an_advance_and_an_unchanged_sum():
+    # An advance of 300,00 carried after a payment of 1 300,00 on 05.07 (a debt of 1 000,00
+    # before): −1 300,00; the bill itself 1 000,00 both months.
+    line = Line("Отопление", D("1000.00"), D("0.5000"), D("2000.00"))
+    june = Month(JUNE, lines=[line], carried=D("1000.00"))
+    july = Month(
+        JULY, lines=[line], carried=D("-300.00"), payments=[Payment(date(2026, 7, 5), D("1300.00"))]
+    )
+    (part,) = decompose(june, july).parts
+    assert describe(part) == (
+        "аванс 300,00\u00a0₽ (оплата от 05.07 на 1\u00a0300,00\u00a0₽ учтена): "
+        "−1\u00a0300,00\u00a0₽"
+    )
+    assert headline(decompose(june, june)) == "Сумма к оплате не изменилась"
 
 
 def test_it_orders_services_by_the_size_of_their_change():
