@@ -8,10 +8,11 @@ first) and imports it on the configured database (DATABASE_URL, or the SQLite fi
 
 `--again` imports the same file a second time (every line is then a duplicate: nothing is added).
 
-As a reference, the same payment rows are then written once more the plainest way the database
-has — PostgreSQL: one COPY into payments_payment; SQLite: executemany of plain INSERTs — in a
-transaction that is rolled back (`--no-reference` skips it). The import does that and more:
-parsing, exactly-once, matching, the ledger entries and the balances.
+As a reference, the same payment rows and the ledger entries the import wrote for them are then
+written once more the plainest way the database has — PostgreSQL: COPY into payments_payment and
+billing_ledgerentry; SQLite: executemany of plain INSERTs — in a transaction that is rolled back
+(`--no-reference` skips it). The import does that and more: parsing, exactly-once, matching, the
+allocation and the balances.
 """
 
 import argparse
@@ -56,11 +57,14 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def reference(path: Path, bank, payment_file) -> tuple[int, float]:
-    """Write the file's payment rows once more, plainly, and roll back: (rows, seconds)."""
+def reference(path: Path, bank, payment_file) -> tuple[int, int, float]:
+    """Write the file's payment rows and their ledger entries once more, plainly, and roll back:
+    (payment rows, ledger rows, seconds)."""
     from django.db import connection, transaction
 
+    from kvartplata.billing import ledger
     from kvartplata.billing.services import current_period
+    from kvartplata.lib.db import bulk_insert
     from kvartplata.payments import bulk
     from kvartplata.payments.parsing import Summary, read_blocks
     from kvartplata.payments.services import BATCH, layout_of
@@ -92,11 +96,25 @@ def reference(path: Path, bank, payment_file) -> tuple[int, float]:
                 for part in prepared:
                     connection.connection.executemany(sql, part)
         elapsed = time.perf_counter() - started
+        # The import's ledger entries of the same payments, read untimed and written once more
+        # by the same plain path (COPY / executemany) with the table's indexes and constraints.
+        columns = ", ".join(ledger.ENTRY_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(  # noqa: S608 - column names are the module's constants
+                f"SELECT {columns} FROM billing_ledgerentry WHERE kind = 'payment' AND source_id "
+                "IN (SELECT id FROM payments_payment WHERE file_id = %s)",
+                [payment_file.pk],
+            )
+            entries = cursor.fetchall()
+        started = time.perf_counter()
+        bulk_insert("billing_ledgerentry", ledger.ENTRY_COLUMNS, entries)
+        elapsed += time.perf_counter() - started
         transaction.set_rollback(True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM payments_payment")  # the rolled-back rows, not timed
-    return rows, elapsed
+            cursor.execute("VACUUM billing_ledgerentry")
+    return rows, len(entries), elapsed
 
 
 def main() -> None:
@@ -140,6 +158,8 @@ def main() -> None:
             started = time.perf_counter()
             payment_file = payment_file_import(payment_file_id=payment_file.pk, path=path)
             elapsed = time.perf_counter() - started
+            if run == 0:
+                first_elapsed, first_file = elapsed, payment_file
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             if payment_file.status != PaymentFile.Status.IMPORTED:
                 print(payment_file.error)
@@ -152,11 +172,13 @@ def main() -> None:
                 flush=True,
             )
         if not args.no_reference:
-            rows, elapsed = reference(path, bank, payment_file)
-            plain = "one COPY" if connection.vendor == "postgresql" else "executemany INSERT"
+            rows, entries, plain_s = reference(path, bank, first_file)
+            plain = "COPY" if connection.vendor == "postgresql" else "executemany INSERT"
             print(
-                f"reference, the same {rows} payment rows by {plain} into payments_payment "
-                f"(rolled back): {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s; {load()}"
+                f"reference, the same {rows} payment rows and their {entries} ledger entries by "
+                f"{plain} into payments_payment and billing_ledgerentry (rolled back): "
+                f"{plain_s:.1f} s, {rows / plain_s:,.0f} lines/s; first import / reference: "
+                f"{first_elapsed / plain_s:.2f}×; {load()}"
             )
 
 

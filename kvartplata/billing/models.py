@@ -460,7 +460,6 @@ class LedgerEntry(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="ledger",
         verbose_name=_("ЛС"),
         db_index=False,
@@ -468,7 +467,6 @@ class LedgerEntry(models.Model):
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="ledger",
         verbose_name=_("период"),
         db_index=False,
@@ -480,7 +478,6 @@ class LedgerEntry(models.Model):
     provider = models.ForeignKey(
         "registry.Provider",
         on_delete=models.PROTECT,
-        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",
@@ -510,7 +507,6 @@ class AccountBalance(models.Model):
     account = models.ForeignKey(
         PersonalAccount,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="balances",
         verbose_name=_("ЛС"),
         db_index=False,
@@ -518,7 +514,6 @@ class AccountBalance(models.Model):
     period = models.ForeignKey(
         Period,
         on_delete=models.PROTECT,
-        db_constraint=False,
         related_name="balances",
         verbose_name=_("период"),
     )

@@ -105,12 +105,9 @@ class PaymentFile(LeasedJob):
 class Payment(models.Model):
     """Money received for an account («платёж»), once per bank's natural key.
 
-    The references have no FOREIGN KEY in the database (db_constraint=False): a registry adds
-    a million rows at a time and each constraint would be checked row by row at commit (about
-    as long as the whole import). The import takes the organization, bank, file and period
-    from their rows and the account from a lookup in the same transaction; deleting a referenced
-    row is refused by the ORM (PROTECT), as before. Nothing looks payments up by file, so that
-    reference has no index either (one index less to write per line).
+    Every reference is a FOREIGN KEY in the database too: money is never booked against a row
+    that does not exist (PostgreSQL checks them at commit). Nothing looks payments up by file,
+    so that reference has no index (one index less to write per line).
     """
 
     class Status(models.TextChoices):
@@ -130,7 +127,6 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("организация"),
         db_index=False,
-        db_constraint=False,
     )
     bank = models.ForeignKey(
         Bank,
@@ -139,7 +135,6 @@ class Payment(models.Model):
         blank=True,
         verbose_name=_("банк"),
         db_index=False,
-        db_constraint=False,
     )
     file = models.ForeignKey(
         PaymentFile,
@@ -148,7 +143,6 @@ class Payment(models.Model):
         blank=True,
         related_name="payments",
         verbose_name=_("реестр"),
-        db_constraint=False,
         db_index=False,  # the import finds a file's new payments by their ids
     )
     natural_key = models.CharField(_("ключ операции"), max_length=160)
@@ -160,7 +154,6 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("ЛС"),
         db_index=False,
-        db_constraint=False,
     )
     account_number = models.CharField(_("номер ЛС в реестре"), max_length=40)
     payer_name = models.CharField(_("плательщик"), max_length=160, blank=True)
@@ -178,7 +171,6 @@ class Payment(models.Model):
         related_name="+",
         verbose_name=_("получатель"),
         db_index=False,
-        db_constraint=False,
     )
     channel = models.CharField(
         _("канал"), max_length=10, choices=Channel.choices, default=Channel.BANK
@@ -194,7 +186,6 @@ class Payment(models.Model):
         related_name="payments",
         verbose_name=_("проведён в периоде"),
         db_index=False,
-        db_constraint=False,
     )
     matched_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

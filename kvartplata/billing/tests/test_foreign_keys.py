@@ -1,4 +1,4 @@
-"""The run's charges and meter states keep FOREIGN KEY constraints in the database (item 5)."""
+"""The money tables keep FOREIGN KEY constraints in the database (issue 13, item 5)."""
 
 import datetime
 
@@ -43,3 +43,43 @@ def test_it_refuses_a_meter_state_that_names_nothing(billed, column):
 def test_the_run_writes_lines_and_states_that_name_what_exists(billed):
     connection.check_constraints(table_names=["billing_charge", "billing_meterstate"])
     assert Charge.objects.count() == 2 and MeterState.objects.count() == 1
+
+
+@pytest.mark.parametrize("column", ["account_id", "period_id", "provider_id"])
+def test_it_refuses_a_ledger_entry_that_names_nothing(billed, column):
+    from kvartplata.billing.models import LedgerEntry
+
+    entry = LedgerEntry.objects.filter(kind="charge").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        LedgerEntry.objects.filter(id=entry.id).update(**{column: MISSING})
+        connection.check_constraints(table_names=["billing_ledgerentry"])
+
+
+@pytest.mark.parametrize("column", ["account_id", "period_id"])
+def test_it_refuses_a_balance_that_names_nothing(billed, column):
+    from kvartplata.billing.models import AccountBalance
+
+    balance = AccountBalance.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccountBalance.objects.filter(id=balance.id).update(**{column: MISSING})
+        connection.check_constraints(table_names=["billing_accountbalance"])
+
+
+@pytest.mark.parametrize("column", ["account_id", "period_id", "organization_id"])
+def test_it_refuses_a_payment_that_names_nothing(billed, column):
+    from django.utils import timezone
+
+    from kvartplata.payments.models import Payment
+
+    acc, _svc, _water = billed
+    payment = Payment.objects.create(
+        organization_id=acc.organization_id,
+        natural_key="fk-test",
+        account=acc,
+        account_number=acc.number,
+        paid_at=timezone.now(),
+        amount="10.00",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Payment.objects.filter(id=payment.id).update(**{column: MISSING})
+        connection.check_constraints(table_names=["payments_payment"])
