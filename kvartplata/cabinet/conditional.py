@@ -11,6 +11,7 @@ show, read in three small queries besides the access check the page makes anyway
   a billing run's charges, recalculations, penalties, payments imported or matched by hand;
 * the organization's billing periods (opened, billed again — ``billed_at`` moves — or closed);
 * the organization's services with their providers (names on the charges page);
+* the account's meters (the bill's explanation names an expired verification and its date);
 * the CSRF secret of the browser (``CSRF_COOKIE``): the forms of a page kept by the browser
   carry a token masked from that secret, and any such token stays valid while the secret does.
   When it is rotated (sign-in) the tag changes and the page is sent anew, so a 304 never leaves
@@ -32,6 +33,7 @@ from django.views.decorators.http import condition
 
 from kvartplata.billing.models import LedgerEntry, Period, Service
 from kvartplata.cabinet.access import find_linked, request_links
+from kvartplata.meters.models import Meter
 
 
 def _row(obj) -> tuple:
@@ -78,6 +80,11 @@ def page_etag(request, account_id: int, page: str, params: tuple) -> str | None:
         n=Count("id"), m=Max("id"), t=Sum("amount")
     )
     periods = [_row(p) for p in request_periods(request, account.organization_id)]
+    meters = list(
+        Meter.objects.filter(account_id=account_id)
+        .order_by("id")
+        .values_list("id", "next_verification_on", "archived_on", "serial_number")
+    )
     services = [
         _row(s) + _row(s.provider)
         for s in Service.objects.filter(organization_id=account.organization_id)
@@ -96,6 +103,7 @@ def page_etag(request, account_id: int, page: str, params: tuple) -> str | None:
         (journal["n"], journal["m"], str(journal["t"])),
         periods,
         services,
+        meters,
     )
     digest = hashlib.blake2b(repr(material).encode(), digest_size=20).hexdigest()
     return f'"{digest}"'

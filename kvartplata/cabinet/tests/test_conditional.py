@@ -47,8 +47,9 @@ def test_it_answers_a_repeat_with_304(demo_client, world, name, django_assert_ma
     first = demo_client.get(url)
     assert first.status_code == 200
     assert first["ETag"].startswith('"')
-    # Session, user, links with accounts, journal fingerprint, periods, services: no page built.
-    with django_assert_max_num_queries(6):
+    # Session, user, links with accounts, journal fingerprint, periods, services, meters: no
+    # page built.
+    with django_assert_max_num_queries(7):
         second = _again(demo_client, url, first)
     assert second.status_code == 304
     assert second.content == b""
@@ -172,3 +173,16 @@ def test_it_tags_no_page_that_carries_a_message(demo_client, world):
     assert page.status_code == 200
     assert not page.has_header("ETag")
     assert "Выберите лицевой счёт из списка." in page.content.decode()
+
+
+def test_it_answers_200_after_a_meters_verification_date_changes(demo_client, world):
+    from kvartplata.meters.models import Meter
+
+    url = _url(world, "cabinet:charges")
+    first = demo_client.get(url)
+    meter = Meter.objects.filter(account=world.resident_account).first()
+    # The explanation of the bill names an expired verification and its date.
+    Meter.objects.filter(pk=meter.pk).update(
+        next_verification_on=meter.next_verification_on + datetime.timedelta(days=365)
+    )
+    assert _again(demo_client, url, first).status_code == 200
