@@ -85,3 +85,16 @@ def browser_page(_test_http, _chromium, live_server):
     page.base_url = live_server.url
     yield page
     context.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """Where browser tests save their screenshots: docs/screenshots/ (the README's pictures) only
+    with KVARTPLATA_SCREENSHOTS=1, so that an ordinary test run leaves the tree clean."""
+    from pathlib import Path
+
+    if os.environ.get("KVARTPLATA_SCREENSHOTS") == "1":
+        shots = Path(__file__).resolve().parent / "docs" / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        return shots
+    return tmp_path

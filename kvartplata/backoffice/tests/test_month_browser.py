@@ -3,8 +3,6 @@ recalculation at the account desk, the close with its confirmation and reason, r
 while the resident's pages show the old month until the close. Saves the screenshots of the
 month page, the account desk and the ведомость (docs/screenshots/)."""
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 
@@ -13,7 +11,6 @@ from kvartplata.demo.world import build
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.receipts.models import Receipt
 
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 SECTIONS = ("", "charges/", "payments/")
 
 
@@ -43,12 +40,11 @@ def _resident_texts(page, account_url) -> dict[str, str]:
 
 
 @pytest.mark.browser
-def test_an_operator_walks_a_whole_month(desktop, live_world):
+def test_an_operator_walks_a_whole_month(desktop, live_world, screenshots):
     office, resident, base = desktop
     organization = live_world.organization
     period = Period.objects.get(organization=organization, state="open")
     name = period_label(period.month)
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     resident.goto(f"{base}/accounts/login/")
     resident.fill("input[name=login]", "demo")
@@ -70,7 +66,7 @@ def test_an_operator_walks_a_whole_month(desktop, live_world):
     office.click("text=Выполнить начисление")
     office.wait_for_selector("[data-testid=by-service]")
     assert "завершён" in office.inner_text("[data-testid=run]")
-    office.screenshot(path=str(SHOTS / "office-month.png"), full_page=True)
+    office.screenshot(path=str(screenshots / "office-month.png"), full_page=True)
 
     # A recalculation at the account desk, with its confirmation.
     account = live_world.resident_account
@@ -87,7 +83,7 @@ def test_an_operator_walks_a_whole_month(desktop, live_world):
     office.click("button:has-text('Провести перерасчёт')")
     office.wait_for_selector(".messagelist >> text=проведён")
     assert Recalculation.objects.filter(account=account, source="staff").count() == 1
-    office.screenshot(path=str(SHOTS / "office-desk.png"), full_page=True)
+    office.screenshot(path=str(screenshots / "office-desk.png"), full_page=True)
 
     # Run again after the review, as the page offers.
     office.click("nav.office-tools >> text=Расчётный месяц")
@@ -120,4 +116,4 @@ def test_an_operator_walks_a_whole_month(desktop, live_world):
         f"{base}/office/reports/turnover/?first={period.month:%Y-%m}&last={period.month:%Y-%m}"
     )
     assert office.inner_text("[data-testid=report]")
-    office.screenshot(path=str(SHOTS / "office-osv.png"), full_page=True)
+    office.screenshot(path=str(screenshots / "office-osv.png"), full_page=True)

@@ -3,14 +3,10 @@
 Saves the screenshots the README shows (docs/screenshots/).
 """
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
 
 from kvartplata.demo.world import build
-
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -24,10 +20,9 @@ def _no_sideways_scroll(page):
 
 
 @pytest.mark.browser
-def test_it_walks_the_cabinet_at_phone_width(browser_page, live_world):
+def test_it_walks_the_cabinet_at_phone_width(browser_page, live_world, screenshots):
     page = browser_page
     base = page.base_url
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(f"{base}/accounts/login/")
     page.fill("input[name=login]", "demo")
@@ -40,7 +35,7 @@ def test_it_walks_the_cabinet_at_phone_width(browser_page, live_world):
     page.fill("#id_number", live_world.spare_account.number)
     page.fill("#id_proof", live_world.spare_account.link_code)
     _no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / "link.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "link.png"), full_page=True)
     page.click("form.form button[type=submit]")
     page.wait_for_url(f"{base}/accounts/{live_world.spare_account.id}/")
     assert "привязан к вашему кабинету" in page.content()
@@ -52,7 +47,7 @@ def test_it_walks_the_cabinet_at_phone_width(browser_page, live_world):
     page.wait_for_url(account_url)
     assert live_world.resident_account.holder_last_name in page.content()
     _no_sideways_scroll(page)
-    page.screenshot(path=str(SHOTS / "account.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "account.png"), full_page=True)
 
     for section, name in (
         ("services/", "services"),
@@ -71,4 +66,4 @@ def test_it_walks_the_cabinet_at_phone_width(browser_page, live_world):
             )
             assert loaded, "the SVG charts load as images"
         _no_sideways_scroll(page)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)

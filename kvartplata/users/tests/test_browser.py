@@ -2,7 +2,6 @@
 the password, delete the account."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -11,7 +10,6 @@ from kvartplata.users.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 LINK_RE = re.compile(r"https?://\S+")
 FIRST, SECOND, THIRD = "Pervyi-parol-2025", "Vtoroi-parol-2025", "Tretii-parol-2025"
 
@@ -28,11 +26,10 @@ def sign_in(page, password):
     page.get_by_role("button", name="Войти").click()
 
 
-def test_it_goes_the_whole_way(browser_page):
+def test_it_goes_the_whole_way(browser_page, screenshots):
     page = browser_page
     page.goto(page.base_url + "/accounts/login/")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "login.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "login.png"), full_page=True)
 
     # Register.
     page.get_by_role("link", name="Зарегистрироваться").last.click()
