@@ -23,7 +23,7 @@ from kvartplata.billing import ledger, services
 from kvartplata.billing.models import AccountBalance, Norm, Period, Service, Tariff, Unit
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, month_start
-from kvartplata.meters.models import Meter
+from kvartplata.meters.models import READING_COLUMNS, Meter
 from kvartplata.payments.models import Bank
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
 from kvartplata.users.models import AccountLink
@@ -565,19 +565,7 @@ class _History:
                 )
         bulk_insert(
             "meters_reading",
-            [
-                "meter_id",
-                "month",
-                "value1",
-                "value2",
-                "value3",
-                "kind",
-                "source",
-                "is_accepted",
-                "confirmed_high",
-                "submitted_at",
-                "submitted_by_id",
-            ],
+            READING_COLUMNS,
             rows,
         )
 

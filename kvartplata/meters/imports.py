@@ -20,7 +20,7 @@ from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row, unquote_cell
 from kvartplata.lib.periods import month_start, parse_period
 from kvartplata.lib.ranges import date_problem
-from kvartplata.meters.models import Meter, Reading, ReadingsFile
+from kvartplata.meters.models import READING_COLUMNS, Meter, Reading, ReadingsFile
 from kvartplata.meters.selectors import readings_for_export
 from kvartplata.meters.services import (
     _accepted_points,
@@ -275,19 +275,7 @@ def _store(accepted: dict, replaced: list, *, user) -> None:
     rows += [row(m, v, c, month, True) for (_, month), (m, v, c) in accepted.items()]
     bulk_insert(
         "meters_reading",
-        [
-            "meter_id",
-            "month",
-            "value1",
-            "value2",
-            "value3",
-            "kind",
-            "source",
-            "is_accepted",
-            "confirmed_high",
-            "submitted_at",
-            "submitted_by_id",
-        ],
+        READING_COLUMNS,
         rows,
     )
 

@@ -98,6 +98,22 @@ class Meter(models.Model):
         return [self.initial_value1, self.initial_value2, self.initial_value3][: self.zones]
 
 
+# The columns a bulk write of readings fills (COPY / executemany), in this order.
+READING_COLUMNS = (
+    "meter_id",
+    "month",
+    "value1",
+    "value2",
+    "value3",
+    "kind",
+    "source",
+    "is_accepted",
+    "confirmed_high",
+    "submitted_at",
+    "submitted_by_id",
+)
+
+
 class Reading(models.Model):
     """A submission of a meter's values for a month; one accepted submission per meter and month."""
 
