@@ -8,8 +8,9 @@ from kvartplata.billing.calc.difference import Cause
 from kvartplata.billing.models import Period
 from kvartplata.cabinet import selectors
 
-# The charges page and the account card with the explanation: whatever the history's length.
-MAX_QUERIES = 18
+# The charges page and the account card with the explanation, whatever the history's length:
+# the bound of every resident page (test_queries.py).
+from kvartplata.cabinet.tests.test_queries import MAX_QUERIES
 
 
 def _explained(world, period=None):
