@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from kvartplata.lib.exports import FORMULA_STARTS
+from kvartplata.lib.exports import unquote_cell
 from kvartplata.registry.exchange.fileformat import SHEETS, Sheet
 
 # Limits: the uploaded file, what it expands to, and how much one member may expand.
@@ -214,13 +214,6 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _unquote(text: str) -> str:
-    """Take off the apostrophe that an export puts before a formula-like text (safe_cell)."""
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
 def _table(sheet: Sheet, rows, where: str, text=str) -> Rows:
     rows = iter(rows)
     first_line = 1
@@ -255,7 +248,7 @@ def _table(sheet: Sheet, rows, where: str, text=str) -> Rows:
         if len(values) < width:
             values += [""] * (width - len(values))
         if quote in "".join(values):
-            values = [_unquote(v) for v in values]
+            values = [unquote_cell(v) for v in values]
         # Short values repeat (dates, resources, counts): one string object each.
         values = [intern(v) if len(v) < 12 else v for v in values]
         result.append((number, Row(index, values)))
