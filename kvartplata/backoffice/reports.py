@@ -16,7 +16,6 @@ from decimal import Decimal
 from django.db import connection
 
 from kvartplata.billing import ledger
-from kvartplata.billing.calc import allocation
 from kvartplata.billing.models import Period
 from kvartplata.lib.db import as_kopecks, from_kopecks
 from kvartplata.lib.periods import add_months, period_label
@@ -297,7 +296,7 @@ def debtors(
         ORDER BY a.number
     """  # noqa: S608 - constant SQL
     found = _fetch(sql, [organization_id, on_month, *([building_id] if building_id else [])])
-    debts = _open_debts(organization_id, on_month) if found else {}
+    debts = ledger.organization_open_debts(organization_id, through_month=on_month) if found else {}
     rows = []
     for account_id, number, last_name, first_name, middle, street, house, flat, total, pen in found:
         buckets = [ZERO] * len(AGING)
@@ -330,26 +329,6 @@ def debtors(
     title = f"Должники на {period_label(on_month)}"
     notes = ["Возраст долга — в месяцах от месяца, за который он начислен (текущий — 1 мес.)."]
     return _with_totals(Report(title=title, columns=columns, rows=rows, notes=notes))
-
-
-def _open_debts(organization_id: int, on_month: datetime.date) -> dict[int, dict]:
-    """Open debts per account as they stood at the end of `on_month`: the journal up to that
-    month, netted by the ledger's allocation rule (`calc.allocation`). One query."""
-    sql = f"""
-        SELECT e.account_id, e.concerns_month, bp.month, {ledger.RAISING}, e.provider_id,
-            SUM({as_kopecks("e.amount")})
-        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
-        WHERE bp.organization_id = %s AND bp.month <= %s AND e.kind <> 'penalty'
-        GROUP BY e.account_id, e.concerns_month, bp.month, {ledger.RAISING}, e.provider_id
-    """  # noqa: S608 - constant SQL
-    nets: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for account_id, concerns, booked, raising, payee, kopecks in _fetch(
-        sql, [organization_id, on_month]
-    ):
-        concerns = _date(concerns) if concerns else None
-        month = allocation.debt_month(concerns, _date(booked), raising_recalculation=bool(raising))
-        nets[account_id][(month, payee)] += _rub(kopecks)
-    return {account_id: allocation.open_debts(net) for account_id, net in nets.items()}
 
 
 # --- collections ------------------------------------------------------------------------------

@@ -211,14 +211,27 @@ def _open_debts(account_ids: Sequence[int], on: datetime.date | None) -> dict:
     if on is not None:
         date_filter = "AND (e.kind <> 'payment' OR e.entry_date < %s)"
         params.append(on)
+    return _net_debts(f"{_in('e.account_id', account_ids)} {date_filter}", params)
+
+
+def organization_open_debts(organization_id: int, *, through_month: datetime.date) -> dict:
+    """Per account of the organization: {(debt month, payee): unpaid amount}, as the journal
+    stood at the end of `through_month` (the debtors report). One query."""
+    return _net_debts(
+        "bp.organization_id = %s AND bp.month <= %s", [organization_id, through_month]
+    )
+
+
+def _net_debts(where: str, params: list) -> dict:
+    """The open debts of the entries selected by `where`, netted by `calc.allocation`."""
     # Grouped by what decides the debt month, which `calc` then gives.
     sql = f"""
         SELECT e.account_id, e.concerns_month, bp.month, {RAISING}, e.provider_id,
             {kopecks_sum("e.amount")}
         FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
-        WHERE {_in("e.account_id", account_ids)} AND e.kind <> 'penalty' {date_filter}
+        WHERE {where} AND e.kind <> 'penalty'
         GROUP BY e.account_id, e.concerns_month, bp.month, {RAISING}, e.provider_id
-    """  # noqa: S608 - only placeholders are formatted in
+    """  # noqa: S608 - only placeholders and constant conditions are formatted in
     nets: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
