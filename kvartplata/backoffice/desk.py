@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from kvartplata.backoffice.matching import parse_address
 from kvartplata.billing.models import LedgerEntry, Period, Recalculation
 from kvartplata.cabinet import selectors
 from kvartplata.meters.models import Meter, Reading
+from kvartplata.payments.matching import parse_address
 from kvartplata.payments.models import Payment
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.registry.models import Building, PersonalAccount

@@ -11,10 +11,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from kvartplata.backoffice.matching import candidates
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.payments.forms import MatchForm, UploadForm
+from kvartplata.payments.matching import candidates
 from kvartplata.payments.models import Payment, PaymentFile
 from kvartplata.payments.services import (
     PaymentError,

@@ -36,8 +36,6 @@ ALLOWED_UPWARD = {
     # The office's account desk shows an account as its resident sees it: the cabinet's read
     # model (cabinet/selectors.py), one implementation of the balance and the movement.
     ("kvartplata.backoffice.desk", "kvartplata.cabinet"),
-    # The office's unmatched-payment search is used by the payments upload page.
-    ("kvartplata.payments.views", "kvartplata.backoffice.matching"),
     # The admins' tenancy scoping, audit and filters (users.admin_mixins, users.admin_filters)
     # stand on the users floor, beside the audit they log to; the registry's admin is below.
     ("kvartplata.registry.admin", "kvartplata.users.admin_filters"),
