@@ -36,6 +36,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
 
+from kvartplata.lib import gost_qr
 from kvartplata.lib.money import NBSP, format_rub, format_volume
 from kvartplata.lib.periods import MONTH_NAMES_GENITIVE, format_date, period_label
 from kvartplata.receipts import qr
@@ -580,7 +581,7 @@ def payee_qr_text(snapshot: dict, payee: dict) -> str:
     amount = Decimal(payee["amount"])
     kopecks = int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
     bank = payee["bank"]
-    return qr.payment_text(
+    return gost_qr.payment_text(
         {
             "Name": payee["name"],
             "PersonalAcc": bank["account"],

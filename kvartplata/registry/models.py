@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.lib import gost_qr
 from kvartplata.lib.bankdetails import (
     account_key_errors,
     validate_account20,
@@ -57,8 +58,6 @@ class BankDetails(models.Model):
 
     def _check_qr_block(self):
         """The payee's name and bank must fit the QR code's 300-byte mandatory block."""
-        from kvartplata.receipts import qr
-
         fields = {
             "Name": getattr(self, "name", ""),
             "PersonalAcc": self.settlement_account,
@@ -67,8 +66,8 @@ class BankDetails(models.Model):
             "CorrespAcc": self.correspondent_account,
         }
         try:
-            qr.payment_text(fields)
-        except qr.MandatoryBlockTooLong as exc:
+            gost_qr.payment_text(fields)
+        except gost_qr.MandatoryBlockTooLong as exc:
             raise ValidationError({"name": str(exc)}) from None
         except ValueError:
             pass  # a field's format: its own validator says what is wrong

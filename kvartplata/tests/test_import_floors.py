@@ -48,20 +48,8 @@ ALLOWED_UPWARD = {
     # (owned by billing) through billing.periods, their one door up.
     ("kvartplata.meters.imports", "kvartplata.billing.periods"),
     ("kvartplata.meters.services", "kvartplata.billing.periods"),
-    # The bank details' QR check uses the receipt's QR encoder.
-    ("kvartplata.registry.models", "kvartplata.receipts"),
     # The staff write audit of the security middleware logs through users.audit.
     ("kvartplata.lib.security", "kvartplata.users.audit"),
-    # Whole-organization exchange (dump/load/demo) spans every app: it belongs above them.
-    ("kvartplata.registry.exchange.demo", "kvartplata.billing"),
-    ("kvartplata.registry.exchange.demo", "kvartplata.billing.models"),
-    ("kvartplata.registry.exchange.demo", "kvartplata.demo"),
-    ("kvartplata.registry.exchange.demo", "kvartplata.meters.models"),
-    ("kvartplata.registry.exchange.dump", "kvartplata.billing.models"),
-    ("kvartplata.registry.exchange.dump", "kvartplata.meters.models"),
-    ("kvartplata.registry.exchange.load", "kvartplata.billing.ledger"),
-    ("kvartplata.registry.exchange.load", "kvartplata.billing.models"),
-    ("kvartplata.registry.exchange.load", "kvartplata.meters.models"),
 }
 
 # Services, and modules that a tasks.py imports, that import a tasks module (a circle). Tasks import
