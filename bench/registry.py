@@ -32,8 +32,8 @@ SWITCH = datetime.date(2026, 3, 1)
 
 
 def generate(path: Path, accounts: int) -> None:
-    from kvartplata.registry.exchange.files import write_xlsx
-    from kvartplata.registry.exchange.generate import registry_workbook
+    from kvartplata.backoffice.exchange.files import write_xlsx
+    from kvartplata.backoffice.exchange.generate import registry_workbook
 
     write_xlsx(registry_workbook(accounts=accounts, switch_month=SWITCH, seed=accounts), path)
 
@@ -54,9 +54,9 @@ def main() -> None:
     from django.db import connection, transaction
 
     from bench.machine_info import machine
+    from kvartplata.backoffice.exchange.files import read_workbook
+    from kvartplata.backoffice.exchange.load import registry_load
     from kvartplata.lib.db import bulk_insert
-    from kvartplata.registry.exchange.files import read_workbook
-    from kvartplata.registry.exchange.load import registry_load
     from kvartplata.registry.models import Organization
 
     print(f"{machine()}; {connection.vendor}; {args.accounts} accounts", flush=True)

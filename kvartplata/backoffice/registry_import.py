@@ -12,18 +12,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
-from kvartplata.lib.periods import parse_period, period_label
-from kvartplata.lib.queue import enqueue_on_commit
-from kvartplata.registry.exchange import files
-from kvartplata.registry.exchange.jobs import (
+from kvartplata.backoffice.exchange import files
+from kvartplata.backoffice.exchange.jobs import (
     UploadRefused,
     import_job_confirm,
     import_job_upload,
     job_report,
 )
-from kvartplata.registry.exchange.load import default_switch_month
+from kvartplata.backoffice.exchange.load import default_switch_month
+from kvartplata.backoffice.tasks import check_import_job, load_import_job
+from kvartplata.lib.periods import parse_period, period_label
+from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.registry.models import ImportJob, Organization
-from kvartplata.registry.tasks import check_import_job, load_import_job
 
 app_name = "registry_office"
 PROBLEMS_SHOWN = 500

@@ -3,8 +3,8 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from kvartplata.backoffice.tests.exchange_helpers import edit, organization, tables, xlsx
 from kvartplata.registry.models import ImportJob, PersonalAccount
-from kvartplata.registry.tests.exchange_helpers import edit, organization, tables, xlsx
 
 pytestmark = pytest.mark.django_db
 

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         # The cycle logs every close; the demo closes 24 months and says so itself.
         logging.getLogger("kvartplata.billing").setLevel(logging.WARNING)
         if via_import:
-            from kvartplata.registry.exchange.demo import demo_move_in
+            from kvartplata.demo.move_in import demo_move_in
 
             world = demo_move_in(accounts=accounts, seed=seed, log=self.stdout.write)
         else:

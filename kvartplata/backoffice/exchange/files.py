@@ -21,8 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from kvartplata.backoffice.exchange.fileformat import SHEETS, Sheet
 from kvartplata.lib.exports import unquote_cell
-from kvartplata.registry.exchange.fileformat import SHEETS, Sheet
 
 # Limits: the uploaded file, what it expands to, and how much one member may expand.
 MAX_FILE_BYTES = 150 * 1024 * 1024

@@ -6,8 +6,8 @@ import datetime
 import random
 from decimal import Decimal
 
+from kvartplata.backoffice.exchange.fileformat import SHEETS
 from kvartplata.lib.periods import add_months
-from kvartplata.registry.exchange.fileformat import SHEETS
 
 BIC = "044525225"
 CORRESPONDENT = "30101810400000000225"

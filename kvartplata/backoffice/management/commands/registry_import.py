@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kvartplata.backoffice.exchange.services import registry_import
 from kvartplata.lib.periods import parse_period
 from kvartplata.registry.commands import organization_option, pick_organization
-from kvartplata.registry.exchange.services import registry_import
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ the reader takes it off again.
 import datetime
 from decimal import Decimal
 
+from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
+from kvartplata.backoffice.exchange.load import OPENING_NOTE
 from kvartplata.billing.models import LedgerEntry
 from kvartplata.lib.exports import safe_cell
 from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.exchange.fileformat import BY_NAME, SHEETS
-from kvartplata.registry.exchange.load import OPENING_NOTE
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
 
 

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from kvartplata.backoffice.exchange import files
+from kvartplata.backoffice.exchange.load import Report
+from kvartplata.backoffice.exchange.services import registry_import
 from kvartplata.lib import leases
 from kvartplata.lib.periods import period_label
-from kvartplata.registry.exchange import files
-from kvartplata.registry.exchange.load import Report
-from kvartplata.registry.exchange.services import registry_import
 from kvartplata.registry.models import ImportJob
 
 log = logging.getLogger(__name__)

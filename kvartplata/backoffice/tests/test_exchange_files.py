@@ -5,11 +5,11 @@ import zipfile
 
 import pytest
 
-from kvartplata.registry.exchange import files
-from kvartplata.registry.exchange.files import FileRefused, csv_bytes, read_workbook
-from kvartplata.registry.exchange.services import registry_import
+from kvartplata.backoffice.exchange import files
+from kvartplata.backoffice.exchange.files import FileRefused, csv_bytes, read_workbook
+from kvartplata.backoffice.exchange.services import registry_import
+from kvartplata.backoffice.tests.exchange_helpers import SWITCH, csv_zip, organization, tables, xlsx
 from kvartplata.registry.models import PersonalAccount
-from kvartplata.registry.tests.exchange_helpers import SWITCH, csv_zip, organization, tables, xlsx
 
 
 def zipped(members: dict[str, bytes]) -> bytes:

@@ -24,12 +24,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
+from kvartplata.backoffice.exchange.files import Rows
 from kvartplata.billing.models import LedgerEntry, Period, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.exchange.fileformat import BY_NAME, SHEETS
-from kvartplata.registry.exchange.files import Rows
 from kvartplata.registry.models import (
     Building,
     Organization,

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kvartplata.registry.exchange.files import _cell_text
-from kvartplata.registry.exchange.load import LineError, _date, _decimal, _month
+from kvartplata.backoffice.exchange.files import _cell_text
+from kvartplata.backoffice.exchange.load import LineError, _date, _decimal, _month
 
 money = st.decimals(min_value=Decimal("-999999999.99"), max_value=Decimal("999999999.99"), places=2)
 days = st.dates(min_value=datetime.date(1900, 1, 1), max_value=datetime.date(2100, 12, 31))

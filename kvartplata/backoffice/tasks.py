@@ -3,8 +3,8 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from kvartplata.backoffice.exchange.jobs import import_job_run, import_jobs_reap
 from kvartplata.lib.leases import JOB_PRIORITY
-from kvartplata.registry.exchange.jobs import import_job_run, import_jobs_reap
 
 
 @db_task(priority=JOB_PRIORITY)

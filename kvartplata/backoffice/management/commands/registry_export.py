@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
+from kvartplata.backoffice.exchange.services import registry_export
 from kvartplata.registry.commands import organization_option, pick_organization
-from kvartplata.registry.exchange.services import registry_export
 
 
 class Command(BaseCommand):

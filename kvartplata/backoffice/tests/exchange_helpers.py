@@ -3,8 +3,8 @@
 import datetime
 import io
 
-from kvartplata.registry.exchange.files import write_csv_zip, write_xlsx
-from kvartplata.registry.exchange.generate import registry_workbook
+from kvartplata.backoffice.exchange.files import write_csv_zip, write_xlsx
+from kvartplata.backoffice.exchange.generate import registry_workbook
 from kvartplata.registry.models import Organization
 
 SWITCH = datetime.date(2026, 3, 1)

@@ -3,10 +3,10 @@
 import datetime
 from pathlib import Path
 
+from kvartplata.backoffice.exchange.dump import registry_tables
+from kvartplata.backoffice.exchange.files import FileRefused, read_workbook, write_tables
+from kvartplata.backoffice.exchange.load import Report, default_switch_month, registry_load
 from kvartplata.lib.periods import period_label
-from kvartplata.registry.exchange.dump import registry_tables
-from kvartplata.registry.exchange.files import FileRefused, read_workbook, write_tables
-from kvartplata.registry.exchange.load import Report, default_switch_month, registry_load
 from kvartplata.registry.models import Organization
 
 

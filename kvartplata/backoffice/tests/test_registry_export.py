@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import call_command
 
-from kvartplata.registry.exchange.services import registry_import
-from kvartplata.registry.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
+from kvartplata.backoffice.exchange.services import registry_import
+from kvartplata.backoffice.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_it_round_trips_to_identical_files(tmp_path, suffix):
 
 
 def test_it_exports_what_was_imported_cell_for_cell(tmp_path):
-    from kvartplata.registry.exchange.dump import registry_tables
+    from kvartplata.backoffice.exchange.dump import registry_tables
 
     org = organization()
     data = tables(accounts=3)
@@ -57,8 +57,8 @@ def test_it_writes_a_directory_of_csv_files(tmp_path):
 def test_it_round_trips_the_demo_world(tmp_path):
     import datetime
 
+    from kvartplata.backoffice.exchange.services import registry_export
     from kvartplata.demo.world import build
-    from kvartplata.registry.exchange.services import registry_export
 
     world = build(accounts=20, months=2, today=datetime.date(2026, 11, 25))
     one = tmp_path / "demo.xlsx"

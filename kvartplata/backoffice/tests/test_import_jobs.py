@@ -5,15 +5,15 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from kvartplata.lib import leases
-from kvartplata.registry.exchange.jobs import (
+from kvartplata.backoffice.exchange.jobs import (
     import_job_confirm,
     import_job_run,
     import_job_upload,
     import_jobs_reap,
 )
+from kvartplata.backoffice.tests.exchange_helpers import SWITCH, organization, tables, xlsx
+from kvartplata.lib import leases
 from kvartplata.registry.models import ImportJob, PersonalAccount
-from kvartplata.registry.tests.exchange_helpers import SWITCH, organization, tables, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +74,8 @@ def test_it_fails_a_job_whose_worker_stopped():
 
 
 def test_it_refuses_an_upload_over_the_limit(monkeypatch):
-    from kvartplata.registry.exchange import files
-    from kvartplata.registry.exchange.jobs import UploadRefused
+    from kvartplata.backoffice.exchange import files
+    from kvartplata.backoffice.exchange.jobs import UploadRefused
 
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
     with pytest.raises(UploadRefused, match="Файл слишком большой"):

@@ -1,6 +1,6 @@
 """The demo built through the importer (`manage.py demo --via-import`): an organization moves in.
 
-A registry workbook is generated (`generate.registry_workbook`), written to DATA_DIR and loaded
+A registry workbook is generated (`backoffice.exchange.generate`), written to DATA_DIR and loaded
 by `registry_import` exactly as an operator's file would be: buildings, flats, accounts, meters
 with their last readings and opening debts per provider. Then the organization's services are
 set up for the generated providers, the switch month is opened, part of the residents send
@@ -16,14 +16,14 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from kvartplata.backoffice.exchange.files import write_xlsx
+from kvartplata.backoffice.exchange.generate import BIC, CORRESPONDENT, registry_workbook
+from kvartplata.backoffice.exchange.services import registry_import
 from kvartplata.billing import services as billing
 from kvartplata.billing.models import Norm, Service, Tariff, Unit
 from kvartplata.demo import world as demo_world
 from kvartplata.lib.periods import add_months, month_start
 from kvartplata.meters.models import Reading
-from kvartplata.registry.exchange.files import write_xlsx
-from kvartplata.registry.exchange.generate import BIC, CORRESPONDENT, registry_workbook
-from kvartplata.registry.exchange.services import registry_import
 from kvartplata.registry.models import Organization, PersonalAccount, Provider
 
 # (code, name, provider INN, unit, method, resource, price, norm per person)

@@ -5,11 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
-from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.exchange.services import registry_import
-from kvartplata.registry.models import Building, PersonalAccount, Premises, Provider
-from kvartplata.registry.tests.exchange_helpers import (
+from kvartplata.backoffice.exchange.services import registry_import
+from kvartplata.backoffice.tests.exchange_helpers import (
     SWITCH,
     csv_zip,
     edit,
@@ -17,6 +14,9 @@ from kvartplata.registry.tests.exchange_helpers import (
     tables,
     xlsx,
 )
+from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.meters.models import Meter, Reading
+from kvartplata.registry.models import Building, PersonalAccount, Premises, Provider
 
 pytestmark = pytest.mark.django_db
 

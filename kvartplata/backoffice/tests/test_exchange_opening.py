@@ -27,15 +27,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from kvartplata.backoffice.exchange.services import registry_import
+from kvartplata.backoffice.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
 from kvartplata.billing import ledger
 from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
 from kvartplata.billing.services import billing_run, period_open
 from kvartplata.billing.tests.factories import service
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.receipts.builder import SnapshotBuilder
-from kvartplata.registry.exchange.services import registry_import
 from kvartplata.registry.models import PersonalAccount, Provider
-from kvartplata.registry.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
 
 pytestmark = pytest.mark.django_db
 D = Decimal
