@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "kvartplata.lib.security.StaffAuditMiddleware",
+    "kvartplata.users.middleware.StaffAuditMiddleware",
     "kvartplata.lib.security.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "kvartplata.users.middleware.SessionTimeoutMiddleware",

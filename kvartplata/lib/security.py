@@ -1,9 +1,10 @@
-"""Security middleware: Content-Security-Policy, no-store for private pages, staff write audit."""
+"""Security middleware: Content-Security-Policy, no-store for private pages.
+
+The staff write audit is users.middleware.StaffAuditMiddleware (it logs through users.audit).
+"""
 
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
-
-from kvartplata.users.audit import audit
 
 # Everything from our own origin, nothing inline, no plugins, no framing (OWASP ASVS V14.4).
 DEFAULT_CSP = (
@@ -13,7 +14,6 @@ DEFAULT_CSP = (
 # Pages under these prefixes carry personal data or secrets in forms even before sign-in
 # (reset links, office tools); everything a signed-in user receives is covered regardless.
 DEFAULT_NO_STORE_PREFIXES = ("/accounts/", "/office/", "/office-tools/", "/meters/office/")
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def content_security_policy() -> str:
@@ -57,36 +57,4 @@ class NoStoreMiddleware:
             del response["Cache-Control"]
             add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
-        return response
-
-
-class StaffAuditMiddleware:
-    """Every write request of a staff member goes to the audit log: who, what, when, outcome.
-
-    This covers the office tools and any admin action generically; admin model changes are
-    logged in more detail (fields changed) by users.admin_mixins.AuditLogMixin.
-    Request bodies are never logged: they may hold passwords or personal data.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if request.method not in UNSAFE_METHODS:
-            return self.get_response(request)
-        # Resolve the user now: a sign-out during the request replaces request.user.
-        user = request.user
-        if not (user.is_authenticated and user.is_staff):
-            return self.get_response(request)
-        response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        audit(
-            "staff_request",
-            request=request,
-            user=user,
-            method=request.method,
-            path=repr(request.path),
-            view=(match.view_name if match else "-") or "-",
-            status=response.status_code,
-        )
         return response

@@ -48,8 +48,6 @@ ALLOWED_UPWARD = {
     # (owned by billing) through billing.periods, their one door up.
     ("kvartplata.meters.imports", "kvartplata.billing.periods"),
     ("kvartplata.meters.services", "kvartplata.billing.periods"),
-    # The staff write audit of the security middleware logs through users.audit.
-    ("kvartplata.lib.security", "kvartplata.users.audit"),
 }
 
 # Services, and modules that a tasks.py imports, that import a tasks module (a circle). Tasks import

@@ -1,4 +1,4 @@
-"""Session idle and absolute timeouts (OWASP ASVS V3.3) for signed-in users."""
+"""Users' middleware: session idle and absolute timeouts (OWASP ASVS V3.3), staff write audit."""
 
 import time
 
@@ -6,10 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 
+from kvartplata.users.audit import audit
+
 STARTED_KEY = "kvartplata_session_started"
 SEEN_KEY = "kvartplata_session_seen"
 # Refresh the last-seen stamp at most once a minute, so that reads do not write the session.
 SEEN_GRANULARITY = 60
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SessionTimeoutMiddleware:
@@ -41,3 +44,35 @@ class SessionTimeoutMiddleware:
             return
         if now - seen >= SEEN_GRANULARITY:
             session[SEEN_KEY] = now
+
+
+class StaffAuditMiddleware:
+    """Every write request of a staff member goes to the audit log: who, what, when, outcome.
+
+    This covers the office tools and any admin action generically; admin model changes are
+    logged in more detail (fields changed) by users.admin_mixins.AuditLogMixin.
+    Request bodies are never logged: they may hold passwords or personal data.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in UNSAFE_METHODS:
+            return self.get_response(request)
+        # Resolve the user now: a sign-out during the request replaces request.user.
+        user = request.user
+        if not (user.is_authenticated and user.is_staff):
+            return self.get_response(request)
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        audit(
+            "staff_request",
+            request=request,
+            user=user,
+            method=request.method,
+            path=repr(request.path),
+            view=(match.view_name if match else "-") or "-",
+            status=response.status_code,
+        )
+        return response
