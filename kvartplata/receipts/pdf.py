@@ -294,6 +294,13 @@ class _Page:
             self.color = color
         txt.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm({encoded})Tj")
 
+    def mark(self) -> tuple:
+        return len(self.gfx), len(self.txt), len(self.qr), len(self.slow), self.current, self.color
+
+    def rollback(self, mark: tuple) -> None:
+        gfx, txt, qr_ops, slow, self.current, self.color = mark
+        del self.gfx[gfx:], self.txt[txt:], self.qr[qr_ops:], self.slow[slow:]
+
     def lines(self, segments, width=0.4, color="0 G"):
         ops = [f"{color} {width:g} w"]
         ops.extend(f"{x1:.2f} {y1:.2f} m {x2:.2f} {y2:.2f} l" for x1, y1, x2, y2 in segments)
@@ -493,6 +500,17 @@ class _Flow:
                 True,
             )
             self.y -= 16
+
+    def mark(self) -> tuple:
+        """Where the layout stands now, to come back to with ``rollback``."""
+        return len(self.pages), self.y, self.page.mark()
+
+    def rollback(self, mark: tuple) -> None:
+        """Undo everything laid out since ``mark`` (pages started since included)."""
+        count, self.y, page_mark = mark
+        del self.pages[count:]
+        self.page = self.pages[-1]
+        self.page.rollback(page_mark)
 
     def need(self, height: float) -> None:
         """Start a new page unless ``height`` points fit above the footer of this one."""
@@ -1041,14 +1059,17 @@ FOOTER = (
 BOTTOM = MARGIN + 14
 
 
-def _layout(s: dict, names: dict[str, str], change: tuple[str, list[str]] | None) -> _Flow:
-    """Lay the form out (sections 1–6 in order), with the given «why the sum changed» block."""
-    flow = _Flow(names, s)
+def _layout_fixed(flow: _Flow, s: dict) -> None:
+    """The header and sections 1–4: the same whichever «why the sum changed» block follows."""
     _header(flow, s)
     _section1(flow, s)
     _section2(flow, s)
     _section3(flow, s)
     _section4(flow, s)
+
+
+def _layout_rest(flow: _Flow, s: dict, change: tuple[str, list[str]] | None) -> None:
+    """The «why the sum changed» block (if any), sections 5 and 6 and the notice."""
     _bill_change(flow, change)
     _section5(flow, s)
     _section6(flow, s)
@@ -1057,7 +1078,6 @@ def _layout(s: dict, names: dict[str, str], change: tuple[str, list[str]] | None
         notice.add(s["notice"], 6.8, True)
         flow.need(notice.height() + 6)
         flow.y = notice.draw(flow.page, LEFT, flow.y - 4)
-    return flow
 
 
 def _change_variants(change: dict | None) -> list[tuple[str, list[str]] | None]:
@@ -1075,21 +1095,33 @@ def _change_variants(change: dict | None) -> list[tuple[str, list[str]] | None]:
 
 
 def _fitted_layout(s: dict, names: dict[str, str]) -> _Flow:
-    """The block «why the sum changed» goes where the form leaves room: a receipt that fits one
+    """Lay the form out (sections 1–6 in order).
+
+    The block «why the sum changed» goes where the form leaves room: a receipt that fits one
     sheet without it keeps to one sheet (the block shortened, or left out when even its headline
-    does not fit); a receipt of several sheets anyway prints it whole. Never cut."""
+    does not fit); a receipt of several sheets anyway prints it whole. Never cut. The part above
+    the block is laid out once; only what follows it is tried again for each variant.
+    """
     variants = _change_variants(s.get("change"))
-    flow = _layout(s, names, variants[0])
-    if len(flow.pages) == 1 or variants[0] is None:
+    flow = _Flow(names, s)
+    _layout_fixed(flow, s)
+    mark = flow.mark()
+
+    def pages_with(change: tuple[str, list[str]] | None) -> int:
+        flow.rollback(mark)
+        _layout_rest(flow, s, change)
+        return len(flow.pages)
+
+    if pages_with(variants[0]) == 1 or variants[0] is None:
         return flow
-    bare = _layout(s, names, None)
-    if len(bare.pages) > 1:
+    if pages_with(None) > 1:
+        pages_with(variants[0])
         return flow
     for variant in variants[1:]:
-        trial = _layout(s, names, variant)
-        if len(trial.pages) == 1:
-            return trial
-    return bare
+        if pages_with(variant) == 1:
+            return flow
+    pages_with(None)
+    return flow
 
 
 def _draw(canvas: Canvas, s: dict, names: dict[str, str]) -> None:
