@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from kvartplata.billing.models import LedgerEntry, Period, Recalculation
-from kvartplata.cabinet import selectors
+from kvartplata.statements import selectors
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.payments.matching import parse_address
 from kvartplata.payments.models import Payment

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Unit
-from kvartplata.cabinet import charts, selectors
+from kvartplata.cabinet import charts
+from kvartplata.statements import selectors
 from kvartplata.cabinet.access import (
     SECTION_NAMES,
     SESSION_KEY,

@@ -2,7 +2,7 @@
 
 from kvartplata.billing.bill_change import explanation, receipt_block
 from kvartplata.billing.models import Period
-from kvartplata.cabinet import selectors
+from kvartplata.statements import selectors
 from kvartplata.receipts.models import Receipt
 from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER

@@ -5,7 +5,7 @@ from django.utils.html import escape
 
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Period
-from kvartplata.cabinet import selectors
+from kvartplata.statements import selectors
 from kvartplata.receipts.models import ReceiptDelivery
 from kvartplata.receipts.services import deliveries_schedule, delivery_send
 from kvartplata.receipts.tests.conftest import OCTOBER
