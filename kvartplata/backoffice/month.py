@@ -13,10 +13,10 @@ from django.db.models import Max
 
 from kvartplata.backoffice import reports
 from kvartplata.billing.bill_change import accounts_explanations
-from kvartplata.billing.models import BillingRun, Period
+from kvartplata.billing.models import BillingRun
 from kvartplata.lib.db import as_kopecks, from_kopecks
 from kvartplata.lib.periods import add_months
-from kvartplata.registry.models import Building, PersonalAccount
+from kvartplata.registry.models import Building, Period, PersonalAccount
 
 ZERO = Decimal("0.00")
 LIST_LIMIT = 100

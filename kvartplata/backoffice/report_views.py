@@ -8,9 +8,8 @@ from kvartplata.backoffice import reports
 from kvartplata.backoffice.downloads import csv_response, xlsx_response
 from kvartplata.backoffice.office import office_context, office_organization, office_view
 from kvartplata.backoffice.report_forms import DebtorsForm, ReportForm, TurnoverForm
-from kvartplata.billing.models import Period
 from kvartplata.lib.periods import add_months
-from kvartplata.registry.models import Building
+from kvartplata.registry.models import Building, Period
 
 PERMISSION = "billing.view_accountbalance"
 # More rows than this are left to the downloads: a page of 100 000 rows helps nobody.

@@ -16,9 +16,9 @@ from decimal import Decimal
 from django.db import connection
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import Period
 from kvartplata.lib.db import as_kopecks, from_kopecks
 from kvartplata.lib.periods import add_months, period_label
+from kvartplata.registry.models import Period
 
 ZERO = Decimal("0.00")
 MONEY = "money"

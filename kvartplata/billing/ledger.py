@@ -26,17 +26,11 @@ from kvartplata.billing.calc.penalties import (
     RateTable,
     penalties_for_month,
 )
-from kvartplata.billing.models import (
-    AccountBalance,
-    KeyRate,
-    LedgerEntry,
-    Period,
-    Recalculation,
-    Service,
-)
+from kvartplata.billing.models import AccountBalance, KeyRate, LedgerEntry, Recalculation, Service
 from kvartplata.billing.models import Moratorium as MoratoriumRow
 from kvartplata.lib.db import as_kopecks, bulk_insert, from_kopecks, kopecks_sum
 from kvartplata.lib.periods import add_months
+from kvartplata.registry.models import Period
 
 ZERO = Decimal("0.00")
 BATCH = 5000

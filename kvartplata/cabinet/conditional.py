@@ -31,9 +31,10 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.views.decorators.http import condition
 
-from kvartplata.billing.models import LedgerEntry, Period, Service
+from kvartplata.billing.models import LedgerEntry, Service
 from kvartplata.cabinet.access import find_linked, request_links
 from kvartplata.meters.models import Meter
+from kvartplata.registry.models import Period
 
 
 def _row(obj) -> tuple:

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import connection
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import Period
 from kvartplata.lib.db import as_kopecks
 from kvartplata.payments.models import Payment
+from kvartplata.registry.models import Period
 
 
 def post_imported(period: Period, *, file_id: int, after_id: int) -> list[int]:

@@ -17,8 +17,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import Period
-from kvartplata.billing.periods import organization_bounds
 from kvartplata.billing.services import current_period
 from kvartplata.lib import leases
 from kvartplata.payments import bulk, posting
@@ -31,7 +29,8 @@ from kvartplata.payments.parsing import (
     money_text,
     read_blocks,
 )
-from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.models import Organization, Period, PersonalAccount
+from kvartplata.registry.periods import organization_bounds
 
 log = logging.getLogger("kvartplata.payments")
 
