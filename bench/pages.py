@@ -73,7 +73,7 @@ print("ACCOUNTS", PersonalAccount.objects.count())
 """
 
 RUN_SCRIPT = """
-from kvartplata.billing.models import Period
+from kvartplata.registry.models import Period
 from kvartplata.billing.services import billing_run
 from kvartplata.registry.models import Organization
 for organization in Organization.objects.all():

@@ -102,7 +102,7 @@ def main() -> None:
     if args.no_reference:
         return
     # The bare write: the same numbers of rows into the same tables, rolled back.
-    from kvartplata.billing.models import Period
+    from kvartplata.registry.models import Period
 
     premises_id = org.accounts.values_list("premises_id", flat=True).first()
     account_id = org.accounts.values_list("id", flat=True).first()

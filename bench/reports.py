@@ -49,8 +49,7 @@ def main() -> None:
     from bench.machine_info import machine
     from kvartplata.backoffice import desk, month, reports
     from kvartplata.backoffice.downloads import csv_response, xlsx_response
-    from kvartplata.billing.models import Period
-    from kvartplata.registry.models import Organization, PersonalAccount
+    from kvartplata.registry.models import Organization, Period, PersonalAccount
 
     if args.build:
         call_command("migrate", verbosity=0)

@@ -325,7 +325,7 @@ class Operator(HttpUser):
             self.watch.append(f"/office-tools/payments/files/{match.group(1)}/")
 
     def billing(self, _argument):
-        changelist = "/office/billing/period/"
+        changelist = "/office/registry/period/"
         page = self.client.get(changelist, name="office: periods").text
         form = form_having(page, "action")
         if form is None:

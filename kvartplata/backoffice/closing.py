@@ -9,11 +9,10 @@ import datetime
 
 from django.db import transaction
 
-from kvartplata.billing.models import Period
 from kvartplata.billing.services import period_close
 from kvartplata.receipts.services import receipts_issue
 from kvartplata.receipts.tasks import deliveries_queue
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 
 
 def period_close_with_receipts(

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from kvartplata.billing.models import LedgerEntry, Period, Recalculation
-from kvartplata.statements import selectors
+from kvartplata.billing.models import LedgerEntry, Recalculation
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.payments.matching import parse_address
 from kvartplata.payments.models import Payment
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
-from kvartplata.registry.models import Building, PersonalAccount
+from kvartplata.registry.models import Building, Period, PersonalAccount
+from kvartplata.statements import selectors
 from kvartplata.users.models import AccountLink
 
 LIMIT = 50

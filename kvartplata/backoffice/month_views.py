@@ -12,14 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kvartplata.backoffice import month as month_data
 from kvartplata.backoffice.office import office_context, office_organization, office_view
 from kvartplata.backoffice.services import month_close, month_run_start
-from kvartplata.billing.models import Period
 from kvartplata.billing.services import BillingError, current_period
 from kvartplata.billing.tasks import run_billing, run_billing_after
 from kvartplata.lib.periods import period_label
 from kvartplata.lib.queue import enqueue_on_commit
+from kvartplata.registry.models import Period
 
-VIEW = "billing.view_period"
-ACT = "billing.change_period"
+VIEW = "registry.view_period"
+ACT = "registry.change_period"
 
 
 def _period(request, period_id: int | None) -> Period:

@@ -44,7 +44,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.service": _VIEW,
         "billing.tariff": _VIEW,
         "billing.norm": _VIEW,
-        "billing.period": _VIEW,
+        "registry.period": _VIEW,
         "billing.recalculation": _VIEW,
         "meters.meter": _EDIT,
         "meters.reading": _VIEW,
@@ -63,7 +63,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "billing.service": _EDIT,
         "billing.tariff": ("view", "add", "change", "delete"),
         "billing.norm": ("view", "add", "change", "delete"),
-        "billing.period": _EDIT,
+        "registry.period": _EDIT,
         "billing.recalculation": ("view", "add"),
         "billing.accountbalance": _VIEW,
         "meters.meter": _VIEW,
@@ -236,8 +236,8 @@ def month_close(*, period_id: int, organization, user, reason: str, today, reque
     """
     from kvartplata.backoffice.closing import period_close_with_receipts
     from kvartplata.backoffice.month import readings_window_end
-    from kvartplata.billing.models import Period
     from kvartplata.billing.services import BillingError
+    from kvartplata.registry.models import Period
     from kvartplata.users.audit import audit
 
     reason = (reason or "").strip()

@@ -17,7 +17,6 @@ from kvartplata.billing.models import (
     LedgerEntry,
     Moratorium,
     Norm,
-    Period,
     Recalculation,
     Service,
     Tariff,
@@ -29,6 +28,7 @@ from kvartplata.billing.services import (
 )
 from kvartplata.billing.tasks import run_billing, run_billing_after
 from kvartplata.lib.queue import enqueue_on_commit
+from kvartplata.registry.models import Period
 from kvartplata.users.admin_mixins import (
     BigTableMixin,
     GlobalReferenceAdmin,

@@ -22,10 +22,11 @@ from kvartplata.billing.calc.difference import (
     signed_rub,
 )
 from kvartplata.billing.calc.difference import decompose as _decompose
-from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Unit
+from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Unit
 from kvartplata.billing.models import Recalculation as RecalculationRow
 from kvartplata.lib.periods import period_label
 from kvartplata.meters.models import Meter
+from kvartplata.registry.models import Period
 
 ZERO = Decimal(0)
 UNIT_LABELS = dict(Unit.choices)

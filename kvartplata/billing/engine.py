@@ -32,7 +32,6 @@ from kvartplata.billing.models import (
     IncreasingCoefficient,
     MeterState,
     Norm,
-    Period,
     Recalculation,
     Resource,
     Service,
@@ -41,7 +40,7 @@ from kvartplata.billing.models import (
 from kvartplata.billing.setbased import micro
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.models import Building
+from kvartplata.registry.models import Building, Period
 
 ZERO = Decimal(0)
 

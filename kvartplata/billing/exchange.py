@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import BillingRun, Charge, LedgerEntry, Period, Service
-from kvartplata.billing.periods import organization_bounds
+from kvartplata.billing.models import BillingRun, Charge, LedgerEntry, Service
 from kvartplata.billing.services import BillingError, current_period
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row
@@ -25,7 +24,8 @@ from kvartplata.lib.ranges import (
     amount_problem,
     quantity_problem,
 )
-from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.models import Organization, Period, PersonalAccount
+from kvartplata.registry.periods import organization_bounds
 
 EXPORT_HEADER = [
     "period",

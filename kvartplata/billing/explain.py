@@ -21,7 +21,6 @@ from kvartplata.billing.models import (
     HISTORY_SLOTS,
     Charge,
     MeterState,
-    Period,
     Recalculation,
     Resource,
     Service,
@@ -34,6 +33,7 @@ from kvartplata.lib.money import format_rub
 from kvartplata.lib.money import format_volume as num
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter
+from kvartplata.registry.models import Period
 
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
 

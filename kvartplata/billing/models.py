@@ -1,4 +1,7 @@
-"""Billing: services, tariffs, norms, periods, runs, charges, recalculations and the ledger."""
+"""Billing: services, tariffs, norms, runs, charges, recalculations and the ledger of periods.
+
+The periods themselves (registry.models.Period) are the organization's calendar, below billing.
+"""
 
 import datetime
 from decimal import Decimal
@@ -12,7 +15,7 @@ from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.lib.leases import LeasedJob
-from kvartplata.registry.models import Building, Organization, PersonalAccount, Provider
+from kvartplata.registry.models import Building, Organization, Period, PersonalAccount, Provider
 from kvartplata.registry.vocabulary import Resource, Unit, Zone
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -199,51 +202,6 @@ class IncreasingCoefficient(models.Model):
 
     def __str__(self):
         return f"{self.get_resource_display()}: {self.value} с {self.valid_from:%d.%m.%Y}"
-
-
-class Period(models.Model):
-    """A billing month of an organization: open → billed → closed. A closed one never changes."""
-
-    class State(models.TextChoices):
-        OPEN = "open", _("открыт")
-        BILLED = "billed", _("начислен")
-        CLOSED = "closed", _("закрыт")
-
-    organization = models.ForeignKey(
-        Organization,
-        on_delete=models.PROTECT,
-        related_name="periods",
-        verbose_name=_("организация"),
-    )
-    month = models.DateField(_("месяц"), help_text=_("Первое число месяца."))
-    state = models.CharField(
-        _("состояние"), max_length=10, choices=State.choices, default=State.OPEN
-    )
-    due_date = models.DateField(_("срок оплаты"))
-    opened_at = models.DateTimeField(_("открыт"), auto_now_add=True)
-    billed_at = models.DateTimeField(_("начислен"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("расчётный период")
-        verbose_name_plural = _("расчётные периоды")
-        ordering = ["organization", "-month"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "month"], name="period_unique_month"),
-            models.UniqueConstraint(
-                fields=["organization"],
-                condition=~Q(state="closed"),
-                name="period_one_open_per_organization",
-            ),
-            models.CheckConstraint(condition=Q(month__day=1), name="period_month_first_day"),
-        ]
-
-    def __str__(self):
-        return f"{self.month:%m.%Y}"
-
-    @property
-    def is_closed(self) -> bool:
-        return self.state == self.State.CLOSED
 
 
 class BillingRun(LeasedJob):

@@ -10,11 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from kvartplata.billing import engine, ledger
-from kvartplata.billing.models import BillingRun, Period, Recalculation, Service
+from kvartplata.billing.models import BillingRun, Recalculation, Service
 from kvartplata.lib import leases
 from kvartplata.lib.money import round_money
 from kvartplata.lib.periods import add_months, period_label
-from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.models import Organization, Period, PersonalAccount
 
 log = logging.getLogger("kvartplata.billing")
 

@@ -30,11 +30,11 @@ from kvartplata.billing.models import (
     MAX_ZONES,
     Charge,
     Norm,
-    Period,
     Service,
     history_column,
 )
 from kvartplata.lib.periods import add_months
+from kvartplata.registry.models import Period
 
 MICRO = 1_000_000
 # A flat's area on a share of the premises, in 0,01 m², rounded half-up (share in 1/10 000).

@@ -20,12 +20,19 @@ from django.utils import timezone
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.backoffice.services import staff_group_setup
 from kvartplata.billing import ledger, services
-from kvartplata.billing.models import AccountBalance, Norm, Period, Service, Tariff, Unit
+from kvartplata.billing.models import AccountBalance, Norm, Service, Tariff, Unit
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, month_start
 from kvartplata.meters.models import READING_COLUMNS, Meter
 from kvartplata.payments.models import Bank
-from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
+from kvartplata.registry.models import (
+    Building,
+    Organization,
+    Period,
+    PersonalAccount,
+    Premises,
+    Provider,
+)
 from kvartplata.users.models import AccountLink
 
 D = Decimal

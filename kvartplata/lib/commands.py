@@ -1,6 +1,6 @@
 """Shared pieces of management commands that know nothing of the domain.
 
-Choosing the organization is `registry.commands`, choosing its period `billing.periods`.
+Choosing the organization is `registry.commands`, choosing its period too.
 """
 
 

@@ -1,7 +1,7 @@
 """Sane bounds for numbers and dates at every entrance (imports and back-office forms).
 
 Pure checks: each returns a Russian message (without the line number — the caller adds it) or
-"" when the value is acceptable. `billing.periods.organization_bounds` is the one place that
+"" when the value is acceptable. `registry.periods.organization_bounds` is the one place that
 reads the bounds of an organization from the database and the settings.
 """
 

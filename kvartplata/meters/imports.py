@@ -14,7 +14,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kvartplata.billing.periods import closed_months, organization_bounds
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.exports import safe_row, unquote_cell
@@ -29,6 +28,7 @@ from kvartplata.meters.services import (
 )
 from kvartplata.meters.validation import Point, check_reading, open_month, plain
 from kvartplata.registry.models import Organization
+from kvartplata.registry.periods import closed_months, organization_bounds
 
 log = logging.getLogger("kvartplata.meters")
 

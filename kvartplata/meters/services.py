@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from kvartplata.billing.periods import closed_months, organization_bounds
 from kvartplata.lib.periods import format_date, month_start, period_label
 from kvartplata.lib.ranges import date_problem
 from kvartplata.meters.models import Meter, Reading, ReminderOptOut
@@ -22,6 +21,7 @@ from kvartplata.meters.validation import (
     reading_month,
 )
 from kvartplata.registry.models import Building, Organization, PersonalAccount
+from kvartplata.registry.periods import closed_months, organization_bounds
 
 # Two requests racing for the same meter and month: on PostgreSQL the row lock on the meter
 # serializes them; should a writer slip past it, the partial unique constraint stops it and

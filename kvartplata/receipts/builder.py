@@ -12,11 +12,11 @@ from kvartplata.billing import ledger
 from kvartplata.billing.bill_change import accounts_explanations, receipt_block
 from kvartplata.billing.calc.allocation import payee_due
 from kvartplata.billing.calc.volumes import round_billed
-from kvartplata.billing.models import AccountBalance, Charge, Norm, Period, Recalculation, Service
+from kvartplata.billing.models import AccountBalance, Charge, Norm, Recalculation, Service
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.receipts.snapshot import SCHEMA_VERSION
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 from kvartplata.registry.vocabulary import Zone, resource_label, resource_unit_label, unit_label
 
 ZERO = Decimal("0.00")

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.billing.models import MONEY, Period
+from kvartplata.billing.models import MONEY
 from kvartplata.lib.leases import LeasedJob
-from kvartplata.registry.models import Organization, PersonalAccount
+from kvartplata.registry.models import Organization, Period, PersonalAccount
 
 
 class Receipt(models.Model):

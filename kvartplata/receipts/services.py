@@ -17,12 +17,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kvartplata.billing.bill_change import Explanation, explanation
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import period_label
 from kvartplata.receipts.builder import SnapshotBuilder
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
+from kvartplata.registry.models import Period
 from kvartplata.users.models import AccountLink
 
 log = logging.getLogger("kvartplata.receipts")

@@ -8,7 +8,6 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from kvartplata.billing.models import Period
 from kvartplata.lib.db import from_kopecks
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.periods import period_label
@@ -23,7 +22,7 @@ from kvartplata.receipts.services import (
     print_archive_state,
 )
 from kvartplata.receipts.tasks import build_print_archive, send_delivery
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 
 MONTHS_SHOWN = 24
 FAILURES_SHOWN = 200

@@ -140,6 +140,58 @@ class Organization(BankDetails):
         return self.short_name or self.name
 
 
+class Period(models.Model):
+    """A billing month of an organization («расчётный период»): open → billed → closed.
+
+    The organization's calendar: the apps below billing (meters) read its first month and its
+    closed months; billing moves a period through its states (billing.services). A closed one
+    never changes (database triggers of billing migrations 0003 and 0007 name its table).
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("открыт")
+        BILLED = "billed", _("начислен")
+        CLOSED = "closed", _("закрыт")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="periods",
+        verbose_name=_("организация"),
+    )
+    month = models.DateField(_("месяц"), help_text=_("Первое число месяца."))
+    state = models.CharField(
+        _("состояние"), max_length=10, choices=State.choices, default=State.OPEN
+    )
+    due_date = models.DateField(_("срок оплаты"))
+    opened_at = models.DateTimeField(_("открыт"), auto_now_add=True)
+    billed_at = models.DateTimeField(_("начислен"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("закрыт"), null=True, blank=True)
+
+    class Meta:
+        # Created by billing, which owned it first: the table keeps its name (and its triggers).
+        db_table = "billing_period"
+        verbose_name = _("расчётный период")
+        verbose_name_plural = _("расчётные периоды")
+        ordering = ["organization", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="period_unique_month"),
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=~Q(state="closed"),
+                name="period_one_open_per_organization",
+            ),
+            models.CheckConstraint(condition=Q(month__day=1), name="period_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%m.%Y}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+
 class Provider(BankDetails):
     """Provider of a service («поставщик», РСО) with its own bank details and QR code."""
 

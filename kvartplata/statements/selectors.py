@@ -17,7 +17,6 @@ from kvartplata.billing.models import (
     AccountBalance,
     Charge,
     LedgerEntry,
-    Period,
     Recalculation,
     Service,
     Tariff,
@@ -26,7 +25,7 @@ from kvartplata.billing.models import (
 from kvartplata.lib.periods import add_months
 from kvartplata.meters.models import Meter
 from kvartplata.payments.models import Payment
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 
 ZERO = Decimal("0.00")
 

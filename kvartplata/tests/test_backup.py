@@ -11,8 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from kvartplata.billing.models import LedgerEntry, Period
+from kvartplata.billing.models import LedgerEntry
 from kvartplata.demo import world as demo_world
+from kvartplata.registry.models import Period
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -28,8 +28,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import AccountBalance, BillingRun, Charge, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, BillingRun, Charge, LedgerEntry
 from kvartplata.lib.leases import JOB_PRIORITY
+from kvartplata.registry.models import Period
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

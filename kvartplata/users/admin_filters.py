@@ -50,7 +50,7 @@ class MonthFilter(admin.SimpleListFilter):
     field_name = "month"
 
     def lookups(self, request, model_admin):
-        from kvartplata.billing.models import Period
+        from kvartplata.registry.models import Period
 
         periods = related_scope(model_admin.admin_site, request, Period, Period.objects.all())
         months = sorted(set(periods.values_list("month", flat=True)), reverse=True)

@@ -26,13 +26,14 @@ from django.utils import timezone
 
 from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
 from kvartplata.backoffice.exchange.files import Rows
-from kvartplata.billing.models import LedgerEntry, Period, Resource
+from kvartplata.billing.models import LedgerEntry, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.registry.models import (
     Building,
     Organization,
+    Period,
     PersonalAccount,
     Premises,
     Provider,

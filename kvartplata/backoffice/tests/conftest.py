@@ -18,7 +18,6 @@ from kvartplata.billing.models import (
     LedgerEntry,
     Moratorium,
     Norm,
-    Period,
     Recalculation,
     Service,
     Tariff,
@@ -26,7 +25,14 @@ from kvartplata.billing.models import (
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
-from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
+from kvartplata.registry.models import (
+    Building,
+    Organization,
+    Period,
+    PersonalAccount,
+    Premises,
+    Provider,
+)
 from kvartplata.users.models import AccountLink, User
 
 MONTH = dt.date(2025, 1, 1)

@@ -95,7 +95,7 @@ def test_it_registers_the_registry_billing_and_the_rest():
         "registry.personalaccount",
         "billing.service",
         "billing.norm",
-        "billing.period",
+        "registry.period",
         "billing.billingrun",
         "billing.charge",
         "billing.recalculation",

@@ -14,9 +14,9 @@ from kvartplata.backoffice.tests.exchange_helpers import (
     tables,
     xlsx,
 )
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, LedgerEntry
 from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.models import Building, PersonalAccount, Premises, Provider
+from kvartplata.registry.models import Building, Period, PersonalAccount, Premises, Provider
 
 pytestmark = pytest.mark.django_db
 

@@ -30,12 +30,12 @@ from django.utils import timezone
 from kvartplata.backoffice.exchange.services import registry_import
 from kvartplata.backoffice.tests.exchange_helpers import SWITCH, edit, organization, tables, xlsx
 from kvartplata.billing import ledger
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, LedgerEntry
 from kvartplata.billing.services import billing_run, period_open
 from kvartplata.billing.tests.factories import service
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.receipts.builder import SnapshotBuilder
-from kvartplata.registry.models import PersonalAccount, Provider
+from kvartplata.registry.models import Period, PersonalAccount, Provider
 
 pytestmark = pytest.mark.django_db
 D = Decimal

@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from kvartplata.backoffice import month as month_data
-from kvartplata.billing.models import BillingRun, LedgerEntry, Period
+from kvartplata.billing.models import BillingRun, LedgerEntry
 from kvartplata.demo.world import build
 from kvartplata.meters.models import Reading
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 
 MSK = datetime.timezone(datetime.timedelta(hours=3))
 NOVEMBER = datetime.date(2026, 11, 1)

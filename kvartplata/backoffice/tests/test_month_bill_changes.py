@@ -14,10 +14,11 @@ from django.utils.html import escape
 from kvartplata.backoffice import month as month_data
 from kvartplata.billing.bill_change import bill_change
 from kvartplata.billing.calc.difference import Cause
-from kvartplata.billing.models import Period, Service, Tariff
+from kvartplata.billing.models import Service, Tariff
 from kvartplata.billing.services import billing_run
 from kvartplata.demo.world import build
 from kvartplata.lib.money import round_money
+from kvartplata.registry.models import Period
 
 MSK = datetime.timezone(datetime.timedelta(hours=3))
 OCTOBER = datetime.date(2026, 10, 1)

@@ -6,10 +6,11 @@ month page, the account desk and the ведомость (docs/screenshots/)."""
 import pytest
 from django.conf import settings
 
-from kvartplata.billing.models import Period, Recalculation
+from kvartplata.billing.models import Recalculation
 from kvartplata.demo.world import build
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.receipts.models import Receipt
+from kvartplata.registry.models import Period
 
 SECTIONS = ("", "charges/", "payments/")
 

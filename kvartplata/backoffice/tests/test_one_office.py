@@ -14,9 +14,10 @@ from kvartplata.backoffice.services import (
     ROLE_OPERATOR,
     staff_group_setup,
 )
-from kvartplata.billing.models import BillingRun, LedgerEntry, Period, Recalculation
+from kvartplata.billing.models import BillingRun, LedgerEntry, Recalculation
 from kvartplata.demo.world import build
 from kvartplata.payments.models import Payment
+from kvartplata.registry.models import Period
 
 MSK = datetime.timezone(datetime.timedelta(hours=3))
 NOVEMBER = datetime.date(2026, 11, 1)
@@ -124,7 +125,7 @@ def test_an_operator_may_not_run_close_report_or_recalculate(client, world, oper
     assert client.get(url).status_code == 200
     client.post(url, {"concerns_month": "2026-10", "amount": "10", "reason": "x", "confirm": "on"})
     assert not Recalculation.objects.filter(account=account, source="staff").exists()
-    assert client.get(reverse("admin:billing_period_changelist")).status_code == 200
+    assert client.get(reverse("admin:registry_period_changelist")).status_code == 200
     assert client.get(reverse("admin:billing_service_add")).status_code == 403
 
 

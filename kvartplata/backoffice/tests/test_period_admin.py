@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from kvartplata.billing.models import Period
+from kvartplata.registry.models import Period
 
 from .test_admin_pages import admin_url
 

@@ -58,7 +58,8 @@ def test_it_filters_overdue_meters(client, world):
 
 
 def test_it_filters_charges_by_period_and_service(client, world):
-    from kvartplata.billing.models import Period, Service
+    from kvartplata.billing.models import Service
+    from kvartplata.registry.models import Period
 
     client.force_login(world.a.staff)
     query = f"?period__id__exact={world.a[Period].pk}&service__id__exact={world.a[Service].pk}"

@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from kvartplata.billing.models import Period, Recalculation, Service
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.billing.models import Recalculation, Service
+from kvartplata.registry.models import Period, PersonalAccount
 
 from .test_admin_pages import admin_url
 

@@ -5,8 +5,9 @@ import datetime
 import pytest
 
 from kvartplata.billing.bill_change import bill_change, month_facts
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.demo.world import build
+from kvartplata.registry.models import Period
 
 TODAY = datetime.date(2026, 12, 5)
 

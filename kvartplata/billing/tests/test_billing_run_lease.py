@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from kvartplata.billing.models import BillingRun, Charge, Period
+from kvartplata.billing.models import BillingRun, Charge
 from kvartplata.billing.services import (
     BillingError,
     billing_run_execute,
@@ -16,6 +16,7 @@ from kvartplata.billing.services import (
 from kvartplata.billing.tasks import run_billing_after
 from kvartplata.billing.tests import factories as f
 from kvartplata.lib import leases
+from kvartplata.registry.models import Period
 
 MARCH = datetime.date(2026, 3, 1)
 pytestmark = pytest.mark.django_db
@@ -107,7 +108,7 @@ def test_it_lets_staff_start_the_billing_again_from_the_back_office_after_a_dead
     def start():
         with django_capture_on_commit_callbacks(execute=True):
             return client.post(
-                reverse("admin:billing_period_changelist"),
+                reverse("admin:registry_period_changelist"),
                 {"action": "run_billing", "_selected_action": [period.id]},
                 follow=True,
             ).content.decode()

@@ -6,10 +6,10 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from kvartplata.billing.models import Charge, LedgerEntry, Period
+from kvartplata.billing.models import Charge, LedgerEntry
 from kvartplata.billing.services import billing_run, period_close
 from kvartplata.billing.tests import factories as f
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 
 MARCH = datetime.date(2026, 3, 1)
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kvartplata.billing.exchange import ImportRefused, charges_import
-from kvartplata.billing.models import AccountBalance, Charge, Period
+from kvartplata.billing.models import AccountBalance, Charge
 from kvartplata.billing.services import billing_run
 from kvartplata.billing.tests import factories as f
+from kvartplata.registry.models import Period
 
 MARCH = datetime.date(2026, 3, 1)
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 
 from kvartplata.billing import ledger
 from kvartplata.billing.calc.penalties import Debt, penalties_for_month
-from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Period, Recalculation
+from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Recalculation
 from kvartplata.billing.tests import factories as f
 from kvartplata.lib.periods import add_months
+from kvartplata.registry.models import Period
 
 D = Decimal
 JAN, FEB, MAR, APR, MAY = (datetime.date(2026, m, 1) for m in range(1, 6))

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from kvartplata.billing.models import BillingRun, Period
+from kvartplata.billing.models import BillingRun
 from kvartplata.billing.tests import factories as f
+from kvartplata.registry.models import Period
 from kvartplata.users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ def world():
 
 def act(client, period, action):
     return client.post(
-        reverse("admin:billing_period_changelist"),
+        reverse("admin:registry_period_changelist"),
         {"action": action, "_selected_action": [period.id]},
         follow=True,
     )

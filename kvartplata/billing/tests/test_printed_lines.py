@@ -8,9 +8,9 @@ import pytest
 
 from kvartplata.billing import explain
 from kvartplata.billing.calc.volumes import format_billed, norm_unit_label, round_billed
-from kvartplata.billing.models import Charge, Period
+from kvartplata.billing.models import Charge
 from kvartplata.demo.world import build
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 
 TODAY = datetime.date(2026, 11, 25)
 KOPECK = Decimal("0.01")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from kvartplata.billing.models import AccountBalance, BillingRun, Period
+from kvartplata.billing.models import AccountBalance, BillingRun
 from kvartplata.billing.services import (
     BillingError,
     billing_run,
@@ -18,6 +18,7 @@ from kvartplata.billing.services import (
 from kvartplata.billing.tasks import run_billing
 from kvartplata.billing.tests import factories as f
 from kvartplata.lib.queue import enqueue_on_commit
+from kvartplata.registry.models import Period
 
 MARCH = datetime.date(2026, 3, 1)
 pytestmark = pytest.mark.django_db

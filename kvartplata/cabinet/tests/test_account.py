@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.lib.money import format_rub, format_volume
 from kvartplata.payments.models import Payment
+from kvartplata.registry.models import Period
 
 
 def _page(client, world):

@@ -5,12 +5,12 @@ from django.utils.html import escape
 
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.calc.difference import Cause
-from kvartplata.billing.models import Period
-from kvartplata.statements import selectors
 
 # The charges page and the account card with the explanation, whatever the history's length:
 # the bound of every resident page (test_queries.py).
 from kvartplata.cabinet.tests.test_queries import MAX_QUERIES
+from kvartplata.registry.models import Period
+from kvartplata.statements import selectors
 
 
 def _explained(world, period=None):

@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing.bill_change import bill_change
 from kvartplata.billing.calc.difference import Cause, describe
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.billing.services import billing_run
 from kvartplata.demo.world import build
 from kvartplata.meters.models import Meter
+from kvartplata.registry.models import Period
 from kvartplata.users.models import AccountLink
 
 SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import ledger
-from kvartplata.billing.models import Period, Service
+from kvartplata.billing.models import Service
 from kvartplata.billing.services import billing_run, recalculation_add
+from kvartplata.registry.models import Period
 from kvartplata.users.models import AccountLink
 from kvartplata.users.services import user_create
 

@@ -12,9 +12,10 @@ from django.urls import reverse
 
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import ledger
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, LedgerEntry
 from kvartplata.billing.services import billing_run, recalculation_add
 from kvartplata.lib.money import format_rub
+from kvartplata.registry.models import Period
 
 OCTOBER = datetime.date(2026, 10, 1)
 NOVEMBER = datetime.date(2026, 11, 1)

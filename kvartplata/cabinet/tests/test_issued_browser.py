@@ -5,10 +5,10 @@ import pytest
 from django.conf import settings
 
 from kvartplata.backoffice.closing import period_close_with_receipts
-from kvartplata.billing.models import Period
 from kvartplata.billing.services import billing_run
 from kvartplata.demo.world import build
 from kvartplata.lib.periods import period_label
+from kvartplata.registry.models import Period
 
 SECTIONS = ("", "charges/", "payments/", "charts/")
 

@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.billing.services import billing_run, period_close
 from kvartplata.billing.tests import factories
 from kvartplata.cabinet.services import (
@@ -20,7 +20,7 @@ from kvartplata.cabinet.services import (
 )
 from kvartplata.lib.money import format_rub
 from kvartplata.receipts.models import Receipt
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 from kvartplata.users.models import AccountLink, LinkAttempt
 
 

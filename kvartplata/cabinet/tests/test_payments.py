@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.lib.money import format_rub
 from kvartplata.payments.models import Payment
+from kvartplata.registry.models import Period
 
 ZERO = Decimal("0.00")
 

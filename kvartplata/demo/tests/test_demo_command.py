@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from kvartplata.billing.models import AccountBalance, BillingRun, Charge, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, BillingRun, Charge, LedgerEntry
 from kvartplata.demo.world import build
 from kvartplata.receipts.models import Receipt
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 from kvartplata.users.models import AccountLink, User
 
 TODAY = datetime.date(2026, 11, 25)

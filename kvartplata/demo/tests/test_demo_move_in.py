@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from kvartplata.billing.models import AccountBalance, Period
+from kvartplata.billing.models import AccountBalance
 from kvartplata.meters.models import Reading
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 from kvartplata.users.models import AccountLink
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from kvartplata.billing.models import Period
 from kvartplata.meters.models import Meter, Reading
-from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
+from kvartplata.registry.models import (
+    Building,
+    Organization,
+    Period,
+    PersonalAccount,
+    Premises,
+    Provider,
+)
 from kvartplata.users.models import AccountLink, User
 
 MSK = ZoneInfo("Europe/Moscow")

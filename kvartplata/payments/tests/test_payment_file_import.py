@@ -8,9 +8,10 @@ import pytest
 from hypothesis import strategies as st
 
 from kvartplata.billing import ledger, services
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, LedgerEntry
 from kvartplata.payments.models import Payment, PaymentFile
 from kvartplata.payments.tests.conftest import line, registry
+from kvartplata.registry.models import Period
 
 
 def _state():

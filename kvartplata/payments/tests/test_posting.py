@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 
 from kvartplata.billing import ledger, services
-from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
+from kvartplata.billing.models import AccountBalance, LedgerEntry
 from kvartplata.billing.tests import factories as f
 from kvartplata.payments import posting
 from kvartplata.payments.models import Bank, Payment, PaymentFile
 from kvartplata.payments.tests.conftest import line, registry
+from kvartplata.registry.models import Period
 
 D = Decimal
 MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")

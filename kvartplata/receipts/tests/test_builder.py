@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from kvartplata.billing.models import AccountBalance, Charge, Period, Recalculation
+from kvartplata.billing.models import AccountBalance, Charge, Recalculation
 from kvartplata.receipts.builder import ChargeRow, SnapshotBuilder
 from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 
 D = Decimal
 ISSUED = datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC)

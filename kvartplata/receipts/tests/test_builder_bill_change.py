@@ -1,11 +1,11 @@
 """The ЕПД's block «Почему изменилась сумма» is frozen in the snapshot at issue time (#19)."""
 
 from kvartplata.billing.bill_change import explanation, receipt_block
-from kvartplata.billing.models import Period
-from kvartplata.statements import selectors
 from kvartplata.receipts.models import Receipt
 from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER
+from kvartplata.registry.models import Period
+from kvartplata.statements import selectors
 
 
 def test_it_freezes_the_headline_and_the_largest_causes_in_the_receipt(world):

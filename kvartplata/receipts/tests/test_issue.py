@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import services as billing
-from kvartplata.billing.models import AccountBalance, Period, Service, Tariff
+from kvartplata.billing.models import AccountBalance, Service, Tariff
 from kvartplata.lib.money import format_rub
 from kvartplata.receipts import pdf
 from kvartplata.receipts.models import Receipt
@@ -21,7 +21,7 @@ from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER
 from kvartplata.receipts.tests.test_pdf import need, page_count, raw_text
 from kvartplata.receipts.tests.test_qr import zbar_decode
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount
 
 NOVEMBER = datetime.date(2026, 11, 1)
 

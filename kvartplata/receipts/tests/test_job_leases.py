@@ -8,7 +8,6 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
-from kvartplata.billing.models import Period
 from kvartplata.lib import leases
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.receipts.services import (
@@ -23,6 +22,7 @@ from kvartplata.receipts.services import (
 )
 from kvartplata.receipts.tasks import send_delivery
 from kvartplata.receipts.tests.conftest import OCTOBER
+from kvartplata.registry.models import Period
 
 Status = ReceiptDelivery.Status
 

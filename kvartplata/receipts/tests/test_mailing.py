@@ -9,11 +9,11 @@ from django.core.mail.backends.locmem import EmailBackend
 
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing import services as billing
-from kvartplata.billing.models import Period
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.receipts.services import delivery_send
 from kvartplata.receipts.tasks import deliveries_queue
 from kvartplata.receipts.tests.conftest import OCTOBER
+from kvartplata.registry.models import Period
 from kvartplata.users.models import AccountLink
 from kvartplata.users.services import user_create
 

@@ -4,11 +4,11 @@ from django.core import mail
 from django.utils.html import escape
 
 from kvartplata.billing.bill_change import explanation
-from kvartplata.billing.models import Period
-from kvartplata.statements import selectors
 from kvartplata.receipts.models import ReceiptDelivery
 from kvartplata.receipts.services import deliveries_schedule, delivery_send
 from kvartplata.receipts.tests.conftest import OCTOBER
+from kvartplata.registry.models import Period
+from kvartplata.statements import selectors
 
 
 def _mail(period: Period) -> None:

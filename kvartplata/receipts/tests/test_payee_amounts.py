@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from kvartplata.billing import ledger
-from kvartplata.billing.models import Charge, Period
+from kvartplata.billing.models import Charge
 from kvartplata.billing.tests import factories as f
 from kvartplata.receipts.builder import SnapshotBuilder
-from kvartplata.registry.models import Provider
+from kvartplata.registry.models import Period, Provider
 
 D = Decimal
 OCT, NOV = datetime.date(2026, 10, 1), datetime.date(2026, 11, 1)

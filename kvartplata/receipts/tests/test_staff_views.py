@@ -7,7 +7,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from kvartplata.billing.models import Period
 from kvartplata.receipts import pdf
 from kvartplata.receipts.models import Receipt, ReceiptDelivery
 from kvartplata.receipts.services import (
@@ -18,7 +17,7 @@ from kvartplata.receipts.services import (
 from kvartplata.receipts.tasks import deliveries_queue
 from kvartplata.receipts.tests.conftest import OCTOBER
 from kvartplata.receipts.tests.test_mailing import FlakyBackend
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 from kvartplata.users.services import user_create
 
 Status = ReceiptDelivery.Status

@@ -6,8 +6,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from kvartplata.billing.exchange import EXPORT_HEADER, export_rows
-from kvartplata.billing.periods import pick_period
-from kvartplata.registry.commands import organization_option, pick_organization
+from kvartplata.registry.commands import organization_option, pick_organization, pick_period
 
 
 class Command(BaseCommand):

@@ -2,10 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kvartplata.billing.periods import pick_period
 from kvartplata.billing.services import BillingError, billing_run_execute, billing_run_start
 from kvartplata.lib.commands import ProgressBar
-from kvartplata.registry.commands import organization_option, pick_organization
+from kvartplata.registry.commands import organization_option, pick_organization, pick_period
 
 
 class Command(BaseCommand):

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kvartplata.billing.periods import pick_period
 from kvartplata.lib.commands import ProgressBar
 from kvartplata.receipts.services import receipts_render
-from kvartplata.registry.commands import organization_option, pick_organization
+from kvartplata.registry.commands import organization_option, pick_organization, pick_period
 
 
 class Command(BaseCommand):

@@ -1,19 +1,16 @@
-"""What other apps and commands read of an organization's periods: bounds, closed months, a period.
+"""What the apps read of an organization's calendar: its bounds and its closed months.
 
-The one place outside billing's own code that queries `Period`, so that the apps below billing
-(meters) have a single, named door up to it (listed in the floors test).
+The periods' states are moved by billing (billing.services); the readings of meters, the
+payments' and billing's imports check their dates against these.
 """
 
 import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.management.base import CommandError
 
-from kvartplata.billing.models import Period
-from kvartplata.lib.periods import parse_period
 from kvartplata.lib.ranges import DEFAULT_MAX_LINE_AMOUNT, Bounds, bounds_for
-from kvartplata.registry.models import Organization
+from kvartplata.registry.models import Organization, Period
 
 
 def organization_bounds(organization: Organization, *, today: datetime.date) -> Bounds:
@@ -38,15 +35,3 @@ def closed_months(organization: Organization) -> frozenset[datetime.date]:
             "month", flat=True
         )
     )
-
-
-def pick_period(organization: Organization, value: str) -> Period:
-    """A management command's period argument («2026-03»), or a CommandError in Russian."""
-    try:
-        month = parse_period(value)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
-    period = Period.objects.filter(organization=organization, month=month).first()
-    if period is None:
-        raise CommandError(f"Периода {value} нет.")
-    return period
