@@ -1,4 +1,4 @@
-"""Payment QR code of the receipts: a fast byte-mode QR encoder and vector drawing.
+"""Payment QR code of the receipts: a fast byte-mode QR encoder and its drawing.
 
 The text inside is the ГОСТ Р 56042-2014 payment text of ``kvartplata.lib.gost_qr``.
 
@@ -13,7 +13,6 @@ matrices with segno's for the same mask and decode the rendered PDF with zbar.
 """
 
 import operator
-import re
 from functools import cache
 
 import segno
@@ -27,13 +26,12 @@ __all__ = [
     "payment_qr_matrix",
     "qr_codewords",
     "qr_matrix_bytes",
-    "qr_path",
+    "qr_image",
 ]
 
 MASK = 0
 _ERROR = _segno_consts.ERROR_LEVEL_M
 _BITS = tuple(bytes((b >> (7 - k)) & 1 for k in range(8)) for b in range(256))
-_RUNS = re.compile(b"\x01+")
 _MASKS = (
     lambda i, j: (i + j) % 2 == 0,
     lambda i, j: i % 2 == 0,
@@ -228,24 +226,28 @@ def qr_matrix_bytes(data: bytes, *, mask: int = MASK) -> tuple[bytes, ...]:
 def draw_qr(canvas, text: str, x: float, y: float, size: float) -> None:
     """Draw the code of ``text`` with its lower left corner at (x, y), ``size`` points wide.
 
-    Vector squares: each run of dark modules of a row is one rectangle, all in one filled path,
-    in module units under a scaling matrix so the numbers stay short. The quiet zone (4 modules)
-    is the caller's white space around (x, y, size).
+    The quiet zone (4 modules) is the caller's white space around (x, y, size).
     """
     rows = payment_qr_matrix(text)
-    canvas.addLiteral(qr_path(rows, x, y, size))
+    canvas.addLiteral(qr_image(rows, x, y, size))
 
 
-def qr_path(rows: tuple[bytes, ...], x: float, y: float, size: float) -> str:
-    """The PDF content-stream operators that fill the dark modules of ``rows``."""
+_BIT_DIGITS = bytes.maketrans(b"\0\1", b"01")
+
+
+def qr_image(rows: tuple[bytes, ...], x: float, y: float, size: float) -> str:
+    """The PDF content-stream operators that paint the dark modules of ``rows``.
+
+    An inline image mask of one bit per module (1 = paint in black), scaled to ``size`` points
+    without interpolation: every module stays a sharp square at any resolution, and the symbol
+    takes ~1.5 KB of the page instead of ~20 KB of rectangles (a third of a receipt's rendering
+    time went into writing and compressing them).
+    """
     n = len(rows)
-    unit = size / n
-    parts = [f"q 0 g {unit:.5f} 0 0 {unit:.5f} {x:.3f} {y:.3f} cm"]
-    append = parts.append
-    for i, row in enumerate(rows):
-        yy = n - 1 - i
-        for run in _RUNS.finditer(row):
-            start, end = run.span()
-            append(f"{start} {yy} {end - start} 1 re")
-    append("f Q")
-    return "\n".join(parts)
+    pad = b"\0" * (-n % 8)
+    bits = b"".join([row + pad for row in rows]).translate(_BIT_DIGITS)
+    data = int(bits, 2).to_bytes(len(bits) // 8, "big").hex()
+    return (
+        f"q 0 g {size:.3f} 0 0 {size:.3f} {x:.3f} {y:.3f} cm\n"
+        f"BI /W {n} /H {n} /BPC 1 /IM true /D [1 0] /F /AHx ID\n{data}>\nEI Q"
+    )

@@ -85,14 +85,13 @@ def test_it_decodes_texts_of_many_lengths(tmp_path, length):
     assert zbar_decode(path) == [text]
 
 
-def test_it_draws_one_filled_path_of_merged_runs():
+def test_it_draws_the_modules_as_one_image_mask_of_a_bit_each():
     rows = (b"\x01\x01\x00\x01", b"\x00\x00\x00\x00", b"\x01\x01\x01\x01", b"\x00\x01\x00\x00")
-    path = qr.qr_path(rows, 10, 20, 40)
-    assert path.splitlines() == [
-        "q 0 g 10.00000 0 0 10.00000 10.000 20.000 cm",
-        "0 3 2 1 re",
-        "3 3 1 1 re",
-        "0 1 4 1 re",
-        "1 0 1 1 re",
-        "f Q",
+    ops = qr.qr_image(rows, 10, 20, 40)
+    # Rows padded to whole bytes, top row first; 1 paints (Decode [1 0]), in hex.
+    assert ops.splitlines() == [
+        "q 0 g 40.000 0 0 40.000 10.000 20.000 cm",
+        "BI /W 4 /H 4 /BPC 1 /IM true /D [1 0] /F /AHx ID",
+        "d000f040>",
+        "EI Q",
     ]
