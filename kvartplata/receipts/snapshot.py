@@ -74,6 +74,9 @@ LIMITS = {
     "causes": (0, 5),
     "instalments": (0, 20),
 }
+# Longest text of a field (every text wraps; these only catch garbage). A cause of the bill change
+# names each of the service's changes, recalculations of earlier months included.
+TEXT_LIMITS = {"causes": 4000}
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _NUMBER_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?")
 # (schema type, field) pairs: a field of the same name elsewhere (a charge's «charged») stays
@@ -370,8 +373,9 @@ def _check_format(path: str, value: str) -> None:
         and not (value.isascii() and value.isdigit() and len(value) == _DIGIT_FIELDS[name])
     ):
         _fail(path, f"нужно {_DIGIT_FIELDS[name]} цифр, получено «{value}»")
-    if len(value) > 500:
-        _fail(path, "слишком длинный текст (более 500 символов)")
+    limit = TEXT_LIMITS.get(name, 500)
+    if len(value) > limit:
+        _fail(path, f"слишком длинный текст (более {limit} символов)")
 
 
 _TYPED: dict[str, type] = {

@@ -57,3 +57,20 @@ def test_it_prints_no_block_without_the_field(tmp_path):
     s = copy.deepcopy(sample_snapshot())
     del s["change"]
     assert "Почему изменилась сумма" not in pdf_text(pdf.render_receipt(s), tmp_path)
+
+
+def test_it_prints_a_cause_naming_many_recalculations_whole(tmp_path):
+    # A service recalculated for several earlier months: its cause runs past 500 characters.
+    s = max_snapshot()
+    recalculations = "; ".join(
+        f"перерасчёт за {month} 2026 (Электроснабжение: поступили показания, перерасчёт "
+        f"начисления по среднему/нормативу за {month} 2026): +472,18\u00a0₽"
+        for month in ("июль", "август", "сентябрь", "октябрь")
+    )
+    cause = f"Электроснабжение: +1\u00a0291,78\u00a0₽ — расход 110,660 кВт·ч; {recalculations}"
+    assert len(cause) > 500
+    s["change"] = {"headline": "Сумма выросла на 1\u00a0291,78\u00a0₽", "causes": [cause]}
+    data = pdf.render_receipt(s)
+    for page in word_boxes(data, tmp_path):
+        assert overlaps(page) == []
+    assert _compact(cause) in _compact(pdf_text(data, tmp_path))
