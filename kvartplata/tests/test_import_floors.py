@@ -35,14 +35,7 @@ FLOORS = {
 
 # (importing module, imported module) pairs that still run up the floors. Remove a line when
 # its import is gone; never add one without a reason next to it.
-ALLOWED_UPWARD = {
-    # The admins' tenancy scoping, audit and filters (users.admin_mixins, users.admin_filters)
-    # stand on the users floor, beside the audit they log to; the registry's admin is below.
-    ("kvartplata.registry.admin", "kvartplata.users.admin_filters"),
-    ("kvartplata.registry.admin", "kvartplata.users.admin_mixins"),
-    # The organization admin shows its meters inline.
-    ("kvartplata.registry.admin", "kvartplata.meters.models"),
-}
+ALLOWED_UPWARD: set[tuple[str, str]] = set()
 
 # Services, and modules that a tasks.py imports, that import a tasks module (a circle). Tasks import
 # services, never the reverse; callers queue with kvartplata.lib.queue. Same rule: shrink only.

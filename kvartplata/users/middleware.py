@@ -50,7 +50,7 @@ class StaffAuditMiddleware:
     """Every write request of a staff member goes to the audit log: who, what, when, outcome.
 
     This covers the office tools and any admin action generically; admin model changes are
-    logged in more detail (fields changed) by users.admin_mixins.AuditLogMixin.
+    logged in more detail (fields changed) by backoffice.admin.mixins.AuditLogMixin.
     Request bodies are never logged: they may hold passwords or personal data.
     """
 

@@ -61,8 +61,8 @@ def test_it_searches_and_filters_accounts(client, world, query):
 
 
 def test_it_caps_the_count_of_a_huge_list(world, monkeypatch):
+    from kvartplata.backoffice.admin.mixins import CappedPaginator
     from kvartplata.billing.models import Charge
-    from kvartplata.users.admin_mixins import CappedPaginator
 
     grow_accounts(world.a, 5)
     monkeypatch.setattr(CappedPaginator, "cap", 3)

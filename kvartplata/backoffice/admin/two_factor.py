@@ -6,7 +6,7 @@ from django.contrib import admin
 from django_otp.plugins.otp_totp import admin as _otp_totp_admin  # noqa: F401
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kvartplata.users.admin_mixins import AuditLogMixin
+from kvartplata.backoffice.admin.mixins import AuditLogMixin
 
 if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)

@@ -1,15 +1,11 @@
-"""The back office site itself: titles in Russian and the journal of staff actions."""
+"""The history of changes made in the back office: who changed what and when."""
 
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.backoffice import admin_two_factor  # noqa: F401  (staff authenticators)
-from kvartplata.users.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
+from kvartplata.backoffice.admin.mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 
-admin.site.site_header = _("Квартплата — бэк-офис")
-admin.site.site_title = _("Квартплата — бэк-офис")
-admin.site.index_title = _("Учёт, начисления и платежи")
 HISTORY_TITLE = "История изменений в бэк-офисе"
 
 

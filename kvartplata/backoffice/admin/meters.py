@@ -7,10 +7,10 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.backoffice.admin.filters import ArchivedFilter, MonthFilter
+from kvartplata.backoffice.admin.mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.meters.validation import fmt
-from kvartplata.users.admin_filters import ArchivedFilter, MonthFilter
-from kvartplata.users.admin_mixins import BigTableMixin, ReadOnlyMixin, TenantAdmin
 
 METER_ORGANIZATION_PATHS = ("account__organization", "building__organization")
 

@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.backoffice.admin.filters import AccountStateFilter
+from kvartplata.backoffice.admin.mixins import BigTableMixin, ScopedRelatedFilter, TenantAdmin
 from kvartplata.meters.models import Meter
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
-from kvartplata.users.admin_filters import AccountStateFilter
-from kvartplata.users.admin_mixins import BigTableMixin, ScopedRelatedFilter, TenantAdmin
 
 BANK_FIELDSET = (
     _("Банковские реквизиты"),

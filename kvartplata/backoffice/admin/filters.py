@@ -5,7 +5,7 @@ from datetime import date
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.users.admin_mixins import related_scope
+from kvartplata.backoffice.admin.mixins import related_scope
 
 
 class NullDateStateFilter(admin.SimpleListFilter):

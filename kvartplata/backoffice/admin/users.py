@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.users.admin_mixins import (
+from kvartplata.backoffice.admin.mixins import (
     BigTableMixin,
     TenantAdmin,
     TenantInlineMixin,

@@ -8,6 +8,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from kvartplata.backoffice.admin.mixins import (
+    BigTableMixin,
+    GlobalReferenceAdmin,
+    ReadOnlyMixin,
+    ScopedRelatedFilter,
+    TenantAdmin,
+    TenantInlineMixin,
+)
 from kvartplata.billing.models import (
     AccountBalance,
     BillingRun,
@@ -29,14 +37,6 @@ from kvartplata.billing.services import (
 from kvartplata.billing.tasks import run_billing, run_billing_after
 from kvartplata.lib.queue import enqueue_on_commit
 from kvartplata.registry.models import Period
-from kvartplata.users.admin_mixins import (
-    BigTableMixin,
-    GlobalReferenceAdmin,
-    ReadOnlyMixin,
-    ScopedRelatedFilter,
-    TenantAdmin,
-    TenantInlineMixin,
-)
 
 
 class TariffInline(TenantInlineMixin, admin.TabularInline):

@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.payments.models import Bank, Payment, PaymentFile
-from kvartplata.users.admin_mixins import (
+from kvartplata.backoffice.admin.mixins import (
     BigTableMixin,
     ReadOnlyMixin,
     ScopedRelatedFilter,
     TenantAdmin,
 )
+from kvartplata.payments.models import Bank, Payment, PaymentFile
 
 
 @admin.register(Bank)

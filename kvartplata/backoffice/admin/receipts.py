@@ -3,13 +3,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from kvartplata.receipts.models import Receipt, ReceiptDelivery
-from kvartplata.users.admin_mixins import (
+from kvartplata.backoffice.admin.mixins import (
     BigTableMixin,
     ReadOnlyMixin,
     ScopedRelatedFilter,
     TenantAdmin,
 )
+from kvartplata.receipts.models import Receipt, ReceiptDelivery
 
 
 @admin.register(Receipt)
