@@ -24,9 +24,9 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from kvartplata.billing.models import Charge, Period  # noqa: E402
+from kvartplata.billing.models import Charge  # noqa: E402
 from kvartplata.billing.services import billing_run_execute, billing_run_start  # noqa: E402
-from kvartplata.registry.models import Organization, PersonalAccount  # noqa: E402
+from kvartplata.registry.models import Organization, Period, PersonalAccount  # noqa: E402
 
 
 def slow_sql_printer(threshold: float):

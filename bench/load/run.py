@@ -108,10 +108,9 @@ def step_setup(workdir: Path, logins: int, lines: int, seed: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from kvartplata.billing.models import Period
     from kvartplata.lib.periods import period_label
     from kvartplata.payments.models import Bank
-    from kvartplata.registry.models import Building, Organization, PersonalAccount
+    from kvartplata.registry.models import Building, Organization, Period, PersonalAccount
     from kvartplata.users.models import AccountLink, User
     from kvartplata.users.services import user_create
 
@@ -377,8 +376,8 @@ def reconcile_ledger() -> dict:
     """Balance chain, arithmetic and journal sums for every account and month."""
     from django.db.models import Sum
 
-    from kvartplata.billing.models import AccountBalance, LedgerEntry, Period
-    from kvartplata.registry.models import PersonalAccount
+    from kvartplata.billing.models import AccountBalance, LedgerEntry
+    from kvartplata.registry.models import Period, PersonalAccount
 
     zero = Decimal("0.00")
     periods = {p.pk: p for p in Period.objects.order_by("month")}
