@@ -10,13 +10,17 @@ inline strings only, so that what is exported reads back the same text and a rou
 identical bytes.
 """
 
+import codecs
 import csv
 import datetime
+import html
 import io
-import sys
+import itertools
+import math
+import re
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -59,53 +63,131 @@ class Row:
         return column in self._index
 
 
-Rows = list[tuple[int, Row]]  # (line number in the sheet, the line)
+Rows = Iterator[tuple[int, Row]]  # (line number in the sheet, the line)
 
 
-def read_workbook(source: bytes | str | Path, filename: str = "") -> dict[str, Rows]:
-    """All sheets of a file: XLSX, ZIP of CSV files, or a directory of CSV files."""
+class Workbook:
+    """A file's sheets, read one at a time and streamed line by line (bounded memory).
+
+    Everything that refuses the file as a whole (size, ZIP bomb, damage, encoding, a sheet or
+    column missing, a CSV that does not parse) is found when the file is opened, by
+    `read_workbook`; reading the lines afterwards only gives them. `wb[name]` is the sheet's
+    lines as a list (for tests and small files).
+    """
+
+    def __init__(self, sheets: dict, close=lambda: None):
+        self._sheets = sheets  # name → () → iterator of (line number, cells)
+        self._index: dict[str, dict[str, int]] = {}
+        self.close = close
+
+    def header(self, name: str) -> dict[str, int]:
+        return self._index[name]
+
+    def rows(self, name: str) -> Rows:
+        """The sheet's non-empty lines after its header, each a `Row`, with the line number a
+        spreadsheet shows."""
+        lines = self._sheets[name]()
+        index, width, header_line = self._index[name], self._width[name], self._header_line[name]
+        for number, cells in lines:
+            if number <= header_line:
+                continue
+            values = list(map(str.strip, cells[:width]))
+            if not any(values):
+                continue
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            if "'" in "".join(values):
+                values = [unquote_cell(v) for v in values]
+            yield number, Row(index, values)
+
+    def __getitem__(self, name: str) -> list[tuple[int, Row]]:
+        return list(self.rows(name))
+
+    def check_headers(self) -> None:
+        self._width, self._header_line = {}, {}
+        for sheet in SHEETS:
+            where = self._where(sheet)
+            lines = self._sheets[sheet.name]()
+            first = None
+            for number, cells in lines:
+                if any(c.strip() for c in cells):
+                    first = (number, cells)
+                    break  # empty lines above the header are skipped
+            lines.close() if hasattr(lines, "close") else None
+            if first is None:
+                raise FileRefused(f"{where.capitalize()}: нет строки заголовка.")
+            header = [h.strip().lower() for h in first[1]]
+            while header and not header[-1]:
+                header.pop()
+            unknown = [h for h in header if h and h not in sheet.columns]
+            if unknown:
+                raise FileRefused(
+                    f"{where.capitalize()}: неизвестная колонка «{unknown[0]}». "
+                    f"Ожидаются: {', '.join(sheet.columns)}."
+                )
+            missing = [c for c in sheet.required if c not in header]
+            if missing:
+                raise FileRefused(f"{where.capitalize()}: нет колонки «{missing[0]}».")
+            named = [h for h in header if h]
+            if len(set(named)) != len(named):
+                raise FileRefused(f"{where.capitalize()}: колонка повторяется в заголовке.")
+            self._index[sheet.name] = {c: i for i, c in enumerate(header) if c}
+            self._width[sheet.name] = len(header)
+            self._header_line[sheet.name] = first[0]
+
+    def _where(self, sheet: Sheet) -> str:
+        return getattr(self, "where", "лист") + f" {sheet.name}" + getattr(self, "suffix", "")
+
+
+def read_workbook(source: bytes | str | Path, filename: str = "") -> Workbook:
+    """A file's sheets: an XLSX workbook, a ZIP of CSV files, or a directory of CSV files.
+
+    Raises `FileRefused` for a file that cannot be read as a whole; the lines are read later,
+    one sheet at a time (`Workbook.rows`).
+    """
     if isinstance(source, (str, Path)) and Path(source).is_dir():
-        return _read_csv_set({p.name: p.read_bytes() for p in Path(source).glob("*.csv")})
+        members = {p.name: p for p in Path(source).glob("*.csv")}
+        return _csv_workbook({n: (lambda p=p: open(p, "rb")) for n, p in members.items()})
     if isinstance(source, (str, Path)):
         path = Path(source)
         filename = filename or path.name
         if not path.exists():
             raise FileRefused(f"Файл {path} не найден.")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise FileRefused(too_large(path.stat().st_size))
-        content = path.read_bytes()
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            magic = f.read(2)
     else:
-        content = source
-    if len(content) > MAX_FILE_BYTES:
-        raise FileRefused(too_large(len(content)))
-    if not content.startswith(b"PK"):
+        path, size, magic = None, len(source), source[:2]
+    if size > MAX_FILE_BYTES:
+        raise FileRefused(too_large(size))
+    if magic != b"PK":
         raise FileRefused(
             "Файл не похож ни на книгу XLSX, ни на ZIP-архив с файлами CSV"
             f"{f' ({filename})' if filename else ''}."
         )
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-    except zipfile.BadZipFile as exc:
+        archive = zipfile.ZipFile(path if path is not None else io.BytesIO(source))
+    except (zipfile.BadZipFile, OSError) as exc:
         raise FileRefused("Файл повреждён: архив ZIP не читается.") from exc
-    with archive:
+    try:
         _check_expansion(archive)
         names = archive.namelist()
         if "xl/workbook.xml" in names:
-            _check_members(archive)
-            return _read_xlsx(content)
-        csvs = {}
-        for info in archive.infolist():
-            if info.is_dir() or not info.filename.lower().endswith(".csv"):
-                continue
-            try:
-                with archive.open(info) as member:
-                    data = member.read(MAX_UNCOMPRESSED_BYTES + 1)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-                raise FileRefused(f"Архив повреждён ({info.filename}): {exc}") from exc
-            if len(data) > info.file_size or len(data) > MAX_UNCOMPRESSED_BYTES:
-                raise FileRefused("Архив повреждён: размер файла в нём не совпадает с заявленным.")
-            csvs[Path(info.filename).name] = data
-        return _read_csv_set(csvs)
+            _check_members(archive, "Книга XLSX повреждена")
+            workbook = _xlsx_workbook(archive)
+        else:
+            _check_members(archive, "Архив повреждён")
+            members = {
+                Path(info.filename).name: (lambda info=info: archive.open(info))
+                for info in archive.infolist()
+                if not info.is_dir() and info.filename.lower().endswith(".csv")
+            }
+            workbook = _csv_workbook(members)
+    except BaseException:
+        archive.close()
+        raise
+    workbook.close = archive.close
+    return workbook
 
 
 def too_large(size: int) -> str:
@@ -129,9 +211,9 @@ def _check_expansion(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_members(archive: zipfile.ZipFile) -> None:
+def _check_members(archive: zipfile.ZipFile, damaged: str) -> None:
     """Unpack every member as a stream, counting: sizes that lie in the archive's directory (a
-    crafted bomb) or a damaged member are refused before the workbook reader unpacks them."""
+    crafted bomb) or a damaged member are refused before any line is read."""
     for info in archive.infolist():
         size = 0
         try:
@@ -143,62 +225,356 @@ def _check_members(archive: zipfile.ZipFile) -> None:
                             "Архив повреждён: размер файла в нём не совпадает с заявленным."
                         )
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise FileRefused(f"Книга XLSX повреждена ({info.filename}): {exc}") from exc
+            raise FileRefused(f"{damaged} ({info.filename}): {exc}") from exc
 
 
-def _decode(data: bytes, name: str) -> str:
-    if b"\x00" in data[:4096]:
-        raise FileRefused(
-            f"Файл {name}: кодировка не UTF-8 и не windows-1251 (похоже на UTF-16). "
-            "Сохраните его как CSV UTF-8."
-        )
-    for encoding in ENCODINGS:
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def _encoding(opener, name: str) -> str:
+    """UTF-8 (with or without BOM) or windows-1251, decided over the whole file as a stream."""
+    with opener() as stream:
+        head = stream.read(4096)
+        if b"\x00" in head:
+            raise FileRefused(
+                f"Файл {name}: кодировка не UTF-8 и не windows-1251 (похоже на UTF-16). "
+                "Сохраните его как CSV UTF-8."
+            )
+        decoder = codecs.getincrementaldecoder("utf-8")()
         try:
-            return data.decode(encoding)
+            chunk = head
+            while chunk:
+                decoder.decode(chunk)
+                chunk = stream.read(1024 * 1024)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig"
         except UnicodeDecodeError:
-            continue
-    raise FileRefused(f"Файл {name}: кодировка не UTF-8 и не windows-1251.")
+            return "cp1251"  # every byte is a character in windows-1251
 
 
-def _read_csv_set(files: dict[str, bytes]) -> dict[str, Rows]:
-    tables = {}
-    for sheet in SHEETS:
-        data = files.get(f"{sheet.name}.csv")
-        if data is None:
-            raise FileRefused(f"Нет файла {sheet.name}.csv ({sheet.title}).")
-        text = _decode(data, f"{sheet.name}.csv")
-        first = text.split("\n", 1)[0]
+def _csv_lines(opener, encoding: str, name: str):
+    with opener() as stream:
+        text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+        first = text.readline()
         delimiter = ";" if first.count(";") > first.count(",") else ","
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        rows = csv.reader(itertools.chain([first], text), delimiter=delimiter)
         try:
-            tables[sheet.name] = _table(sheet, rows, f"файл {sheet.name}.csv")
+            yield from enumerate(rows, start=1)
         except csv.Error as exc:
             raise FileRefused(
-                f"Файл {sheet.name}.csv не читается как CSV (строка {rows.line_num}): {exc}"
+                f"Файл {name} не читается как CSV (строка {rows.line_num}): {exc}"
             ) from exc
-    return tables
 
 
-def _read_xlsx(content: bytes) -> dict[str, Rows]:
-    from python_calamine import CalamineError, CalamineWorkbook
+def _csv_workbook(members: dict) -> Workbook:
+    sheets = {}
+    for sheet in SHEETS:
+        name = f"{sheet.name}.csv"
+        opener = members.get(name)
+        if opener is None:
+            raise FileRefused(f"Нет файла {name} ({sheet.title}).")
+        encoding = _encoding(opener, name)
+        sheets[sheet.name] = lambda o=opener, e=encoding, n=name: _csv_lines(o, e, n)
+    workbook = Workbook(sheets)
+    workbook.where, workbook.suffix = "файл", ".csv"
+    workbook.check_headers()
+    for sheet in SHEETS:  # the whole text parses as CSV (nothing is kept)
+        for _line in sheets[sheet.name]():
+            pass
+    return workbook
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+#
+# The sheets are read as a stream of their XML, a row at a time, by regular expressions over
+# the text (what spreadsheets write is regular: <row><c r= s= t=><v>…</v> or <is><t>…</t></is>).
+# python-calamine, read before, keeps a whole sheet in memory (≈ 400 MB for 300 000 meters) and
+# an XML tree parser is ~10× slower here; see docs/registry-format.md.
+
+_P = r"(?:[\w.-]+:)?"  # an optional namespace prefix
+_ROW_CLOSE = re.compile(rf"</({_P}row)\s*>")
+_CELL = re.compile(rf"<{_P}c\b([^>]*?)(?:/>|>(.*?)</{_P}c\s*>)", re.S)
+_VALUE = re.compile(rf"<{_P}v\s*>([^<]*)<", re.S)
+_TEXT = re.compile(rf"<{_P}t\b[^>]*?(?:/>|>([^<]*)<)", re.S)
+_PHONETIC = re.compile(rf"<{_P}rPh\b.*?</{_P}rPh\s*>", re.S)
+_SI = re.compile(rf"<{_P}si\b[^>]*?(?:/>|>(.*?)</{_P}si\s*>)", re.S)
+_REF = re.compile(r"""(?:^|\s)r\s*=\s*["']([A-Za-z]*)(\d*)["']""")
+_TYPE = re.compile(r"""(?:^|\s)t\s*=\s*["'](\w+)["']""")
+_STYLE = re.compile(r"""(?:^|\s)s\s*=\s*["'](\d+)["']""")
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# The common spelling of a cell (Excel, LibreOffice, xlsxwriter and our writer: attributes r, s,
+# t in this order; a value or an inline string): a whole row in one `findall`.
+_FAST_CELL = re.compile(
+    r'<c(?: r="([A-Z]{1,3})\d+")?(?: s="(\d+)")?(?: t="(\w+)")?\s*'
+    r'(?:/>|>(?:<is><t(?: xml:space="preserve")?>([^<]*)</t></is>|<v>([^<]*)</v>)?</c>)'
+)
+_DATE_FORMATS = {14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47}
+_CHUNK = 1024 * 1024
+MAX_ROW_CHARS = 10 * 1024 * 1024
+
+
+def _xml_text(text: str) -> str:
+    if "&" in text:
+        text = html.unescape(text)
+    if "_x" in text:
+        text = _ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+    return text
+
+
+def _elements(archive: zipfile.ZipFile, member: str, pattern: re.Pattern):
+    """Matches of `pattern` in a member's XML read as a stream: only complete elements."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with archive.open(member) as stream:
+        rest = ""
+        while True:
+            chunk = stream.read(_CHUNK)
+            text = rest + decoder.decode(chunk, final=not chunk)
+            end = 0
+            for match in pattern.finditer(text):
+                yield match
+                end = match.end()
+            rest = text[end:]
+            if not chunk:
+                return
+            if len(rest) > MAX_ROW_CHARS:
+                raise FileRefused(f"Книга XLSX: строка длиннее {MAX_ROW_CHARS} знаков ({member}).")
+
+
+def _sheet_rows(archive: zipfile.ZipFile, member: str):
+    """(attributes, body) of each <row> of a sheet's XML, read as a stream.
+
+    The text is cut at the row's closing tag (spelled as the file spells it, prefix included)
+    with str.split: several times faster than a regular expression over 300 MB of XML.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    close = opening = None
+    with archive.open(member) as stream:
+        rest = ""
+        while True:
+            chunk = stream.read(_CHUNK)
+            text = rest + decoder.decode(chunk, final=not chunk)
+            if close is None:
+                found = _ROW_CLOSE.search(text)
+                if found is None:
+                    if not chunk:
+                        return  # no row at all
+                    rest = text
+                    continue
+                close, opening = found[0], f"<{found[1]}"
+            parts = text.split(close)
+            rest = parts.pop()
+            for part in parts:
+                start = part.rfind(opening)
+                end = part.find(">", start)
+                if start < 0 or end < 0:
+                    raise FileRefused(f"Книга XLSX повреждена: строка без начала ({member}).")
+                yield part[start + len(opening) : end], part[end + 1 :]
+            if not chunk:
+                return
+            if len(rest) > MAX_ROW_CHARS:
+                raise FileRefused(f"Книга XLSX: строка длиннее {MAX_ROW_CHARS} знаков ({member}).")
+
+
+def _xml(archive: zipfile.ZipFile, member: str):
+    # Small parts (workbook, relationships, styles) as a tree; what spreadsheets write has no
+    # DTD, and expat refuses entity expansion bombs (billion laughs) since 2.4.
+    import xml.etree.ElementTree as ET  # noqa: S405 - see the comment above
 
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        names = set(workbook.sheet_names)
-        tables = {}
-        for sheet in SHEETS:
-            if sheet.name not in names:
-                raise FileRefused(f"В книге нет листа «{sheet.name}» ({sheet.title}).")
-            # Rows from A1 (empty ones included), so line numbers are those Excel shows.
-            rows = workbook.get_sheet_by_name(sheet.name).iter_rows()
-            tables[sheet.name] = _table(sheet, rows, f"лист {sheet.name}", _cell_text)
-        return tables
-    except (CalamineError, ValueError, OverflowError) as exc:
-        raise FileRefused(f"Книга XLSX не читается: {exc}") from exc
+        return ET.fromstring(archive.read(member))  # noqa: S314
+    except ET.ParseError as exc:
+        raise FileRefused(f"Книга XLSX не читается ({member}): {exc}") from exc
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _xlsx_workbook(archive: zipfile.ZipFile) -> Workbook:
+    names = set(archive.namelist())
+    book = _xml(archive, "xl/workbook.xml")
+    date1904 = any(
+        _local(e.tag) == "workbookPr" and e.get("date1904") in ("1", "true") for e in book.iter()
+    )
+    targets = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for rel in _xml(archive, "xl/_rels/workbook.xml.rels"):
+            target = rel.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[rel.get("Id")] = target
+    sheets = {}
+    for e in book.iter():
+        if _local(e.tag) == "sheet":
+            rid = next((v for k, v in e.attrib.items() if _local(k) == "id"), None)
+            sheets[e.get("name")] = targets.get(rid)
+    for sheet in SHEETS:
+        if sheet.name not in sheets:
+            raise FileRefused(f"В книге нет листа «{sheet.name}» ({sheet.title}).")
+        if sheets[sheet.name] not in names:
+            raise FileRefused(f"Книга XLSX не читается: нет части {sheets[sheet.name]}.")
+    shared = _shared_strings(archive) if "xl/sharedStrings.xml" in names else []
+    dates = _date_styles(archive) if "xl/styles.xml" in names else set()
+    epoch = datetime.date(1904, 1, 1) if date1904 else datetime.date(1899, 12, 30)
+    workbook = Workbook(
+        {
+            s.name: (lambda m=sheets[s.name]: _xlsx_lines(archive, m, shared, dates, epoch))
+            for s in SHEETS
+        }
+    )
+    workbook.check_headers()
+    return workbook
+
+
+def _shared_strings(archive) -> list[str]:
+    strings = []
+    for match in _elements(archive, "xl/sharedStrings.xml", _SI):
+        body = match[1] or ""
+        if "rPh" in body:
+            body = _PHONETIC.sub("", body)
+        strings.append(_xml_text("".join(t or "" for t in _TEXT.findall(body))))
+    return strings
+
+
+def _date_styles(archive) -> set[int]:
+    """Indexes of the cell styles whose number format is a date (serial numbers → dates)."""
+    styles = _xml(archive, "xl/styles.xml")
+    custom = {}
+    xfs = []
+    for e in styles.iter():
+        tag = _local(e.tag)
+        if tag == "numFmt":
+            custom[int(e.get("numFmtId", "0"))] = e.get("formatCode", "")
+        elif tag == "cellXfs":
+            xfs = [int(x.get("numFmtId", "0")) for x in e if _local(x.tag) == "xf"]
+
+    def is_date(fmt_id: int) -> bool:
+        if fmt_id in _DATE_FORMATS:
+            return True
+        code = custom.get(fmt_id)
+        if not code:
+            return False
+        code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", code.split(";")[0]).lower()
+        return any(c in code for c in "dmy")
+
+    return {i for i, fmt in enumerate(xfs) if is_date(fmt)}
+
+
+def _column(letters: str, cache: dict) -> int:
+    index = cache.get(letters)
+    if index is None:
+        index = 0
+        for ch in letters.upper():
+            index = index * 26 + ord(ch) - 64
+        index = cache[letters] = index - 1
+    return index
+
+
+def _xlsx_lines(archive, member, shared, dates, epoch):
+    """(row number, cell texts) of a sheet, streamed; empty rows are skipped."""
+    columns: dict[str, int] = {}
+    number = 0
+    for attrs, body in _sheet_rows(archive, member):
+        ref = _REF.search(attrs)
+        number = int(ref[2]) if ref and ref[2] else number + 1
+        if not body:
+            continue
+        found = _FAST_CELL.findall(body)
+        if len(found) == body.count("<c"):
+            values = _fast_row(found, columns, shared, dates, epoch, member, number)
+            if "&" in body or "_x" in body:  # escapes in an inline string or a formula's text
+                values = [_xml_text(v) if "&" in v or "_x" in v else v for v in values]
+        else:
+            values = _row(body, columns, shared, dates, epoch, member, number)
+        yield number, values
+
+
+def _fast_row(found, columns, shared, dates, epoch, member, number) -> list[str]:
+    values: list[str] = []
+    append = values.append
+    for letters, style, kind, inline, value in found:
+        if letters:
+            i = columns.get(letters)
+            if i is None:
+                i = _column(letters, columns)
+            if i != len(values):
+                if i < len(values):
+                    continue  # a cell given twice: the first one counts
+                values += [""] * (i - len(values))
+        if kind == "inlineStr":
+            append(inline)
+        elif not value:
+            append("")
+        elif kind == "s":
+            append(_shared(shared, value, member, number))
+        elif kind == "" or kind == "n":
+            append(_number(value, bool(dates and style and int(style) in dates), epoch))
+        elif kind == "b":
+            append("1" if value in ("1", "true") else "0")
+        else:
+            append(value)
+    return values
+
+
+def _shared(shared: list[str], index: str, member: str, number: int) -> str:
+    try:
+        return shared[int(index)]
+    except (ValueError, IndexError):
+        raise FileRefused(
+            f"Книга XLSX повреждена: ссылка на несуществующую строку ({member}, строка {number})."
+        ) from None
+
+
+def _row(body, columns, shared, dates, epoch, member, number) -> list[str]:
+    """A row in any other spelling (namespace prefixes, formulas, other attributes)."""
+    values: list[str] = []
+    for cell in _CELL.finditer(body):
+        attrs, inner = cell[1], cell[2]
+        ref = _REF.search(attrs)
+        if ref and ref[1]:
+            i = _column(ref[1], columns)
+            if i > len(values):
+                values += [""] * (i - len(values))
+            elif i < len(values):
+                continue  # a cell given twice: the first one counts
+        if not inner:
+            values.append("")
+            continue
+        kind = _TYPE.search(attrs)
+        kind = kind[1] if kind else "n"
+        if kind == "inlineStr":
+            if "rPh" in inner:
+                inner = _PHONETIC.sub("", inner)
+            values.append(_xml_text("".join(t or "" for t in _TEXT.findall(inner))))
+            continue
+        value = _VALUE.search(inner)
+        text = value[1].strip() if value else ""
+        if not text:
+            values.append("")
+        elif kind == "s":
+            values.append(_shared(shared, text, member, number))
+        elif kind == "b":
+            values.append("1" if text in ("1", "true") else "0")
+        elif kind == "n":
+            style = _STYLE.search(attrs)
+            values.append(_number(text, bool(style and int(style[1]) in dates), epoch))
+        else:  # str (a formula's text), e (an error), d (ISO date)
+            values.append(_xml_text(text))
+    return values
+
+
+def _number(text: str, is_date: bool, epoch: datetime.date) -> str:
+    """A numeric cell as the text the checks parse: no float tail; a date-formatted one as ISO."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if is_date and 0 <= value < 2958466:
+        return (epoch + datetime.timedelta(days=int(value))).isoformat()
+    return _cell_text(value)
 
 
 def _cell_text(value) -> str:
-    """A cell as the text the checks parse: numbers without a float tail, dates in ISO."""
+    """A cell value as the text the checks parse: numbers without a float tail, dates in ISO."""
     if type(value) is str:
         return value
     if value is None:
@@ -206,53 +582,14 @@ def _cell_text(value) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
         return str(int(value)) if value.is_integer() else str(Decimal(repr(value)))
     if isinstance(value, datetime.datetime):
         return value.date().isoformat()
     if isinstance(value, (datetime.date, int)):
         return str(value) if isinstance(value, int) else value.isoformat()
     return str(value)
-
-
-def _table(sheet: Sheet, rows, where: str, text=str) -> Rows:
-    rows = iter(rows)
-    first_line = 1
-    first = next(rows, None)
-    while first is not None and not any(text(c).strip() for c in first):
-        first, first_line = next(rows, None), first_line + 1  # empty lines above the header
-    if first is None:
-        raise FileRefused(f"{where.capitalize()}: нет строки заголовка.")
-    header = [text(h).strip().lower() for h in first]
-    while header and not header[-1]:
-        header.pop()
-    unknown = [h for h in header if h and h not in sheet.columns]
-    if unknown:
-        raise FileRefused(
-            f"{where.capitalize()}: неизвестная колонка «{unknown[0]}». "
-            f"Ожидаются: {', '.join(sheet.columns)}."
-        )
-    missing = [c for c in sheet.required if c not in header]
-    if missing:
-        raise FileRefused(f"{where.capitalize()}: нет колонки «{missing[0]}».")
-    named = [h for h in header if h]
-    if len(set(named)) != len(named):
-        raise FileRefused(f"{where.capitalize()}: колонка повторяется в заголовке.")
-    result = []
-    width = len(header)
-    index = {c: i for i, c in enumerate(header) if c}
-    intern, strip, quote = sys.intern, str.strip, "'"
-    for number, row in enumerate(rows, start=first_line + 1):
-        values = list(map(strip, map(text, row[:width])))
-        if not any(values):
-            continue
-        if len(values) < width:
-            values += [""] * (width - len(values))
-        if quote in "".join(values):
-            values = [unquote_cell(v) for v in values]
-        # Short values repeat (dates, resources, counts): one string object each.
-        values = [intern(v) if len(v) < 12 else v for v in values]
-        result.append((number, Row(index, values)))
-    return result
 
 
 # --- writing -----------------------------------------------------------------------------------

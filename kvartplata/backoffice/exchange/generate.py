@@ -37,8 +37,10 @@ def registry_workbook(
     seed: int = 1,
     flats_per_building: int = 60,
     debt_months: int = 3,
+    debtors_every: int = 3,
 ) -> dict[str, tuple[tuple[str, ...], list]]:
-    """Tables of a registry: `accounts` flats, 3 meters each, opening debts for some of them."""
+    """Tables of a registry: `accounts` flats, 3 meters each, opening debts for one account in
+    `debtors_every` (to two providers over `debt_months` months), an advance for some others."""
     rnd = random.Random(seed)
     last_month = add_months(switch_month, -1)
     providers = [
@@ -133,7 +135,7 @@ def registry_workbook(
                         "",
                     ]
                 )
-            if n % 3 == 0:
+            if n % debtors_every == 0:
                 for k in range(debt_months, 0, -1):
                     month = add_months(switch_month, -k)
                     for inn in PROVIDER_INNS[:2]:

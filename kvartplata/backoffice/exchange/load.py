@@ -25,7 +25,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
-from kvartplata.backoffice.exchange.files import Rows
 from kvartplata.billing.models import LedgerEntry, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
@@ -122,6 +121,9 @@ class Report:
 
 class LineError(Exception):
     pass
+
+
+SHEET_STEPS = tuple(s.name for s in SHEETS) + ("writing",)
 
 
 # --- parsing one cell ---------------------------------------------------------------------------
@@ -222,20 +224,37 @@ def _show_address(key) -> str:
 # --- the load ----------------------------------------------------------------------------------
 
 
-class Load:
-    """One check-then-write pass over a file's tables for one organization."""
+BATCH = 5000  # lines checked against the database, and written, at a time
 
-    def __init__(self, organization: Organization, tables: dict[str, Rows], switch_month, progress):
+
+class Load:
+    """One check-then-write pass over a file's sheets for one organization.
+
+    The sheets are read one at a time and their lines streamed (`files.Workbook.rows`); the
+    long ones (premises, accounts, meters, opening balances) are matched against the database
+    and written in batches of `BATCH` lines, so memory holds one batch plus the natural keys of
+    the file (for references and repeats), whatever the file's length. Writing stops at the
+    first refused line; the caller rolls back what was written (one transaction).
+    """
+
+    def __init__(self, organization: Organization, workbook, switch_month, dry_run, progress):
         self.org = organization
-        self.tables = tables
+        self.workbook = workbook
         self.switch = switch_month
-        self.report = Report()
+        self.dry_run = dry_run
+        self.report = Report(dry_run=dry_run)
         self.progress = progress or (lambda step, done, total: None)
+        self.now = timezone.now()
         # What will be written: per entity, new rows and (id, values) of changed ones.
         self.creates: dict[str, list] = defaultdict(list)
         self.updates: dict[str, list] = defaultdict(list)
         # Keys of refused lines, so that lines referring to them say so (not «unknown»).
         self.refused_keys: dict[str, dict] = defaultdict(dict)
+
+    @property
+    def writing(self) -> bool:
+        """Lines are written while no line has been refused (a dry run writes nothing)."""
+        return not self.dry_run and not self.report.problems
 
     def unknown(self, sheet: str, key, what: str, unknown: str = "неизвестный") -> LineError:
         """A reference to a line that is neither in the file nor in the database (or refused)."""
@@ -248,34 +267,49 @@ class Load:
         self.report.problems.append(Problem(sheet, line, message))
 
     def outcome(self, sheet: str, key, values: tuple, existing: dict, bucket: str = "") -> None:
-        """Sort a parsed line: new, changed (with its id) or unchanged; counted per sheet."""
+        """Sort a parsed line: new, changed (with its id) or unchanged; counted per sheet.
+
+        Only what will be written is kept (not in a dry run, not after a refused line).
+        """
         bucket = bucket or sheet
         old = existing.get(key)
         if old is None:
-            self.creates[bucket].append((key, values))
             self.report.count(sheet, "created")
+            if self.writing:
+                self.creates[bucket].append((key, values))
         elif old[1] != values:
-            self.updates[bucket].append((old[0], values))
             self.report.count(sheet, "changed")
+            if self.writing:
+                self.updates[bucket].append((old[0], values))
         else:
             self.report.count(sheet, "unchanged")
 
     def lines(self, sheet: str):
-        """The sheet's lines, each given once: a checked line's text is let go (memory)."""
-        rows = self.tables[sheet]
-        total = len(rows)
+        """The sheet's lines with every required cell filled, streamed from the file."""
         required = BY_NAME[sheet].required
-        for i in range(total):
-            if i % 5000 == 0:
-                self.progress(sheet, i, total)
-            line, row = rows[i]
-            rows[i] = None
+        step = SHEET_STEPS.index(sheet)
+        for i, (line, row) in enumerate(self.workbook.rows(sheet)):
+            if i % BATCH == 0:
+                self.progress(f"{sheet}, строка {line}", step, len(SHEET_STEPS))
             empty = [c for c in required if not row[c]]
             if empty:
                 self.refuse(sheet, line, f"не заполнено: {', '.join(empty)}")
                 continue
             yield line, row
-        rows.clear()
+
+    def batches(self, sheet: str, parse):
+        """Lists of at most BATCH parsed lines: `parse(line, row)` gives one, or None when the
+        line is refused (it says why itself)."""
+        batch = []
+        for line, row in self.lines(sheet):
+            parsed = parse(line, row)
+            if parsed is not None:
+                batch.append(parsed)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     # --- providers -----------------------------------------------------------------------------
 
@@ -327,6 +361,14 @@ class Load:
                 continue
             self.provider_keys.add(inn)
             self.outcome("providers", inn, values, existing)
+        if self.writing:
+            org_id = self.org.id
+            self._write_simple(
+                Provider,
+                "providers",
+                self.PROVIDER_FIELDS,
+                lambda key: {"organization_id": org_id, "inn": key},
+            )
 
     # --- buildings -----------------------------------------------------------------------------
 
@@ -383,6 +425,25 @@ class Load:
                 continue
             self.building_keys.add(key)
             self.outcome("buildings", key, values, existing)
+        if self.writing:
+            org_id = self.org.id
+            self._write_simple(
+                Building,
+                "buildings",
+                self.BUILDING_FIELDS,
+                lambda key: {
+                    "organization_id": org_id,
+                    "city": key[0],
+                    "street": key[1],
+                    "house": key[2],
+                },
+            )
+        self.building_ids = {
+            tuple(r[:3]): r[3]
+            for r in Building.objects.filter(organization=self.org).values_list(
+                "city", "street", "house", "id"
+            )
+        }
 
     @staticmethod
     def _area(text: str, name: str, limit: Decimal = Decimal("1e10")) -> Decimal:
@@ -398,20 +459,11 @@ class Load:
     PREMISES_FIELDS = ("kind", "total_area", "living_area", "rooms", "floor")
 
     def check_premises(self):
-        existing = {
-            (tuple(r[:3]), r[3]): (r[4], tuple(r[5:]))
-            for r in Premises.objects.filter(building__organization=self.org).values_list(
-                "building__city",
-                "building__street",
-                "building__house",
-                "number",
-                "id",
-                *self.PREMISES_FIELDS,
-            )
-        }
-        self.premises_keys = set(existing)
+        # Every premises of the file and of the database → its id (None until written).
+        self.premises_ids = self._premises_ids()
         seen = {}
-        for line, row in self.lines("premises"):
+
+        def parse(line, row):
             building = _address(row)
             key = (building, row["number"])
             try:
@@ -446,9 +498,40 @@ class Load:
             except LineError as exc:
                 self.refuse("premises", line, str(exc))
                 self.refused_keys["premises"].setdefault(key, line)
-                continue
-            self.premises_keys.add(key)
-            self.outcome("premises", key, values, existing)
+                return None
+            return key, values
+
+        address = {pk: key for key, pk in self.building_ids.items()}
+        for batch in self.batches("premises", parse):
+            buildings = {self.building_ids.get(key[0]) for key, _ in batch} - {None}
+            existing = {
+                (address[r[0]], r[1]): (r[2], tuple(r[3:]))
+                for r in Premises.objects.filter(
+                    building_id__in=buildings, number__in={key[1] for key, _ in batch}
+                ).values_list("building_id", "number", "id", *self.PREMISES_FIELDS)
+            }
+            for key, values in batch:
+                self.outcome("premises", key, values, existing)
+                self.premises_ids.setdefault(key, None)
+            if self.writing:
+                self._write_rows(
+                    Premises,
+                    "premises",
+                    ("building_id", "number", *self.PREMISES_FIELDS),
+                    ((self.building_ids[k[0]], k[1], *v) for k, v in self.creates["premises"]),
+                    self.PREMISES_FIELDS,
+                    self.updates["premises"],
+                )
+        if self.writing:
+            self.premises_ids = self._premises_ids()
+
+    def _premises_ids(self) -> dict:
+        return {
+            ((r[0], r[1], r[2]), r[3]): r[4]
+            for r in Premises.objects.filter(building__organization=self.org).values_list(
+                "building__city", "building__street", "building__house", "number", "id"
+            )
+        }
 
     # --- accounts ------------------------------------------------------------------------------
 
@@ -464,20 +547,11 @@ class Load:
     )
 
     def check_accounts(self):
-        existing = {}
-        for r in PersonalAccount.objects.filter(organization=self.org).values_list(
-            "number",
-            "id",
-            "premises__building__city",
-            "premises__building__street",
-            "premises__building__house",
-            "premises__number",
-            *self.ACCOUNT_FIELDS,
-        ):
-            existing[r[0]] = (r[1], ((tuple(r[2:5]), r[5]), *r[6:]))
-        self.account_keys = set(existing)
+        # Every account number of the file and of the database → its id (None until written).
+        self.account_ids = self._account_ids()
         seen = {}
-        for line, row in self.lines("accounts"):
+
+        def parse(line, row):
             number = row["number"]
             try:
                 if not _ACCOUNT_RE.fullmatch(number):
@@ -486,7 +560,7 @@ class Load:
                     raise LineError(f"ЛС {number} повторяется (строка {seen[number]})")
                 seen[number] = line
                 premises = (_address(row), row["premises"])
-                if premises not in self.premises_keys:
+                if premises not in self.premises_ids:
                     raise self.unknown(
                         "premises",
                         premises,
@@ -521,9 +595,48 @@ class Load:
             except LineError as exc:
                 self.refuse("accounts", line, str(exc))
                 self.refused_keys["accounts"].setdefault(number, line)
-                continue
-            self.account_keys.add(number)
-            self.outcome("accounts", number, values, existing)
+                return None
+            return number, values
+
+        org_id = self.org.id
+        for batch in self.batches("accounts", parse):
+            existing = {}
+            for r in PersonalAccount.objects.filter(
+                organization=self.org, number__in=[number for number, _ in batch]
+            ).values_list(
+                "number",
+                "id",
+                "premises__building__city",
+                "premises__building__street",
+                "premises__building__house",
+                "premises__number",
+                *self.ACCOUNT_FIELDS,
+            ):
+                existing[r[0]] = (r[1], ((tuple(r[2:5]), r[5]), *r[6:]))
+            for number, values in batch:
+                self.outcome("accounts", number, values, existing)
+                self.account_ids.setdefault(number, None)
+            if self.writing:
+                premises = self.premises_ids
+                self._write_rows(
+                    PersonalAccount,
+                    "accounts",
+                    ("organization_id", "number", "premises_id", *self.ACCOUNT_FIELDS, "link_code"),
+                    (
+                        (org_id, key, premises[v[0]], *v[1:], new_link_code())
+                        for key, v in self.creates["accounts"]
+                    ),
+                    ("premises_id", *self.ACCOUNT_FIELDS),
+                    ((pk, (premises[v[0]], *v[1:])) for pk, v in self.updates["accounts"]),
+                )
+        del self.premises_ids
+        if self.writing:
+            self.account_ids = self._account_ids()
+
+    def _account_ids(self) -> dict:
+        return dict(
+            PersonalAccount.objects.filter(organization=self.org).values_list("number", "id")
+        )
 
     # --- meters --------------------------------------------------------------------------------
 
@@ -542,39 +655,31 @@ class Load:
     )
 
     def check_meters(self):
-        existing = {}
-        flat = Meter.objects.filter(account__organization=self.org).values_list(
-            "serial_number", "id", "account__number", *self.METER_FIELDS
+        self.closed_until = (
+            Period.objects.filter(organization=self.org, state=Period.State.CLOSED)
+            .order_by("-month")
+            .values_list("month", flat=True)
+            .first()
         )
-        for r in flat:
-            existing[r[0]] = (r[1], ("flat", r[2], *r[3:]))
-        house = Meter.objects.filter(building__organization=self.org).values_list(
-            "serial_number",
-            "id",
-            "building__city",
-            "building__street",
-            "building__house",
-            *self.METER_FIELDS,
-        )
-        for r in house:
-            existing[r[0]] = (r[1], ("building", tuple(r[2:5]), *r[5:]))
-        self.meter_readings = []  # (serial, month, values, sheet, line)
-        seen = {}
+        seen = {}  # serial → line (negative: in building_meters)
         for sheet in ("meters", "building_meters"):
-            for line, row in self.lines(sheet):
+            sign = 1 if sheet == "meters" else -1
+
+            def parse(line, row, sheet=sheet, sign=sign):
                 serial = row["serial_number"]
                 try:
                     if len(serial) > 40:
                         raise LineError("заводской номер длиннее 40 знаков")
                     if serial in seen:
+                        other = seen[serial]
+                        where = "meters" if other > 0 else "building_meters"
                         raise LineError(
-                            f"заводской номер {serial} повторяется ({seen[serial][0]}, "
-                            f"строка {seen[serial][1]})"
+                            f"заводской номер {serial} повторяется ({where}, строка {abs(other)})"
                         )
-                    seen[serial] = (sheet, line)
+                    seen[serial] = sign * line
                     if sheet == "meters":
                         owner = row["account"]
-                        if owner not in self.account_keys:
+                        if owner not in self.account_ids:
                             raise self.unknown("accounts", owner, f"ЛС «{owner}»")
                         scope = "flat"
                     else:
@@ -585,30 +690,53 @@ class Load:
                     values, reading = self._meter(row)
                 except LineError as exc:
                     self.refuse(sheet, line, str(exc))
-                    continue
-                self.outcome(sheet, serial, (scope, owner, *values), existing, "meters")
-                if reading is not None:
-                    self.meter_readings.append((serial, *reading, sheet, line))
-        self.check_readings()
+                    return None
+                return line, serial, (scope, owner, *values), reading
 
-    def check_readings(self):
-        """Last readings: accepted readings of their month, matched by serial and month."""
-        months = {r[1] for r in self.meter_readings}
+            for batch in self.batches(sheet, parse):
+                existing = self._existing_meters([serial for _, serial, _, _ in batch])
+                for _line, serial, values, _reading in batch:
+                    self.outcome(sheet, serial, values, existing, "meters")
+                ids = {serial: old[0] for serial, old in existing.items()}
+                if self.writing:
+                    ids.update(self._write_meters())
+                self.check_readings(sheet, batch, ids)
+                if self.writing:
+                    self._write_readings(ids)
+
+    def _existing_meters(self, serials: list[str]) -> dict:
+        """serial → (id, (scope, owner, *fields)) of the organization's meters among `serials`."""
         existing = {}
-        if months:
-            for owner in ("account__organization", "building__organization"):
-                rows = Reading.objects.filter(
-                    **{f"meter__{owner}": self.org}, month__in=months, is_accepted=True
-                ).values_list("meter__serial_number", "month", "id", "value1", "value2", "value3")
-                for r in rows:
-                    existing[(r[0], r[1])] = (r[2], tuple(r[3:]))
-        closed_until = (
-            Period.objects.filter(organization=self.org, state=Period.State.CLOSED)
-            .order_by("-month")
-            .values_list("month", flat=True)
-            .first()
-        )
-        for serial, month, values, sheet, line in self.meter_readings:
+        for r in Meter.objects.filter(
+            account__organization=self.org, serial_number__in=serials
+        ).values_list("serial_number", "id", "account__number", *self.METER_FIELDS):
+            existing[r[0]] = (r[1], ("flat", r[2], *r[3:]))
+        for r in Meter.objects.filter(
+            building__organization=self.org, serial_number__in=serials
+        ).values_list(
+            "serial_number",
+            "id",
+            "building__city",
+            "building__street",
+            "building__house",
+            *self.METER_FIELDS,
+        ):
+            existing[r[0]] = (r[1], ("building", tuple(r[2:5]), *r[5:]))
+        return existing
+
+    def check_readings(self, sheet: str, batch: list, meter_ids: dict):
+        """Last readings: accepted readings of their month, matched by serial and month."""
+        readings = [(line, serial, *reading) for line, serial, _, reading in batch if reading]
+        if not readings:
+            return
+        serials = {pk: serial for serial, pk in meter_ids.items() if pk is not None}
+        existing = {}
+        for r in Reading.objects.filter(
+            meter_id__in=list(serials), month__in={r[2] for r in readings}, is_accepted=True
+        ).values_list("meter_id", "month", "id", "value1", "value2", "value3"):
+            existing[(serials[r[0]], r[1])] = (r[2], tuple(r[3:]))
+        closed_until = self.closed_until
+        for line, serial, month, values in readings:
             old = existing.get((serial, month))
             if old is not None and old[1] != values and closed_until and month <= closed_until:
                 self.refuse(
@@ -696,23 +824,17 @@ class Load:
         self.opening_period = Period.objects.filter(
             organization=self.org, month=add_months(self.switch, -1)
         ).first()
-        existing = {}
-        if self.opening_period is not None:
-            entries = LedgerEntry.objects.filter(
-                period=self.opening_period, kind=LedgerEntry.Kind.CORRECTION, note=OPENING_NOTE
-            )
-            for r in entries.values_list(
-                "account__number", "provider__inn", "concerns_month", "id", "amount"
-            ):
-                existing[(r[0], r[1], r[2])] = (r[3], (r[4],))
-        seen = {}
+        self.balances_written = False
+        seen = {}  # "number inn month" → line
         blocked = None
-        if self.tables["opening_balances"]:
-            blocked = self._opening_blocked()
-        for line, row in self.lines("opening_balances"):
+
+        def parse(line, row):
+            nonlocal blocked
+            if blocked is None:
+                blocked = self._opening_blocked()
             try:
                 number, inn = row["account"], row["provider_inn"]
-                if number not in self.account_keys:
+                if number not in self.account_ids:
                     raise self.unknown("accounts", number, f"ЛС «{number}»")
                 if inn not in self.provider_keys:
                     raise self.unknown("providers", inn, f"поставщик (ИНН {inn})")
@@ -725,19 +847,39 @@ class Load:
                 amount = _decimal(row["amount"], "сумма", 2)
                 if abs(amount) >= Decimal("1e12"):
                     raise LineError("сумма слишком велика")
-                key = (number, inn, month)
-                if key in seen:
+                compact = f"{number} {inn} {month}"
+                if compact in seen:
                     raise LineError(
-                        f"долг по этому ЛС, поставщику и месяцу повторяется (строка {seen[key]})"
+                        "долг по этому ЛС, поставщику и месяцу повторяется "
+                        f"(строка {seen[compact]})"
                     )
-                seen[key] = line
-                old = existing.get(key)
-                if blocked and (old is None or old[1] != (amount,)):
-                    raise LineError(blocked)
+                seen[compact] = line
             except LineError as exc:
                 self.refuse("opening_balances", line, str(exc))
-                continue
-            self.outcome("opening_balances", key, (amount,), existing)
+                return None
+            return line, (number, inn, month), amount
+
+        for batch in self.batches("opening_balances", parse):
+            existing = {}
+            if self.opening_period is not None:
+                entries = LedgerEntry.objects.filter(
+                    period=self.opening_period,
+                    kind=LedgerEntry.Kind.CORRECTION,
+                    note=OPENING_NOTE,
+                    account__number__in={key[0] for _, key, _ in batch},
+                )
+                for r in entries.values_list(
+                    "account__number", "provider__inn", "concerns_month", "id", "amount"
+                ):
+                    existing[(r[0], r[1], r[2])] = (r[3], (r[4],))
+            for line, key, amount in batch:
+                old = existing.get(key)
+                if blocked and (old is None or old[1] != (amount,)):
+                    self.refuse("opening_balances", line, blocked)
+                    continue
+                self.outcome("opening_balances", key, (amount,), existing)
+            if self.writing:
+                self._write_balances()
 
     def _opening_blocked(self) -> str:
         """Why opening balances cannot be written now, or ''."""
@@ -759,107 +901,13 @@ class Load:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def write(self):
-        now = timezone.now()
-        org = self.org
-        self.progress("writing", 0, 7)
-        self._write_simple(
-            Provider,
-            "providers",
-            ("inn",),
-            self.PROVIDER_FIELDS,
-            lambda key, v: {"organization_id": org.id, "inn": key},
-        )
-        provider_ids = dict(Provider.objects.filter(organization=org).values_list("inn", "id"))
-        self._write_simple(
-            Building,
-            "buildings",
-            ("city", "street", "house"),
-            self.BUILDING_FIELDS,
-            lambda key, v: {
-                "organization_id": org.id,
-                "city": key[0],
-                "street": key[1],
-                "house": key[2],
-            },
-        )
-        building_ids = {
-            tuple(r[:3]): r[3]
-            for r in Building.objects.filter(organization=org).values_list(
-                "city", "street", "house", "id"
-            )
-        }
-        self.progress("writing", 1, 7)
-        self._write_rows(
-            Premises,
-            "premises",
-            ("building_id", "number", *self.PREMISES_FIELDS),
-            ((building_ids[key[0]], key[1], *v) for key, v in self.creates["premises"]),
-            self.PREMISES_FIELDS,
-            self.updates["premises"],
-        )
-        premises_ids = {
-            ((r[0], r[1], r[2]), r[3]): r[4]
-            for r in Premises.objects.filter(building__organization=org).values_list(
-                "building__city", "building__street", "building__house", "number", "id"
-            )
-        }
-        self.progress("writing", 2, 7)
-        self._write_rows(
-            PersonalAccount,
-            "accounts",
-            ("organization_id", "number", "premises_id", *self.ACCOUNT_FIELDS, "link_code"),
-            (
-                (org.id, key, premises_ids[v[0]], *v[1:], new_link_code())
-                for key, v in self.creates["accounts"]
-            ),
-            ("premises_id", *self.ACCOUNT_FIELDS),
-            ((pk, (premises_ids[v[0]], *v[1:])) for pk, v in self.updates["accounts"]),
-        )
-        account_ids = dict(
-            PersonalAccount.objects.filter(organization=org).values_list("number", "id")
-        )
-        self.progress("writing", 3, 7)
-
-        def owner(v):
-            if v[0] == "flat":
-                return ("flat", account_ids[v[1]], None)
-            return ("building", None, building_ids[v[1]])
-
-        meter_cols = ("scope", "account_id", "building_id", *self.METER_FIELDS)
-        self._write_rows(
-            Meter,
-            "meters",
-            (
-                "serial_number",
-                *meter_cols,
-                "seal_number",
-                "place",
-                "archive_reason",
-            ),
-            ((key, *owner(v), *v[2:], "", "", "") for key, v in self.creates["meters"]),
-            meter_cols,
-            ((pk, (*owner(v), *v[2:])) for pk, v in self.updates["meters"]),
-        )
-        self.progress("writing", 4, 7)
-        meter_ids = dict(
-            Meter.objects.filter(account__organization=org).values_list("serial_number", "id")
-        )
-        meter_ids.update(
-            Meter.objects.filter(building__organization=org).values_list("serial_number", "id")
-        )
-        self._write_readings(meter_ids, now)
-        self.progress("writing", 5, 7)
-        self._write_balances(account_ids, provider_ids, now)
-        self.progress("writing", 7, 7)
-
-    def _write_simple(self, model, sheet, key_fields, fields, key_values):
+    def _write_simple(self, model, sheet, fields, key_values):
         self._write_rows(
             model,
             sheet,
             None,
             [
-                {**key_values(key, v), **dict(zip(fields, v, strict=True))}
+                model(**key_values(key), **dict(zip(fields, v, strict=True)))
                 for key, v in self.creates[sheet]
             ],
             fields,
@@ -867,15 +915,12 @@ class Load:
         )
 
     def _write_rows(self, model, sheet, columns, creates, fields, updates):
-        """New rows set-based (COPY on PostgreSQL), changed ones by primary key in batches.
-
-        The sheet's parsed lines are let go once written (memory).
-        """
+        """New rows set-based (COPY on PostgreSQL), changed ones by primary key in batches; the
+        batch's parsed lines are let go."""
         if columns is None:
-            model.objects.bulk_create([model(**values) for values in creates], batch_size=2000)
+            model.objects.bulk_create(creates, batch_size=2000)
         else:
             bulk_insert(model._meta.db_table, columns, creates)
-        self.creates.pop(sheet, None)
         batch = []
         for pk, values in updates:
             batch.append(model(pk=pk, **dict(zip(fields, values, strict=True))))
@@ -884,10 +929,44 @@ class Load:
                 batch = []
         if batch:
             model.objects.bulk_update(batch, list(fields))
+        self.creates.pop(sheet, None)
         self.updates.pop(sheet, None)
 
-    def _write_readings(self, meter_ids, now):
+    def _write_meters(self) -> dict:
+        """Write the batch's meters; the ids of the new ones by serial."""
+        creates = self.creates["meters"]
+        accounts, buildings = self.account_ids, self.building_ids
+
+        def owner(v):
+            if v[0] == "flat":
+                return ("flat", accounts[v[1]], None)
+            return ("building", None, buildings[v[1]])
+
+        new = {key for key, _ in creates}
+        flat = {accounts[v[1]] for _, v in creates if v[0] == "flat"}
+        house = {buildings[v[1]] for _, v in creates if v[0] == "building"}
+        meter_cols = ("scope", "account_id", "building_id", *self.METER_FIELDS)
+        self._write_rows(
+            Meter,
+            "meters",
+            ("serial_number", *meter_cols, "seal_number", "place", "archive_reason"),
+            ((key, *owner(v), *v[2:], "", "", "") for key, v in creates),
+            meter_cols,
+            ((pk, (*owner(v), *v[2:])) for pk, v in self.updates["meters"]),
+        )
+        ids = {}
+        for column, owners in (("account_id", flat), ("building_id", house)):
+            if owners:
+                for serial, pk in Meter.objects.filter(**{f"{column}__in": owners}).values_list(
+                    "serial_number", "id"
+                ):
+                    if serial in new:
+                        ids[serial] = pk
+        return ids
+
+    def _write_readings(self, meter_ids):
         source = Reading.Source.IMPORT
+        now = self.now
         self._write_rows(
             Reading,
             "readings",
@@ -911,19 +990,24 @@ class Load:
             self.updates["readings"],
         )
 
-    def _write_balances(self, account_ids, provider_ids, now):
+    def _write_balances(self):
         creates, updates = self.creates["opening_balances"], self.updates["opening_balances"]
         if not creates and not updates:
             return
-        month = add_months(self.switch, -1)
-        period = self.opening_period
-        if period is None:
+        if self.opening_period is None:
             from kvartplata.billing.ledger import due_date
 
-            period = Period.objects.create(
+            month = add_months(self.switch, -1)
+            self.opening_period = Period.objects.create(
                 organization=self.org, month=month, due_date=due_date(self.org, month)
             )
+        if not hasattr(self, "provider_ids"):
+            self.provider_ids = dict(
+                Provider.objects.filter(organization=self.org).values_list("inn", "id")
+            )
+        period_id, accounts, providers = self.opening_period.id, self.account_ids, self.provider_ids
         entry_date = self.switch - datetime.timedelta(days=1)
+        now = self.now
         columns = [
             "account_id",
             "period_id",
@@ -941,8 +1025,8 @@ class Load:
             columns,
             (
                 (
-                    account_ids[key[0]],
-                    period.id,
+                    accounts[key[0]],
+                    period_id,
                     key[2],
                     "correction",
                     amount,
@@ -950,18 +1034,27 @@ class Load:
                     None,
                     OPENING_NOTE,
                     now,
-                    provider_ids[key[1]],
+                    providers[key[1]],
                 )
                 for key, (amount,) in creates
             ),
         )
         for pk, (amount,) in updates:
             LedgerEntry.objects.filter(pk=pk).update(amount=amount)
+        self.creates.pop("opening_balances", None)
+        self.updates.pop("opening_balances", None)
+        self.balances_written = True
+
+    def finish(self):
+        """After the last line: the opening month's balances, and the month closed."""
+        if not self.balances_written:
+            return
         from kvartplata.billing.ledger import refresh_balances
 
+        period = self.opening_period
         refresh_balances(period)
         Period.objects.filter(id=period.id).update(
-            state=Period.State.CLOSED, billed_at=now, closed_at=now
+            state=Period.State.CLOSED, billed_at=self.now, closed_at=self.now
         )
 
 
@@ -975,17 +1068,20 @@ def default_switch_month(organization: Organization) -> datetime.date | None:
     return add_months(last.month, 1) if last is not None else None
 
 
+SHEET_ORDER = {name: i for i, name in enumerate(SHEET_STEPS)}
+
+
 def registry_load(
     *,
     organization: Organization,
-    tables: dict[str, Rows],
+    workbook,
     switch_month: datetime.date,
     dry_run: bool = False,
     progress=None,
 ) -> Report:
-    """Check every line; write all of it in one transaction, or nothing if a line is refused."""
-    load = Load(organization, tables, switch_month, progress)
-    load.report.dry_run = dry_run
+    """Check every line, writing batch by batch in one transaction while no line is refused;
+    a refused line (or a dry run) rolls all of it back: everything or nothing is written."""
+    load = Load(organization, workbook, switch_month, dry_run, progress)
     with transaction.atomic():
         if not dry_run:
             # One load per organization at a time: a second one waits, then sees this one's rows.
@@ -996,8 +1092,11 @@ def registry_load(
         load.check_accounts()
         load.check_meters()
         load.check_balances()
+        load.report.problems.sort(key=lambda p: (SHEET_ORDER.get(p.sheet, 99), p.line))
         if load.report.problems or dry_run:
+            transaction.set_rollback(True)
             return load.report
-        load.write()
+        load.progress("writing", len(SHEET_STEPS) - 1, len(SHEET_STEPS))
+        load.finish()
     load.report.written = True
     return load.report

@@ -31,16 +31,21 @@ def registry_import(
             dry_run=dry_run,
         )
     try:
-        tables = read_workbook(source, filename)
+        workbook = read_workbook(source, filename)
     except FileRefused as exc:
         return Report(error=str(exc), dry_run=dry_run)
-    report = registry_load(
-        organization=organization,
-        tables=tables,
-        switch_month=switch_month,
-        dry_run=dry_run,
-        progress=progress,
-    )
+    try:
+        report = registry_load(
+            organization=organization,
+            workbook=workbook,
+            switch_month=switch_month,
+            dry_run=dry_run,
+            progress=progress,
+        )
+    except FileRefused as exc:  # found while streaming the lines: everything is rolled back
+        return Report(error=str(exc), dry_run=dry_run)
+    finally:
+        workbook.close()
     report.switch_month = period_label(switch_month)
     return report
 
