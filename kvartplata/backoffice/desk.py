@@ -1,8 +1,9 @@
 """The account desk's read side: search by number, address, holder or phone; one account.
 
-Search uses indexes only: the number and the holder's surname are indexed on the accounts,
-the phone by (organization, phone) (billing migration 0016), an address goes through the
-organization's buildings (a short list) to the premises by building and number.
+Search uses indexes only: the number and the holder's surname are indexed on the accounts for
+equality and prefix (registry migration 0004), the phone by (organization, phone) (billing
+migration 0016), an address goes through the organization's buildings (a short list) to the
+premises by building and number.
 """
 
 import datetime
@@ -10,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from kvartplata.billing.models import LedgerEntry, Recalculation
 from kvartplata.meters.models import Meter, Reading
@@ -82,8 +84,8 @@ def search(organization, query: str) -> list[PersonalAccount]:
             found = found.filter(premises__number=flat)
         return list(found.order_by("number")[:LIMIT])
     surname = letters[0] if letters else query
-    condition = Q(holder_last_name__in=_spellings(surname))
-    for spelling in _spellings(surname):
+    condition = Q()
+    for spelling in _spellings(surname):  # a prefix: the surname itself or its beginning
         condition |= Q(holder_last_name__startswith=spelling)
     rows = base.filter(condition)
     if len(letters) > 1:
@@ -91,7 +93,10 @@ def search(organization, query: str) -> list[PersonalAccount]:
             Q(holder_first_name__in=_spellings(letters[1]))
             | Q(holder_first_name__startswith=letters[1][:1].upper())
         )
-    return list(rows.order_by("holder_last_name", "number")[:LIMIT])
+    # Ordered by an expression rather than the surname's own index: PostgreSQL then reads the
+    # matching rows by the prefix indexes (registry migration 0004) and sorts those few, instead
+    # of walking the whole index in order until it has found enough of them.
+    return list(rows.order_by(Lower("holder_last_name"), "number")[:LIMIT])
 
 
 @dataclass

@@ -14,7 +14,7 @@ import xlsxwriter
 from django.http import FileResponse, StreamingHttpResponse
 
 from kvartplata.backoffice.reports import MONEY, Report, rows_of
-from kvartplata.lib.exports import safe_row
+from kvartplata.lib.exports import safe_cell, safe_row
 
 
 class _Echo:
@@ -49,23 +49,23 @@ def xlsx_response(report: Report, filename: str) -> FileResponse:
     sheet = book.add_worksheet("Отчёт")
     bold = book.add_format({"bold": True})
     money = book.add_format({"num_format": "#,##0.00"})
-    kinds = [c.kind for c in report.columns]
     sheet.write_row(0, 0, [report.title], bold)
-    row_no = 1
-    for i, row in enumerate(rows_of(report)):
+    sheet.write_row(2, 0, [str(c.label) for c in report.columns], bold)
+    # One writer per column, chosen once: 100 000 rows are a million cells.
+    text, number = sheet.write_string, sheet.write_number
+    writers = [(col, column.kind) for col, column in enumerate(report.columns)]
+    row_no = 2
+    for row in (*report.rows, *([report.totals] if report.totals else [])):
         row_no += 1
-        for col, value in enumerate(safe_row(row)):
-            if i == 0:
-                sheet.write_string(row_no, col, str(value), bold)
-            elif value is None:
+        for (col, kind), value in zip(writers, row, strict=False):
+            if value is None or value == "":
                 continue
-            elif isinstance(value, Decimal):
-                style = money if kinds[col] == MONEY else None
-                sheet.write_number(row_no, col, float(value), style)
-            elif isinstance(value, int | float):
-                sheet.write_number(row_no, col, value)
+            if isinstance(value, Decimal):
+                number(row_no, col, float(value), money if kind == MONEY else None)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                number(row_no, col, value)
             else:
-                sheet.write_string(row_no, col, str(value))
+                text(row_no, col, safe_cell(value))
     book.close()
     spool.seek(0)
     return FileResponse(

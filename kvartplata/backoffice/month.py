@@ -143,12 +143,14 @@ def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
         """,  # noqa: S608 - integer ids only
         [],
     )
+    # Per account, from the months' materialized balances (the journal for an open month).
     by_account = _fetch(
-        f"""
-        SELECT e.account_id, e.period_id, SUM({entry_k}) FROM billing_ledgerentry e
-        WHERE e.period_id IN ({id_list}) AND e.kind IN {billed_kinds}
-        GROUP BY e.account_id, e.period_id
-        """,  # noqa: S608 - integer ids only
+        " UNION ALL ".join(
+            f"SELECT m.account_id, {int(p.id)}, m.charged + m.recalcs "  # noqa: S608 - ids
+            f"FROM ({reports.movement_sql([p])}) m"
+            for p in [period, previous]
+            if p is not None
+        ),
         [],
     )
     services = _compare(

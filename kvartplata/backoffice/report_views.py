@@ -12,7 +12,7 @@ from kvartplata.lib.periods import add_months
 from kvartplata.registry.models import Building, Period
 
 PERMISSION = "billing.view_accountbalance"
-# More rows than this are left to the downloads: a page of 100 000 rows helps nobody.
+# Rows of a report's table on one screen: the rest on the next pages and in the downloads.
 SCREEN_ROWS = 500
 REPORTS = [
     ("office_reports:turnover", "Оборотно-сальдовая ведомость"),
@@ -41,6 +41,12 @@ def _default_last(organization, months):
     return billed or (months[-1] if months else None)
 
 
+def _page(request) -> int:
+    """The page of a report's table on screen (from 1); anything else is the first."""
+    value = request.GET.get("page", "")
+    return max(int(value), 1) if value.isdigit() and len(value) < 7 else 1
+
+
 def _answer(request, form, report, slug, organization, title):
     fmt = form.cleaned_data.get("format") if form.is_bound and form.is_valid() else ""
     if report is not None and fmt == "xlsx":
@@ -48,17 +54,35 @@ def _answer(request, form, report, slug, organization, title):
     if report is not None and fmt == "csv":
         return csv_response(report, slug)
     status = 400 if form.is_bound and not form.is_valid() else 200
+    rows, count, page = [], 0, 1
+    if report is not None:
+        if report.count is not None:  # the report is one page already
+            rows, count = report.rows, report.count
+            page = report.offset // SCREEN_ROWS + 1
+        else:
+            count = len(report.rows)
+            page = min(_page(request), max((count + SCREEN_ROWS - 1) // SCREEN_ROWS, 1))
+            rows = report.rows[(page - 1) * SCREEN_ROWS : page * SCREEN_ROWS]
+    pages = max((count + SCREEN_ROWS - 1) // SCREEN_ROWS, 1)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
     context = office_context(
         request,
         title=title,
         form=form,
         report=report,
-        rows=report.rows[:SCREEN_ROWS] if report else [],
-        cut=bool(report and len(report.rows) > SCREEN_ROWS),
-        screen_rows=SCREEN_ROWS,
+        rows=rows,
+        count=count,
+        page=page,
+        pages=pages,
+        first_row=(page - 1) * SCREEN_ROWS + 1,
+        last_row=(page - 1) * SCREEN_ROWS + len(rows),
+        previous_page=page - 1 if page > 1 else None,
+        next_page=page + 1 if page < pages else None,
         organization=organization,
         reports=REPORTS,
-        query=request.GET.urlencode(),
+        query=query.urlencode(),
     )
     return TemplateResponse(request, "office/reports/report.html", context, status=status)
 
@@ -92,12 +116,17 @@ def turnover(request) -> HttpResponse:
     report = None
     if form.is_valid():
         by = form.cleaned_data.get("by") or "account"
+        on_screen = not form.cleaned_data.get("format") or form.cleaned_data["format"] == "html"
+        # On screen the ведомость by account is read one page at a time (with its totals).
+        paged = on_screen and by == "account"
         report = reports.turnover(
             organization.id,
             form.cleaned_data["first"],
             form.cleaned_data["last"],
             by,
             building_id=_building_id(form) if by in ("account", "building") else None,
+            offset=(_page(request) - 1) * SCREEN_ROWS if paged else 0,
+            limit=SCREEN_ROWS if paged else None,
         )
     title = "Оборотно-сальдовая ведомость"
     return _answer(request, form, report, "osv", organization, title)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.db import connection
 
 from kvartplata.billing import ledger
-from kvartplata.lib.db import as_kopecks, from_kopecks
+from kvartplata.lib.db import as_kopecks, from_kopecks, kopecks_sum
 from kvartplata.lib.periods import add_months, period_label
 from kvartplata.registry.models import Period
 
@@ -40,6 +40,9 @@ class Report:
     rows: list[tuple]
     totals: tuple | None = None
     notes: list[str] = field(default_factory=list)
+    # When `rows` is one page of the report: the number of all its rows and the page's start.
+    count: int | None = None
+    offset: int = 0
 
     def column_sum(self, key: str) -> Decimal:
         at = [c.key for c in self.columns].index(key)
@@ -73,6 +76,73 @@ def _address(street, house, number) -> str:
     return f"{street}, д. {house}" + (f", кв. {number}" if number else "")
 
 
+# --- balances and movement of accounts --------------------------------------------------------
+# A billed or closed month's money per account is materialized in `billing_accountbalance` by
+# the one write path of the journal (`ledger.refresh_balances`: at every run, every posting into
+# a billed month and the close; a closed month never changes), so the reports read those rows —
+# one per account and month — instead of summing the journal's entries again. The open month
+# has no balances yet: its movement comes from the journal.
+
+
+def _settled(periods: list[Period]) -> tuple[list[Period], list[Period]]:
+    """The months with materialized balances (billed, closed) and the open one(s)."""
+    settled = [p for p in periods if p.state != Period.State.OPEN]
+    return settled, [p for p in periods if p.state == Period.State.OPEN]
+
+
+def movement_sql(periods: list[Period]) -> str:
+    """SQL of the accounts' movement in `periods`, whole kopecks: (account_id, charged, recalcs,
+    penalties, paid); charged includes corrections, paid is positive. No parameters."""
+    settled, unsettled = _settled(periods)
+    parts = []
+    if settled or not unsettled:
+        parts.append(
+            f"""SELECT account_id, {as_kopecks("charges")} AS charged,
+                {as_kopecks("recalculations")} AS recalcs, {as_kopecks("penalties")} AS penalties,
+                {as_kopecks("payments")} AS paid
+            FROM billing_accountbalance WHERE period_id IN ({_ids(settled)})"""  # noqa: S608
+        )
+    if unsettled:
+        parts.append(
+            f"""SELECT e.account_id, {_SUMS} FROM billing_ledgerentry e
+            WHERE e.period_id IN ({_ids(unsettled)}) GROUP BY e.account_id"""  # noqa: S608
+        )
+    if len(parts) == 1 and len(periods) <= 1:
+        return parts[0]  # one row per account already
+    return f"""SELECT account_id, SUM(charged) AS charged, SUM(recalcs) AS recalcs,
+            SUM(penalties) AS penalties, SUM(paid) AS paid
+        FROM ({" UNION ALL ".join(parts)}) mv GROUP BY account_id"""  # noqa: S608
+
+
+def _closing(organization_id: int, month: datetime.date) -> str | None:
+    """SQL of every account's balance at the end of `month` (account_id, k in kopecks; + debt,
+    − advance), or None before the organization's first month. No parameters."""
+    last_two = list(
+        Period.objects.filter(organization_id=organization_id, month__lte=month).order_by("-month")[
+            :2
+        ]
+    )
+    if not last_two:
+        return None
+    period = last_two[0]
+    if period.state != Period.State.OPEN:
+        return _closing_balances(period)
+    # The open month: the closing of the month before (closed, final) and the month's journal.
+    parts = [
+        f"""SELECT account_id, {as_kopecks("amount")} AS k FROM billing_ledgerentry
+        WHERE period_id = {int(period.id)}"""  # noqa: S608 - an integer id
+    ]
+    if len(last_two) > 1:
+        parts.append(_closing_balances(last_two[1]))
+    return f"""SELECT account_id, SUM(k) AS k FROM ({" UNION ALL ".join(parts)}) cl
+        GROUP BY account_id"""  # noqa: S608
+
+
+def _closing_balances(period: Period) -> str:
+    return f"""SELECT account_id, {as_kopecks("closing")} AS k FROM billing_accountbalance
+        WHERE period_id = {int(period.id)}"""  # noqa: S608 - an integer id
+
+
 # --- оборотно-сальдовая ведомость -------------------------------------------------------------
 
 TURNOVER_BY = {
@@ -95,6 +165,10 @@ _SUMS = """
     SUM(CASE WHEN e.kind = 'penalty' THEN {k} ELSE 0 END) AS penalties,
     SUM(CASE WHEN e.kind = 'payment' THEN -{k} ELSE 0 END) AS paid
 """.format(k=as_kopecks("e.amount"))
+_ACCOUNT_KEYS = (
+    "a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name, "
+    "b.street, b.house, pr.number"
+)
 
 
 def turnover(
@@ -104,14 +178,17 @@ def turnover(
     by: str = "account",
     *,
     building_id: int | None = None,
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Report:
     """Opening, charged, recalculations, penalties, paid and closing for months first…last.
 
-    By account or building: the opening is the closing balance of the month before `first`
-    (materialized from the journal at every run and close), the movement the journal's entries
-    booked in the months. By provider: everything from the journal (the payee of each entry).
-    By service: charges and recalculations only (payments and penalties are not kept by
-    service). One query.
+    By account or building: the opening is the balance at the end of the month before `first`,
+    the movement that of the months (materialized balances of billed and closed months, the
+    journal of the open one). By provider: everything from the journal (the payee of each
+    entry). By service: charges and recalculations only (payments and penalties are not kept by
+    service). One query; by account with `limit`, one page of rows (from `offset`) and a second
+    query for the totals and the number of rows.
     """
     periods = _periods(organization_id, first, last)
     title = f"Оборотно-сальдовая ведомость {TURNOVER_BY[by]} за {period_label(first)}" + (
@@ -121,59 +198,59 @@ def turnover(
         return _turnover_by_service(organization_id, periods, title)
     if by == "provider":
         return _turnover_by_provider(organization_id, periods, first, title)
-    previous = Period.objects.filter(
-        organization_id=organization_id, month=add_months(first, -1)
-    ).first()
-    opening_join = ""
-    params: list = []
-    if previous is not None:
-        opening_join = f"""
-            LEFT JOIN (SELECT account_id, {as_kopecks("closing")} AS k
-                FROM billing_accountbalance WHERE period_id = %s) ob ON ob.account_id = a.id"""  # noqa: S608
-        params.append(previous.id)
-    opening = "COALESCE(ob.k, 0)" if previous is not None else "0"
-    if by == "account":
-        keys = "a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name, "
-        keys += "b.street, b.house, pr.number"
-        order = "a.number"
-    else:
-        keys = "b.id, b.street, b.house"
-        order = "b.street, b.house, b.id"
-    sql = f"""
-        SELECT {keys}, SUM({opening}), SUM(COALESCE(m.charged, 0)),
-            SUM(COALESCE(m.recalcs, 0)), SUM(COALESCE(m.penalties, 0)), SUM(COALESCE(m.paid, 0))
+    opening_sql = _closing(organization_id, add_months(first, -1))
+    opening_join = f"LEFT JOIN ({opening_sql}) ob ON ob.account_id = a.id" if opening_sql else ""
+    opening = "COALESCE(ob.k, 0)" if opening_sql else "0"
+    money = [
+        opening,
+        "COALESCE(m.charged, 0)",
+        "COALESCE(m.recalcs, 0)",
+        "COALESCE(m.penalties, 0)",
+        "COALESCE(m.paid, 0)",
+    ]
+    tables = f"""
         FROM registry_personalaccount a
         JOIN registry_premises pr ON pr.id = a.premises_id
         JOIN registry_building b ON b.id = pr.building_id
         {opening_join}
-        LEFT JOIN (SELECT e.account_id, {_SUMS} FROM billing_ledgerentry e
-            WHERE e.period_id IN ({_ids(periods)}) GROUP BY e.account_id) m
-            ON m.account_id = a.id
+        LEFT JOIN ({movement_sql(periods)}) m ON m.account_id = a.id
         WHERE a.organization_id = %s{" AND b.id = %s" if building_id else ""}
-        GROUP BY {keys}
-        ORDER BY {order}
     """  # noqa: S608 - only constant SQL and integer ids are formatted in
-    params.append(organization_id)
-    if building_id:
-        params.append(building_id)
+    params: list = [organization_id, *([building_id] if building_id else [])]
+    if by == "account":
+        sql = f"SELECT {_ACCOUNT_KEYS}, {', '.join(money)} {tables} ORDER BY a.number, a.id"
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+    else:
+        keys = "b.id, b.street, b.house"
+        sums = ", ".join(f"SUM({m})" for m in money)
+        sql = f"SELECT {keys}, {sums} {tables} GROUP BY {keys} ORDER BY b.street, b.house, b.id"
+    paged = by == "account" and limit is not None
     rows = []
-    for row in _fetch(sql, params):
+    for row in _fetch(sql, params + ([limit, offset] if paged else [])):
         if by == "account":
             _id, number, last_name, first_name, middle, street, house, flat = row[:8]
             holder = f"{last_name} {first_name} {middle}".strip()
             label = [number, holder, _address(street, house, flat)]
-            money = row[8:]
+            money_row = row[8:]
         else:
             _id, street, house = row[:3]
             label = [_address(street, house, "")]
-            money = row[3:]
-        rows.append(tuple(label) + _money_row(*money))
+            money_row = row[3:]
+        rows.append(tuple(label) + _money_row(*money_row))
     if by == "account":
         columns = [Column("number", "Лицевой счёт", TEXT), Column("holder", "Абонент", TEXT)]
         columns.append(Column("address", "Адрес", TEXT))
     else:
         columns = [Column("building", "Дом", TEXT)]
-    return _with_totals(Report(title=title, columns=columns + TURNOVER_MONEY, rows=rows))
+    report = Report(title=title, columns=columns + TURNOVER_MONEY, rows=rows)
+    if not paged:
+        return _with_totals(report)
+    sums = ", ".join(f"SUM({m})" for m in money)
+    count, *totals = _fetch(f"SELECT COUNT(*), {sums} {tables}", params)[0]  # noqa: S608
+    report.count, report.offset = count, offset
+    report.totals = ("Итого", "", "") + _money_row(*totals)
+    return report
 
 
 def _money_row(opening, charged, recalcs, penalties, paid) -> tuple:
@@ -191,23 +268,30 @@ def _with_totals(report: Report) -> Report:
 
 
 def _turnover_by_provider(organization_id, periods, first, title) -> Report:
-    k = as_kopecks("e.amount")
+    """From the journal summed by month, payee and kind first (one pass over its entries, no
+    join per entry), then by payee."""
+    in_range = _ids(periods)
     sql = f"""
-        SELECT e.provider_id, pv.name,
-            SUM(CASE WHEN bp.month < %s THEN {k} ELSE 0 END),
-            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind IN ('charge', 'correction')
-                THEN {k} ELSE 0 END),
-            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'recalculation'
-                THEN {k} ELSE 0 END),
-            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'penalty'
-                THEN {k} ELSE 0 END),
-            SUM(CASE WHEN e.period_id IN ({_ids(periods)}) AND e.kind = 'payment'
-                THEN -{k} ELSE 0 END)
-        FROM billing_ledgerentry e
-        JOIN billing_period bp ON bp.id = e.period_id
-        LEFT JOIN registry_provider pv ON pv.id = e.provider_id
-        WHERE bp.organization_id = %s AND bp.month <= %s
-        GROUP BY e.provider_id, pv.name
+        SELECT x.provider_id, pv.name,
+            SUM(CASE WHEN bp.month < %s THEN x.k ELSE 0 END),
+            SUM(CASE WHEN x.period_id IN ({in_range}) AND x.kind IN ('charge', 'correction')
+                THEN x.k ELSE 0 END),
+            SUM(CASE WHEN x.period_id IN ({in_range}) AND x.kind = 'recalculation'
+                THEN x.k ELSE 0 END),
+            SUM(CASE WHEN x.period_id IN ({in_range}) AND x.kind = 'penalty'
+                THEN x.k ELSE 0 END),
+            SUM(CASE WHEN x.period_id IN ({in_range}) AND x.kind = 'payment'
+                THEN -x.k ELSE 0 END)
+        FROM (
+            SELECT e.period_id, e.provider_id, e.kind, {kopecks_sum("e.amount")} AS k
+            FROM billing_ledgerentry e
+            WHERE e.period_id IN (
+                SELECT id FROM billing_period WHERE organization_id = %s AND month <= %s)
+            GROUP BY e.period_id, e.provider_id, e.kind
+        ) x
+        JOIN billing_period bp ON bp.id = x.period_id
+        LEFT JOIN registry_provider pv ON pv.id = x.provider_id
+        GROUP BY x.provider_id, pv.name
         ORDER BY pv.name
     """  # noqa: S608 - only constant SQL and integer ids are formatted in
     last = periods[-1].month if periods else first
@@ -222,11 +306,12 @@ def _turnover_by_provider(organization_id, periods, first, title) -> Report:
 def _turnover_by_service(organization_id, periods, title) -> Report:
     sql = f"""
         SELECT s.id, s.name, SUM(x.charged), SUM(x.recalcs) FROM (
-            SELECT c.service_id AS service_id, {as_kopecks("c.amount")} AS charged, 0 AS recalcs
-            FROM billing_charge c WHERE c.period_id IN ({_ids(periods)})
+            SELECT c.service_id AS service_id, {kopecks_sum("c.amount")} AS charged, 0 AS recalcs
+            FROM billing_charge c WHERE c.period_id IN ({_ids(periods)}) GROUP BY c.service_id
             UNION ALL
-            SELECT r.service_id, 0, {as_kopecks("r.amount")}
+            SELECT r.service_id, 0, {kopecks_sum("r.amount")}
             FROM billing_recalculation r WHERE r.period_id IN ({_ids(periods)})
+            GROUP BY r.service_id
         ) x LEFT JOIN billing_service s ON s.id = x.service_id
         GROUP BY s.id, s.name, s.sort_order
         ORDER BY s.sort_order, s.id
@@ -277,44 +362,46 @@ def debtors(
     """Accounts in debt at the end of `on_month`: their unpaid debts by age (the allocation
     rule's open debts of the journal up to that month), penalties accrued, the balance.
 
-    Queries: accounts with their balance and penalties (1), the open debts (1).
+    Queries: the accounts in debt by their balance at the end of the month (1), their
+    penalties (1) and their open debts (1), each per batch of 5 000 debtors.
     """
-    k = as_kopecks("e.amount")
-    sql = f"""
-        SELECT a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name,
-            b.street, b.house, pr.number,
-            SUM({k}), SUM(CASE WHEN e.kind = 'penalty' THEN {k} ELSE 0 END)
-        FROM billing_ledgerentry e
-        JOIN billing_period bp ON bp.id = e.period_id
-        JOIN registry_personalaccount a ON a.id = e.account_id
-        JOIN registry_premises pr ON pr.id = a.premises_id
-        JOIN registry_building b ON b.id = pr.building_id
-        WHERE bp.organization_id = %s AND bp.month <= %s{" AND b.id = %s" if building_id else ""}
-        GROUP BY a.id, a.number, a.holder_last_name, a.holder_first_name, a.holder_middle_name,
-            b.street, b.house, pr.number
-        HAVING SUM({k}) > 0
-        ORDER BY a.number
-    """  # noqa: S608 - constant SQL
-    found = _fetch(sql, [organization_id, on_month, *([building_id] if building_id else [])])
-    debts = ledger.organization_open_debts(organization_id, through_month=on_month) if found else {}
+    closing = _closing(organization_id, on_month)
+    found = []
+    if closing is not None:
+        sql = f"""
+            SELECT a.id, a.number, a.holder_last_name, a.holder_first_name,
+                a.holder_middle_name, b.street, b.house, pr.number, c.k
+            FROM ({closing}) c
+            JOIN registry_personalaccount a ON a.id = c.account_id
+            JOIN registry_premises pr ON pr.id = a.premises_id
+            JOIN registry_building b ON b.id = pr.building_id
+            WHERE a.organization_id = %s AND c.k > 0 AND c.k >= %s
+                {"AND b.id = %s" if building_id else ""}
+            ORDER BY a.number, a.id
+        """  # noqa: S608 - constant SQL
+        params = [organization_id, int(min_debt * 100), *([building_id] if building_id else [])]
+        found = _fetch(sql, params)
+    ids = [row[0] for row in found]
+    penalties = _penalties(organization_id, on_month, ids)
+    debts = (
+        ledger.organization_open_debts(organization_id, through_month=on_month, account_ids=ids)
+        if ids
+        else {}
+    )
     rows = []
-    for account_id, number, last_name, first_name, middle, street, house, flat, total, pen in found:
+    for account_id, number, last_name, first_name, middle, street, house, flat, total in found:
         buckets = [ZERO] * len(AGING)
         for (month, _payee), amount in debts.get(account_id, {}).items():
             buckets[age_bucket(month, on_month)] += amount
-        principal = sum(buckets, ZERO)
-        balance = _rub(total)
-        if balance < min_debt:
-            continue
         rows.append(
             (
                 number,
                 f"{last_name} {first_name} {middle}".strip(),
                 _address(street, house, flat),
                 *buckets,
-                principal,
-                _rub(pen),
-                balance,
+                sum(buckets, ZERO),
+                _rub(penalties.get(account_id)),
+                _rub(total),
             )
         )
     columns = [
@@ -331,21 +418,68 @@ def debtors(
     return _with_totals(Report(title=title, columns=columns, rows=rows, notes=notes))
 
 
+def _penalties(organization_id: int, through: datetime.date, account_ids: list[int]) -> dict:
+    """{account: penalties accrued up to the end of `through`, kopecks}, per batch of accounts:
+    the billed and closed months' balances, the open month's journal."""
+    if not account_ids:
+        return {}
+    periods = list(
+        Period.objects.filter(organization_id=organization_id, month__lte=through).order_by("month")
+    )
+    settled, unsettled = _settled(periods)
+    found: dict[int, int] = defaultdict(int)
+    for chunk in ledger.chunks(account_ids):
+        marks = ", ".join(["%s"] * len(chunk))
+        parts, params = [], []
+        if settled:
+            parts.append(
+                f"""SELECT account_id, {as_kopecks("penalties")} AS k FROM billing_accountbalance
+                WHERE period_id IN ({_ids(settled)}) AND account_id IN ({marks})"""  # noqa: S608
+            )
+            params += chunk
+        if unsettled:
+            parts.append(
+                f"""SELECT account_id, {as_kopecks("amount")} AS k FROM billing_ledgerentry
+                WHERE period_id IN ({_ids(unsettled)}) AND kind = 'penalty'
+                    AND account_id IN ({marks})"""  # noqa: S608
+            )
+            params += chunk
+        union = " UNION ALL ".join(parts)
+        sql = f"SELECT account_id, SUM(k) FROM ({union}) p GROUP BY account_id"  # noqa: S608
+        for account_id, kopecks in _fetch(sql, params):
+            found[account_id] += kopecks or 0
+    return found
+
+
 # --- collections ------------------------------------------------------------------------------
 
 
 def collections(organization_id: int, first: datetime.date, last: datetime.date) -> Report:
-    """Charged against paid by month (from the journal), with the share collected."""
+    """Charged against paid by month (the balances of billed and closed months, the journal of
+    the open one), with the share collected."""
     periods = _periods(organization_id, first, last)
+    settled, unsettled = _settled(periods)
+    parts = [
+        f"""SELECT period_id, {kopecks_sum("(charges + recalculations + penalties)")} AS billed,
+            {kopecks_sum("payments")} AS paid
+        FROM billing_accountbalance WHERE period_id IN ({_ids(settled)}) GROUP BY period_id"""  # noqa: S608
+    ]
+    if unsettled:
+        k = as_kopecks("e.amount")
+        parts.append(
+            f"""SELECT e.period_id, SUM(CASE WHEN e.kind <> 'payment' THEN {k} ELSE 0 END),
+                SUM(CASE WHEN e.kind = 'payment' THEN -{k} ELSE 0 END)
+            FROM billing_ledgerentry e WHERE e.period_id IN ({_ids(unsettled)})
+            GROUP BY e.period_id"""  # noqa: S608
+        )
     sql = f"""
-        SELECT bp.month, {_SUMS}
-        FROM billing_ledgerentry e JOIN billing_period bp ON bp.id = e.period_id
-        WHERE e.period_id IN ({_ids(periods)})
+        SELECT bp.month, SUM(x.billed), SUM(x.paid)
+        FROM ({" UNION ALL ".join(parts)}) x JOIN billing_period bp ON bp.id = x.period_id
         GROUP BY bp.month ORDER BY bp.month
     """  # noqa: S608 - constant SQL and integer ids
     rows = []
-    for month, charged, recalcs, penalties, paid in _fetch(sql, []):
-        total = _rub((charged or 0) + (recalcs or 0) + (penalties or 0))
+    for month, billed, paid in _fetch(sql, []):
+        total = _rub(billed)
         paid_rub = _rub(paid)
         share = (paid_rub * 100 / total).quantize(Decimal("0.1")) if total else None
         rows.append((period_label(_date(month)), total, paid_rub, share))
@@ -360,16 +494,20 @@ def collections(organization_id: int, first: datetime.date, last: datetime.date)
 
 
 def collections_by_bank(organization_id: int, first: datetime.date, last: datetime.date) -> Report:
-    """Payments posted in the months by bank and day of payment (from the journal)."""
+    """Payments posted in the months by bank and day of payment (from the journal: a payment's
+    entries summed first, then their payments joined for the bank)."""
     periods = _periods(organization_id, first, last)
-    k = as_kopecks("e.amount")
     sql = f"""
-        SELECT COALESCE(bk.name, 'Без банка'), e.entry_date, COUNT(DISTINCT e.source_id), SUM(-{k})
-        FROM billing_ledgerentry e
-        LEFT JOIN payments_payment p ON p.id = e.source_id
+        SELECT COALESCE(bk.name, 'Без банка'), x.entry_date, COUNT(x.source_id), SUM(x.k)
+        FROM (
+            SELECT e.source_id, e.entry_date, -{kopecks_sum("e.amount")} AS k
+            FROM billing_ledgerentry e
+            WHERE e.period_id IN ({_ids(periods)}) AND e.kind = 'payment'
+            GROUP BY e.source_id, e.entry_date
+        ) x
+        LEFT JOIN payments_payment p ON p.id = x.source_id
         LEFT JOIN payments_bank bk ON bk.id = p.bank_id
-        WHERE e.period_id IN ({_ids(periods)}) AND e.kind = 'payment'
-        GROUP BY COALESCE(bk.name, 'Без банка'), e.entry_date
+        GROUP BY COALESCE(bk.name, 'Без банка'), x.entry_date
         ORDER BY 1, 2
     """  # noqa: S608 - constant SQL and integer ids
     rows = [

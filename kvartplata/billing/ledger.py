@@ -208,12 +208,28 @@ def _open_debts(account_ids: Sequence[int], on: datetime.date | None) -> dict:
     return _net_debts(f"{_in('e.account_id', account_ids)} {date_filter}", params)
 
 
-def organization_open_debts(organization_id: int, *, through_month: datetime.date) -> dict:
+def organization_open_debts(
+    organization_id: int,
+    *,
+    through_month: datetime.date,
+    account_ids: Sequence[int] | None = None,
+) -> dict:
     """Per account of the organization: {(debt month, payee): unpaid amount}, as the journal
-    stood at the end of `through_month` (the debtors report). One query."""
-    return _net_debts(
-        "bp.organization_id = %s AND bp.month <= %s", [organization_id, through_month]
-    )
+    stood at the end of `through_month` (the debtors report). One query; with `account_ids`
+    (the accounts in debt) only theirs: on PostgreSQL still one query (the ids an array: the
+    journal's (account, period) index for a few, one pass of the table for most), on SQLite
+    one per batch of them."""
+    where, params = "bp.organization_id = %s AND bp.month <= %s", [organization_id, through_month]
+    if account_ids is None:
+        return _net_debts(where, params)
+    if connection.vendor == "postgresql":
+        # One array parameter: the planner reads the index for a few accounts, the table once
+        # for most of them.
+        return _net_debts(f"{where} AND e.account_id = ANY(%s)", [*params, list(account_ids)])
+    debts: dict[int, dict] = {}
+    for chunk in chunks(list(account_ids)):
+        debts.update(_net_debts(f"{where} AND {_in('e.account_id', chunk)}", [*params, *chunk]))
+    return debts
 
 
 def _net_debts(where: str, params: list) -> dict:
@@ -226,15 +242,19 @@ def _net_debts(where: str, params: list) -> dict:
         WHERE {where} AND e.kind <> 'penalty'
         GROUP BY e.account_id, e.concerns_month, bp.month, {RAISING}, e.provider_id
     """  # noqa: S608 - only placeholders and constant conditions are formatted in
-    nets: dict[int, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    # Summed in whole kopecks per (debt month, payee), turned into roubles once per sum.
+    nets: dict[int, dict] = defaultdict(lambda: defaultdict(int))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for account_id, concerns, booked, raising, payee, kopecks in cursor.fetchall():
             month = allocation.debt_month(
                 _date(concerns), _date(booked), raising_recalculation=bool(raising)
             )
-            nets[account_id][(month, payee)] += from_kopecks(kopecks)
-    return {account_id: allocation.open_debts(net) for account_id, net in nets.items()}
+            nets[account_id][(month, payee)] += kopecks
+    return {
+        account_id: allocation.open_debts({key: from_kopecks(k) for key, k in net.items()})
+        for account_id, net in nets.items()
+    }
 
 
 # --- payments ---------------------------------------------------------------------------------

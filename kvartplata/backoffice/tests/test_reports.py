@@ -327,3 +327,78 @@ def test_it_filters_by_building(office, world):
     response = office.get(reverse("office_reports:turnover"), {"building": "999999"})
     assert response.status_code == 400
     assert "Выберите дом из списка" in response.content.decode()
+
+
+# --- the open month, pages ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_world(db):
+    """November open (not billed): its movement is only in the journal, no balances yet."""
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=MSK), tick=False):
+        yield build(accounts=20, months=4, today=datetime.date(2026, 11, 25))
+
+
+def test_it_reconciles_a_range_with_the_open_month_from_the_journal(open_world):
+    world = open_world
+    assert world.organization.periods.get(month=NOVEMBER).state == "open"
+    report = reports.turnover(world.organization.id, OCTOBER, NOVEMBER, "account")
+    numbers = dict(world.organization.accounts.values_list("number", "id"))
+    expected = _expected(world, OCTOBER, NOVEMBER, lambda account_id, _p: account_id)
+    rows = _as_dicts(report)
+    assert any(row["paid"] for row in rows)
+    for row in rows:
+        want = expected.get(numbers[row["number"]], defaultdict(lambda: ZERO))
+        for column in MONEY:
+            assert row[column] == want[column], (row["number"], column)
+    by_building = reports.turnover(world.organization.id, OCTOBER, NOVEMBER, "building")
+    assert by_building.totals[-len(MONEY) :] == report.totals[-len(MONEY) :]
+    debt = reports.debtors(world.organization.id, NOVEMBER)
+    balances = defaultdict(lambda: ZERO)
+    for account_id, _p, _m, _kind, amount in _entries(world, NOVEMBER):
+        balances[account_id] += amount
+    assert {numbers[r["number"]] for r in _as_dicts(debt)} == {
+        a for a, b in balances.items() if b > 0
+    }
+    assert debt.totals[-1] == sum((b for b in balances.values() if b > 0), ZERO)
+    collected = reports.collections(world.organization.id, OCTOBER, NOVEMBER)
+    paid = -sum(
+        (a for _a, _p, m, k, a in _entries(world, NOVEMBER) if k == "payment" and m >= OCTOBER),
+        ZERO,
+    )
+    assert collected.totals[2] == paid
+
+
+def test_a_page_of_the_turnover_by_account_has_the_totals_of_all_rows(world):
+    whole = reports.turnover(world.organization.id, SEPTEMBER, NOVEMBER, "account")
+    first = reports.turnover(world.organization.id, SEPTEMBER, NOVEMBER, "account", limit=7)
+    second = reports.turnover(
+        world.organization.id, SEPTEMBER, NOVEMBER, "account", offset=7, limit=7
+    )
+    assert first.rows == whole.rows[:7]
+    assert second.rows == whole.rows[7:14]
+    assert first.count == second.count == len(whole.rows)
+    assert first.totals == second.totals == whole.totals
+
+
+def test_it_shows_a_report_page_by_page(office, world, monkeypatch, django_assert_max_num_queries):
+    from kvartplata.backoffice import report_views
+
+    monkeypatch.setattr(report_views, "SCREEN_ROWS", 6)
+    whole = reports.turnover(world.organization.id, NOVEMBER, NOVEMBER, "account")
+    with django_assert_max_num_queries(20):
+        response = office.get(reverse("office_reports:turnover"), {"page": "2"})
+    assert response.status_code == 200
+    assert [r[0] for r in response.context["rows"]] == [r[0] for r in whole.rows[6:12]]
+    assert response.context["report"].totals == whole.totals
+    html = response.content.decode()
+    assert "страница 2 из 4" in html
+    assert 'rel="prev"' in html and 'rel="next"' in html
+    # The debtors are cut the same way; a page past the end shows the last one.
+    response = office.get(reverse("office_reports:debtors"), {"page": "99"})
+    assert response.status_code == 200
+    assert len(response.context["rows"]) <= 6
+    # The downloads hold every row.
+    response = office.get(reverse("office_reports:turnover"), {"format": "csv", "page": "2"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert len(text.strip().splitlines()) == len(whole.rows) + 2
