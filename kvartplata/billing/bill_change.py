@@ -24,9 +24,11 @@ from kvartplata.billing.calc.difference import (
 from kvartplata.billing.calc.difference import decompose as _decompose
 from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Unit
 from kvartplata.billing.models import Recalculation as RecalculationRow
+from kvartplata.lib.db import Select
 from kvartplata.lib.periods import period_label
 from kvartplata.meters.models import Meter
 from kvartplata.registry.models import Period
+from kvartplata.registry.vocabulary import Resource
 
 ZERO = Decimal(0)
 UNIT_LABELS = dict(Unit.choices)
@@ -38,30 +40,71 @@ def month_facts(account_id: int, periods: list[Period]) -> dict[int, Month]:
     return {period.id: facts[(account_id, period.id)] for period in periods}
 
 
+def _field(model, name):
+    return model._meta.get_field(name)
+
+
+# The five reads, written once (lib.db.Select): the review and the mailing ask them for many
+# accounts, the cabinet on every page view.
+_CHARGES = Select(
+    "SELECT c.account_id, c.period_id, s.name, s.resource, s.unit, c.amount, c.volume, c.tariff,"
+    " c.method, c.kind, c.zone FROM billing_charge c JOIN billing_service s ON s.id = c.service_id"
+    " WHERE c.account_id IN ({accounts}) AND c.period_id IN ({periods})"
+    " ORDER BY c.account_id, c.period_id, s.sort_order, c.service_id, c.kind, c.zone",
+    [None, None, None, None, None]
+    + [_field(Charge, name) for name in ("amount", "volume", "tariff")]
+    + [None, None, None],
+)
+_RECALCULATIONS = Select(
+    "SELECT r.account_id, r.period_id, s.name, r.amount, r.concerns_month, r.reason"
+    " FROM billing_recalculation r LEFT JOIN billing_service s ON s.id = r.service_id"
+    " WHERE r.account_id IN ({accounts}) AND r.period_id IN ({periods})"
+    " ORDER BY r.concerns_month, r.id",
+    [None, None, None]
+    + [_field(RecalculationRow, name) for name in ("amount", "concerns_month")]
+    + [None],
+)
+_BALANCES = Select(
+    "SELECT account_id, period_id, opening, penalties, payments FROM billing_accountbalance"
+    " WHERE account_id IN ({accounts}) AND period_id IN ({periods})",
+    [None, None] + [_field(AccountBalance, name) for name in ("opening", "penalties", "payments")],
+)
+_PAYMENTS = Select(
+    "SELECT account_id, period_id, entry_date, amount FROM billing_ledgerentry"
+    " WHERE account_id IN ({accounts}) AND period_id IN ({periods}) AND kind = %s"
+    " ORDER BY entry_date, id",
+    [None, None, _field(LedgerEntry, "entry_date"), _field(LedgerEntry, "amount")],
+)
+# Meters past their verification date (electricity meters' readings are still used).
+_EXPIRING = Select(
+    "SELECT account_id, resource, next_verification_on FROM meters_meter"
+    " WHERE account_id IN ({accounts}) AND archived_on IS NULL AND next_verification_on < %s"
+    " AND resource <> %s",
+    [None, None, _field(Meter, "next_verification_on")],
+)
+
+
 def accounts_month_facts(
     account_ids: list[int], periods: list[Period]
 ) -> dict[tuple[int, int], Month]:
     """The facts of several accounts' months, by (account id, period id): five queries."""
     ids = [period.id for period in periods]
+    sizes = {"accounts": len(account_ids), "periods": len(ids)}
+    both = [*account_ids, *ids]
     lines: dict[tuple[int, int], list[Line]] = defaultdict(list)
     resources: dict[tuple[int, int], dict[str, str]] = defaultdict(dict)
-    for row in (
-        Charge.objects.filter(account_id__in=account_ids, period_id__in=ids)
-        .order_by("service__sort_order", "service_id", "kind", "zone")
-        .values_list(
-            "account_id",
-            "period_id",
-            "service__name",
-            "service__resource",
-            "service__unit",
-            "amount",
-            "volume",
-            "tariff",
-            "method",
-            "kind",
-            "zone",
+    if not account_ids or not ids:
+        rows = recalculation_rows = balance_rows = payment_rows = expiring_rows = []
+    else:
+        rows = _CHARGES.rows(both, **sizes)
+        recalculation_rows = _RECALCULATIONS.rows(both, **sizes)
+        balance_rows = _BALANCES.rows(both, **sizes)
+        payment_rows = _PAYMENTS.rows([*both, LedgerEntry.Kind.PAYMENT], **sizes)
+        last = max(period.month for period in periods)
+        expiring_rows = _EXPIRING.rows(
+            [*account_ids, last, Resource.ELECTRICITY], accounts=len(account_ids)
         )
-    ):
+    for row in rows:
         account_id, period_id, name, resource, unit, amount, volume, tariff, method, kind, zone = (
             row
         )
@@ -81,44 +124,20 @@ def accounts_month_facts(
             )
         )
     recalculations: dict[tuple[int, int], list[Recalculation]] = defaultdict(list)
-    for account_id, period_id, name, amount, month, reason in (
-        RecalculationRow.objects.filter(account_id__in=account_ids, period_id__in=ids)
-        .order_by("concerns_month", "id")
-        .values_list(
-            "account_id", "period_id", "service__name", "amount", "concerns_month", "reason"
-        )
-    ):
+    for account_id, period_id, name, amount, month, reason in recalculation_rows:
         recalculations[(account_id, period_id)].append(
             Recalculation(name or "Прочее", amount, month, reason)
         )
     balances = {
-        (row["account_id"], row["period_id"]): row
-        for row in AccountBalance.objects.filter(
-            account_id__in=account_ids, period_id__in=ids
-        ).values("account_id", "period_id", "opening", "penalties", "payments")
+        (account_id, period_id): {"opening": opening, "penalties": penalties, "payments": paid}
+        for account_id, period_id, opening, penalties, paid in balance_rows
     }
     payments: dict[tuple[int, int], list[Payment]] = defaultdict(list)
-    for account_id, period_id, day, amount in (
-        LedgerEntry.objects.filter(
-            account_id__in=account_ids, period_id__in=ids, kind=LedgerEntry.Kind.PAYMENT
-        )
-        .order_by("entry_date", "id")
-        .values_list("account_id", "period_id", "entry_date", "amount")
-    ):
+    for account_id, period_id, day, amount in payment_rows:
         # Payments reduce the debt: they are negative entries in the journal.
         payments[(account_id, period_id)].append(Payment(day, -amount))
-    # Meters past their verification date (electricity meters' readings are still used).
     expiring: dict[int, list[tuple[str, date]]] = defaultdict(list)
-    last = max((period.month for period in periods), default=None)
-    for account_id, resource, day in (
-        Meter.objects.filter(
-            account_id__in=account_ids,
-            archived_on__isnull=True,
-            next_verification_on__lt=last,
-        )
-        .exclude(resource="electricity")
-        .values_list("account_id", "resource", "next_verification_on")
-    ):
+    for account_id, resource, day in expiring_rows:
         expiring[account_id].append((resource, day))
     months = {}
     for account_id in account_ids:

@@ -26,15 +26,16 @@ import functools
 import hashlib
 
 from django.contrib import messages
-from django.db.models import Count, Max, Sum
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.views.decorators.http import condition
 
 from kvartplata.billing.models import LedgerEntry, Service
 from kvartplata.cabinet.access import find_linked, request_links
+from kvartplata.lib.db import Select
 from kvartplata.meters.models import Meter
 from kvartplata.registry.models import Period
+from kvartplata.statements import selectors
 
 
 def _row(obj) -> tuple:
@@ -47,12 +48,31 @@ def request_periods(request, organization_id: int) -> list[Period]:
     """The organization's periods, read once per request (the tag and the page share them)."""
     kept = getattr(request, "_cabinet_periods", None)
     if kept is None or kept[0] != organization_id:
-        kept = (
-            organization_id,
-            list(Period.objects.filter(organization_id=organization_id).order_by("month")),
-        )
+        kept = (organization_id, selectors.organization_periods(organization_id))
         request._cabinet_periods = kept
     return kept[1]
+
+
+def request_services(request, organization_id: int) -> dict[int, Service]:
+    """The organization's services with providers, read once per request (tag and page)."""
+    kept = getattr(request, "_cabinet_services", None)
+    if kept is None or kept[0] != organization_id:
+        kept = (organization_id, selectors.organization_services(organization_id))
+        request._cabinet_services = kept
+    return kept[1]
+
+
+# The journal's fingerprint and the account's meters, written once (no ORM compilation).
+_JOURNAL = Select(
+    f"SELECT COUNT(id), MAX(id), SUM(amount) FROM {LedgerEntry._meta.db_table}"  # noqa: S608
+    " WHERE account_id = %s",
+    [None, None, None],
+)
+_METERS = Select(
+    f"SELECT id, next_verification_on, archived_on, serial_number FROM {Meter._meta.db_table}"  # noqa: S608
+    " WHERE account_id = %s ORDER BY id",
+    [None, None, None, None],
+)
 
 
 def _csrf_secret(request) -> str:
@@ -77,20 +97,12 @@ def page_etag(request, account_id: int, page: str, params: tuple) -> str | None:
         )
         for link in request_links(request)
     ]
-    journal = LedgerEntry.objects.filter(account_id=account_id).aggregate(
-        n=Count("id"), m=Max("id"), t=Sum("amount")
-    )
     periods = [_row(p) for p in request_periods(request, account.organization_id)]
-    meters = list(
-        Meter.objects.filter(account_id=account_id)
-        .order_by("id")
-        .values_list("id", "next_verification_on", "archived_on", "serial_number")
-    )
+    count, last, total = _JOURNAL.rows([account_id])[0]
+    meters = _METERS.rows([account_id])
     services = [
         _row(s) + _row(s.provider)
-        for s in Service.objects.filter(organization_id=account.organization_id)
-        .select_related("provider")
-        .order_by("id")
+        for s in request_services(request, account.organization_id).values()
     ]
     material = (
         page,
@@ -101,7 +113,7 @@ def page_etag(request, account_id: int, page: str, params: tuple) -> str | None:
         timezone.localdate().isoformat(),
         _csrf_secret(request),
         links,
-        (journal["n"], journal["m"], str(journal["t"])),
+        (count, last, str(total)),
         periods,
         services,
         meters,

@@ -20,7 +20,7 @@ from kvartplata.cabinet.access import (
     request_links,
     user_links,
 )
-from kvartplata.cabinet.conditional import request_periods, revalidated
+from kvartplata.cabinet.conditional import request_periods, request_services, revalidated
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
@@ -137,7 +137,8 @@ def _charges_page(request, acc, links):
     period = by_month.get(month) if month else default
     # A month not issued yet shows a notice, never what a run has computed so far.
     issued = bool(period and selectors.is_issued(period))
-    data = selectors.month_charges(acc, period) if issued else None
+    services = request_services(request, acc.organization_id)
+    data = selectors.month_charges(acc, period, services) if issued else None
     return "cabinet/charges.html", page_context(
         request,
         acc,

@@ -22,10 +22,11 @@ from kvartplata.billing.models import (
     Tariff,
     Zone,
 )
+from kvartplata.lib.db import Select
 from kvartplata.lib.periods import add_months
 from kvartplata.meters.models import Meter
 from kvartplata.payments.models import Payment
-from kvartplata.registry.models import Period, PersonalAccount
+from kvartplata.registry.models import Period, PersonalAccount, Provider
 
 ZERO = Decimal("0.00")
 
@@ -33,9 +34,37 @@ ZERO = Decimal("0.00")
 # --- periods ----------------------------------------------------------------------------------
 
 
+_PERIODS = Select.of(Period, "organization_id = %s", "month")
+
+
 def organization_periods(organization_id: int) -> list[Period]:
     """All billing months of an organization, oldest first (one row a month: a short list)."""
-    return list(Period.objects.filter(organization_id=organization_id).order_by("month"))
+    return _PERIODS.instances([organization_id])
+
+
+_SERVICE_FIELDS = Service._meta.concrete_fields
+_PROVIDER_FIELDS = Provider._meta.concrete_fields
+_COLUMNS = ", ".join(
+    [f"s.{f.column}" for f in _SERVICE_FIELDS] + [f"p.{f.column}" for f in _PROVIDER_FIELDS]
+)
+_SERVICES_SQL = (
+    f"SELECT {_COLUMNS} FROM {Service._meta.db_table} s JOIN {Provider._meta.db_table} p "  # noqa: S608
+    "ON p.id = s.provider_id WHERE s.organization_id = %s ORDER BY s.sort_order, s.id"
+)
+_SERVICES = Select(_SERVICES_SQL, [*_SERVICE_FIELDS, *_PROVIDER_FIELDS])
+
+
+def organization_services(organization_id: int) -> dict[int, Service]:
+    """The organization's services with their providers, by id, in the order of the receipt."""
+    services = {}
+    n = len(_SERVICE_FIELDS)
+    service_names = [f.attname for f in _SERVICE_FIELDS]
+    provider_names = [f.attname for f in _PROVIDER_FIELDS]
+    for row in _SERVICES.rows([organization_id]):
+        service = Service.from_db(None, service_names, row[:n])
+        service.provider = Provider.from_db(None, provider_names, row[n:])
+        services[service.id] = service
+    return services
 
 
 def current_of(periods: list[Period]) -> Period | None:
@@ -146,6 +175,9 @@ def _live_month(
     return row
 
 
+_BALANCES = Select.of(AccountBalance, "account_id = %s AND month >= %s AND month <= %s")
+
+
 def money_movement(
     account: PersonalAccount,
     periods: list[Period],
@@ -165,12 +197,7 @@ def money_movement(
     chosen = [p for p in periods if first <= p.month <= last]
     current = current_of(periods)
     # The month before the range gives the opening balance of the first month.
-    balances = {
-        b.month: b
-        for b in AccountBalance.objects.filter(
-            account_id=account.id, month__gte=add_months(first, -1), month__lte=last
-        )
-    }
+    balances = {b.month: b for b in _BALANCES.instances([account.id, add_months(first, -1), last])}
     months: list[MonthMovement] = []
     before = balances.get(add_months(first, -1))
     carried = before.closing if before else ZERO
@@ -208,20 +235,32 @@ def money_movement(
     return total
 
 
+_PAYMENT_ENTRIES = Select(
+    "SELECT e.period_id, e.source_id, e.entry_date, e.amount, p.channel"
+    " FROM billing_ledgerentry e LEFT JOIN payments_payment p"
+    " ON p.id = e.source_id AND p.account_id = e.account_id"
+    " WHERE e.account_id = %s AND e.kind = %s AND e.period_id IN ({periods})",
+    [
+        None,
+        None,
+        LedgerEntry._meta.get_field("entry_date"),
+        LedgerEntry._meta.get_field("amount"),
+        None,
+    ],
+)
+
+
 def _attach_payments(account_id: int, months: list[MonthMovement]) -> None:
     period_rows = {m.period.id: m for m in months}
     grouped: dict[tuple[int, int | None, datetime.date], Decimal] = defaultdict(lambda: ZERO)
-    for period_id, source_id, day, amount in LedgerEntry.objects.filter(
-        account_id=account_id, period_id__in=list(period_rows), kind=LedgerEntry.Kind.PAYMENT
-    ).values_list("period_id", "source_id", "entry_date", "amount"):
+    channels: dict[int, str] = {}
+    for period_id, source_id, day, amount, channel in _PAYMENT_ENTRIES.rows(
+        [account_id, LedgerEntry.Kind.PAYMENT, *period_rows], periods=len(period_rows)
+    ):
         # One payment split over several months is one line for the resident.
         grouped[(period_id, source_id, day)] += -amount
-    source_ids = {key[1] for key in grouped if key[1] is not None}
-    channels = dict(
-        Payment.objects.filter(id__in=source_ids, account_id=account_id).values_list(
-            "id", "channel"
-        )
-    )
+        if channel:
+            channels[source_id] = channel
     labels = dict(Payment.Channel.choices)
     for (period_id, source_id, day), amount in sorted(grouped.items(), key=lambda kv: kv[0][2]):
         channel = channels.get(source_id)
@@ -263,6 +302,16 @@ class AccountState:
         return abs(self.balance)
 
 
+_ISSUED_CLOSING = Select(
+    "SELECT closing FROM billing_accountbalance WHERE account_id = %s AND month <= %s"
+    " ORDER BY month DESC LIMIT 1",
+    [AccountBalance._meta.get_field("closing")],
+)
+_LAST_PAYMENT = Select.of(
+    Payment, "account_id = %s AND status = %s", "paid_at DESC, id DESC LIMIT 1"
+)
+
+
 def account_state(
     account: PersonalAccount, periods: list[Period], *, today: datetime.date
 ) -> AccountState:
@@ -277,23 +326,16 @@ def account_state(
     issued = last_issued_of(periods)
     receipt_amount = None
     if issued is not None:
-        receipt_amount = (
-            AccountBalance.objects.filter(account_id=account.id, month__lte=issued.month)
-            .order_by("-month")
-            .values_list("closing", flat=True)
-            .first()
-        )
+        found = _ISSUED_CLOSING.rows([account.id, issued.month])
+        receipt_amount = found[0][0] if found else None
     balance = receipt_amount or ZERO
     current = current_of(periods)
     if current is not None:
         balance = _live_month(account.id, current, balance, issued=True).closing
     due_date = ledger.due_date(account.organization, issued.month) if issued else None
     amount_due = max(balance, ZERO)
-    last_payment = (
-        Payment.objects.filter(account_id=account.id, status=Payment.Status.MATCHED)
-        .order_by("-paid_at", "-id")
-        .first()
-    )
+    found = _LAST_PAYMENT.instances([account.id, Payment.Status.MATCHED])
+    last_payment = found[0] if found else None
     return AccountState(
         balance=balance,
         amount_due=amount_due,
@@ -437,22 +479,35 @@ class MonthCharges:
         return self.adjusted + self.penalties
 
 
-def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
+_CHARGES = Select.of(Charge, "account_id = %s AND period_id = %s")
+_RECALCULATIONS = Select.of(
+    Recalculation, "account_id = %s AND period_id = %s", "concerns_month, id"
+)
+_MONTH_ENTRIES = Select(
+    "SELECT kind, amount FROM billing_ledgerentry WHERE account_id = %s AND period_id = %s",
+    [None, LedgerEntry._meta.get_field("amount")],
+)
+
+
+def month_charges(
+    account: PersonalAccount, period: Period, services: dict[int, Service] | None = None
+) -> MonthCharges:
     """Charge lines of a month by service, with the recalculations booked in it.
 
-    Queries: charges (1), recalculations (1), penalties (1), meters and their states for the
-    explanations (2).
+    ``services``: the organization's services by id (``organization_services``), when the page
+    has them already. Queries: charges (1), recalculations (1), penalties (1), the services
+    unless given (1), meters and their states for the explanations (2).
     """
-    charges = list(
-        Charge.objects.filter(account_id=account.id, period_id=period.id)
-        .select_related("service__provider")
-        .order_by("service__sort_order", "service_id", "kind", "zone")
-    )
-    recalculations = list(
-        Recalculation.objects.filter(account_id=account.id, period_id=period.id)
-        .select_related("service__provider")
-        .order_by("concerns_month", "id")
-    )
+    if services is None:
+        services = organization_services(account.organization_id)
+    charges = _CHARGES.instances([account.id, period.id])
+    recalculations = _RECALCULATIONS.instances([account.id, period.id])
+    for line in charges:
+        line.service = services[line.service_id]
+    for r in recalculations:
+        if r.service_id is not None:
+            r.service = services[r.service_id]
+    charges.sort(key=lambda c: (c.service.sort_order, c.service_id, c.kind, c.zone))
     explain.attach(charges, account, period)
     groups: dict[int | None, ServiceCharges] = {}
     for c in charges:
@@ -477,9 +532,7 @@ def month_charges(account: PersonalAccount, period: Period) -> MonthCharges:
     penalties = sum(
         (
             amount
-            for kind, amount in LedgerEntry.objects.filter(
-                account_id=account.id, period_id=period.id
-            ).values_list("kind", "amount")
+            for kind, amount in _MONTH_ENTRIES.rows([account.id, period.id])
             if kind == LedgerEntry.Kind.PENALTY
         ),
         ZERO,
