@@ -128,11 +128,19 @@ def qr_codewords(data: bytes) -> tuple[int, bytes]:
             offset += ec.num_data
             data_blocks.append(block)
             ec_blocks.append(_ecc(block, ec.num_total - ec.num_data))
-    out = bytearray()
-    for blocks in (data_blocks, ec_blocks):
-        for k in range(max(map(len, blocks))):
-            out.extend(block[k] for block in blocks if k < len(block))
-    return version, bytes(out)
+    return version, _interleave(data_blocks) + _interleave(ec_blocks)
+
+
+def _interleave(blocks: list[bytes]) -> bytes:
+    """Codeword k of every block in turn; blocks of a longer group (one more data codeword,
+    always the last groups) give their extra codeword at the end."""
+    count = len(blocks)
+    short = min(map(len, blocks))
+    out = bytearray(count * short)
+    for k, block in enumerate(blocks):
+        out[k::count] = block[:short]
+    out.extend(block[short] for block in blocks if len(block) > short)
+    return bytes(out)
 
 
 def _function_modules(version: int) -> list[list[bool]]:

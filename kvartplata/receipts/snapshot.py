@@ -60,6 +60,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any, TypedDict
 
 SCHEMA_VERSION = 1
@@ -262,50 +263,57 @@ def _fail(path: str, message: str) -> None:
     raise SnapshotError(f"Снимок квитанции, {path}: {message}")
 
 
-def _check(td: type, data: Any, path: str) -> None:
+@cache
+def _fields(td: type) -> dict[str, tuple[bool, str]]:
+    """A TypedDict's fields: key → (optional, type without «| None»), read once per process."""
+    # With postponed annotations a TypedDict keeps its field types as ForwardRef strings.
+    fields = {}
+    for key, hint in td.__annotations__.items():
+        hint = getattr(hint, "__forward_arg__", hint)
+        fields[key] = (hint.endswith("| None"), hint.removesuffix(" | None"))
+    return fields
+
+
+def _check(td: type, data: Any, path: str, own: str = "") -> None:
+    """Check a dict against ``td``; ``own`` is the field holding it (``bank``, ``holder``)."""
     if not isinstance(data, dict):
         _fail(path, "ожидается объект")
-    # With postponed annotations a TypedDict keeps its field types as ForwardRef strings.
-    hints = {
-        key: getattr(hint, "__forward_arg__", hint) for key, hint in td.__annotations__.items()
-    }
-    missing = [key for key in hints if key not in data and (td.__name__, key) not in ADDED_FIELDS]
+    fields = _fields(td)
+    missing = [key for key in fields if key not in data and (td.__name__, key) not in ADDED_FIELDS]
     if missing:
         _fail(path, f"нет полей {', '.join(missing)}")
-    extra = [key for key in data if key not in hints]
+    extra = [key for key in data if key not in fields]
     if extra:
         _fail(path, f"лишние поля {', '.join(map(str, extra))}")
-    for key, hint in hints.items():
+    for key, (optional, base) in fields.items():
         if key in data:
-            _check_value(hint, data[key], f"{path}.{key}" if path else key)
+            _check_value(optional, base, data[key], f"{path}.{key}" if path else key, key, own)
 
 
-def _check_value(hint: str, value: Any, path: str) -> None:
-    optional = hint.endswith("| None")
+def _check_value(optional: bool, base: str, value: Any, path: str, name: str, parent: str) -> None:
+    """Check one value of field ``name`` (of the dict held by ``parent``) at ``path``."""
     if value is None:
         if not optional:
             _fail(path, "не может быть пустым")
         return
-    base = hint.removesuffix(" | None")
     if base in _TYPED:
-        _check(_TYPED[base], value, path)
+        _check(_TYPED[base], value, path, name)
     elif base.startswith("list["):
         inner = base[5:-1]
         if not isinstance(value, list):
             _fail(path, "ожидается список")
-        name = path.rsplit(".", 1)[-1]
         low, high = LIMITS.get(name, (0, 20))
         if not low <= len(value) <= high:
             _fail(path, f"от {low} до {high} строк, получено {len(value)}")
         for k, item in enumerate(value):
-            _check_value(inner, item, f"{path}[{k}]")
+            _check_value(False, inner, item, f"{path}[{k}]", name, parent)
     elif base == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             _fail(path, "ожидается неотрицательное целое")
     elif base == "str":
         if not isinstance(value, str):
             _fail(path, "ожидается строка")
-        _check_format(path, value)
+        _check_format(path, value, name, parent)
 
 
 _MONEY_FIELDS = {
@@ -346,9 +354,7 @@ _DATE_FIELDS = {"period", "due_date", "month"}
 _DIGIT_FIELDS = {"bic": 9, "corr": 20, "account": 20}
 
 
-def _check_format(path: str, value: str) -> None:
-    name = path.rsplit(".", 1)[-1].split("[")[0]
-    parent = path.rsplit(".", 2)[-2] if path.count(".") >= 1 else ""
+def _check_format(path: str, value: str, name: str, parent: str) -> None:
     if name in _MONEY_FIELDS and parent != "holder":
         if not _MONEY_RE.fullmatch(value):
             _fail(path, f"сумма в виде «1234.56», получено «{value}»")
