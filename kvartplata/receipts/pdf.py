@@ -99,8 +99,9 @@ class _SharedSubsetFont(TTFont):
         for n, subset in enumerate(state.subsets):
             internal = self.getSubsetInternalName(n, doc)[1:]
             objects = self._objects(internal, n, tuple(subset))
-            for name, obj in objects:
-                handle = _Shared(obj)
+            names = tuple(name for name, _obj, _formatted in objects)
+            for name, obj, formatted in objects:
+                handle = _Shared(obj, formatted, names)
                 doc.Reference(handle, name)
             fonts[internal] = handle  # the last one is the font dictionary itself
         del self.state[doc]
@@ -138,23 +139,36 @@ class _SharedSubsetFont(TTFont):
         font.ToUnicode = pdfdoc.PDFObjectReference("toUnicodeCMap:" + base)
         font.FontDescriptor = pdfdoc.PDFObjectReference("fontDescriptor:" + base)
         return (
-            (font_file_name, font_file),
-            ("toUnicodeCMap:" + base, cmap),
-            ("fontDescriptor:" + base, descriptor),
-            (internal, font),
+            (font_file_name, font_file, {}),
+            ("toUnicodeCMap:" + base, cmap, {}),
+            ("fontDescriptor:" + base, descriptor, {}),
+            (internal, font, {}),
         )
 
 
 class _Shared(pdfdoc.PDFObject):
-    """A per-document handle on an object shared by all documents (ReportLab tags objects)."""
+    """A per-document handle on an object shared by all documents (ReportLab tags objects).
+
+    The object's bytes depend on the document only through the numbers of the font's objects
+    it refers to: they are formatted once per numbering (``formatted``, shared too).
+    """
 
     __RefOnly__ = 1
 
-    def __init__(self, obj):
+    def __init__(self, obj, formatted: dict, names: tuple[str, ...]):
         self.obj = obj
+        self.formatted = formatted
+        self.names = names
 
     def format(self, document):
-        return self.obj.format(document)
+        numbers = document.idToObjectNumberAndVersion
+        key = tuple(numbers[name] for name in self.names)
+        data = self.formatted.get(key)
+        if data is None:
+            if len(self.formatted) >= 32:  # numberings seen are few; never let it grow
+                self.formatted.clear()
+            data = self.formatted[key] = self.obj.format(document)
+        return data
 
 
 class _Raw(pdfdoc.PDFObject):
@@ -1168,13 +1182,15 @@ _PAGE_FLATE = _PageFlate()
 
 
 def _new_canvas(buffer: io.BytesIO, s: dict) -> tuple[Canvas, dict[str, str]]:
-    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    shared = fonts()
+    # Our own font as the initial one: ReportLab adds no unused Helvetica to every receipt.
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1, initialFontName=REGULAR)
     canvas.setTitle(f"ЕПД № {s['number']}, ЛС {s['account']['number']}, {_month(s['period'])}")
     canvas.setAuthor(s["organization"]["name"])
     canvas.setCreator("Kvartplata")
     doc = canvas._doc
     # Resource names are fixed by the order fonts join the document: always the same order.
-    names = {name: f"{font.start(doc)}" for name, font in fonts().items()}
+    names = {name: f"{font.start(doc)}" for name, font in shared.items()}
     return canvas, names
 
 
