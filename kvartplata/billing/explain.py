@@ -29,6 +29,7 @@ from kvartplata.billing.models import (
 from kvartplata.billing.setbased import from_micro
 
 # One number formatter for the whole project (lib.money); a short name for the long sentences.
+from kvartplata.lib.db import Select
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.money import format_volume as num
 from kvartplata.lib.periods import add_months, period_label
@@ -36,6 +37,16 @@ from kvartplata.meters.models import Meter
 from kvartplata.registry.models import Period
 
 WATER = (Resource.COLD_WATER, Resource.HOT_WATER)
+
+
+# The reads of every charges page, written once (lib.db.Select).
+_FLAT_METERS = Select.of(Meter, "account_id = %s AND scope = %s AND resource IN ({resources})")
+_STATES = Select.joined(
+    [(MeterState, "s"), (Period, "p")],
+    f"FROM {MeterState._meta.db_table} s JOIN {Period._meta.db_table} p"  # noqa: S608
+    " ON p.id = s.period_id WHERE s.meter_id IN ({meters}) AND p.organization_id = %s"
+    " AND p.month IN (%s, %s)",
+)
 
 
 def attach(charges: list[Charge], account, period: Period) -> None:
@@ -58,17 +69,17 @@ def attach(charges: list[Charge], account, period: Period) -> None:
         resources = {c.service.resource for c in metered}
         meters = {
             m.id: m
-            for m in Meter.objects.filter(
-                account_id=account.id, scope=Meter.Scope.FLAT, resource__in=resources
+            for m in _FLAT_METERS.instances(
+                [account.id, Meter.Scope.FLAT, *resources], resources=len(resources)
             )
         }
         prev_month = add_months(period.month, -1)
-        for s in MeterState.objects.filter(
-            meter_id__in=list(meters),
-            period__organization_id=period.organization_id,
-            period__month__in=[prev_month, period.month],
-        ).select_related("period"):
-            (states if s.period.month == period.month else previous)[s.meter_id] = s
+        if meters:
+            for s, state_period in _STATES.instances_joined(
+                [*meters, period.organization_id, prev_month, period.month], meters=len(meters)
+            ):
+                s.period = state_period
+                (states if s.period.month == period.month else previous)[s.meter_id] = s
     late = _late_facts(account, period, states, previous)
     water: dict[str, Decimal] = {}
     for c in charges:

@@ -3,7 +3,8 @@
 from django.http import Http404
 from django.urls import get_script_prefix, get_urlconf, reverse
 
-from kvartplata.registry.models import PersonalAccount
+from kvartplata.lib.db import Select
+from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises
 from kvartplata.users.models import AccountLink
 
 SESSION_KEY = "cabinet_account"
@@ -42,7 +43,7 @@ def request_links(request) -> list[AccountLink]:
     """The signed-in user's links with their accounts, read once per request (1 query)."""
     links = getattr(request, "_cabinet_links", None)
     if links is None:
-        links = user_links(request.user, organization=True)
+        links = user_links(request.user)
         request._cabinet_links = links
     return links
 
@@ -69,14 +70,33 @@ def linked_account(request, account_id: int) -> PersonalAccount:
     return account
 
 
-def user_links(user, *, organization: bool = False) -> list[AccountLink]:
-    """The user's links with their accounts' premises (and organizations, when asked)."""
-    related = ["account__premises__building"]
-    if organization:
-        related += ["account__organization", "account__premises__building__organization"]
-    return list(
-        AccountLink.objects.filter(user=user).select_related(*related).order_by("created_at", "id")
-    )
+_LINKS = Select.joined(
+    [
+        (AccountLink, "l"),
+        (PersonalAccount, "a"),
+        (Premises, "p"),
+        (Building, "b"),
+        (Organization, "o"),
+    ],
+    f"FROM {AccountLink._meta.db_table} l"  # noqa: S608 - fixed identifiers
+    f" JOIN {PersonalAccount._meta.db_table} a ON a.id = l.account_id"
+    f" JOIN {Premises._meta.db_table} p ON p.id = a.premises_id"
+    f" JOIN {Building._meta.db_table} b ON b.id = p.building_id"
+    f" JOIN {Organization._meta.db_table} o ON o.id = a.organization_id"
+    " WHERE l.user_id = %s ORDER BY l.created_at, l.id",
+)
+
+
+def user_links(user) -> list[AccountLink]:
+    """The user's links with their accounts, premises, buildings and organizations (1 query)."""
+    links = []
+    for link, account, premises, building, organization in _LINKS.instances_joined([user.pk]):
+        premises.building = building
+        account.premises = premises
+        account.organization = organization
+        link.account = account
+        links.append(link)
+    return links
 
 
 def page_context(request, account: PersonalAccount, section: str, *, links=None, **extra) -> dict:

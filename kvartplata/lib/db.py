@@ -114,6 +114,35 @@ class Select:
         select.model = model
         return select
 
+    @classmethod
+    def joined(cls, models: Sequence[tuple], tail: str) -> "Select":
+        """Every concrete column of several joined models, for ``instances_joined``.
+
+        ``models``: (model, alias) pairs in the order of the result; ``tail``: the SQL from
+        ``FROM`` on, naming the tables by those aliases.
+        """
+        names, fields = [], []
+        for model, alias in models:
+            for f in model._meta.concrete_fields:
+                names.append(f"{alias}.{f.column}")
+                fields.append(f)
+        select = cls(f"SELECT {', '.join(names)} {tail}", fields)
+        select.models = [model for model, _alias in models]
+        return select
+
+    def instances_joined(self, params: Sequence = (), **lists: int) -> list[tuple]:
+        """Each row as a tuple of instances, one per model of ``Select.joined``."""
+        db = connection.alias
+        spans, start = [], 0
+        for model in self.models:
+            fields = model._meta.concrete_fields
+            spans.append((model, [f.attname for f in fields], start, start + len(fields)))
+            start += len(fields)
+        return [
+            tuple(model.from_db(db, names, row[a:b]) for model, names, a, b in spans)
+            for row in self.rows(params, **lists)
+        ]
+
     def _converters_now(self) -> list:
         converters = self._converters.get(connection.vendor)
         if converters is None:
