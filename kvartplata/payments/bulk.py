@@ -63,11 +63,17 @@ NULL = "\\N"
 
 def tune_session() -> None:
     """For the import's transaction: the statements are few and big; compiling them (JIT)
-    costs more than it saves here, and sorts and hashes of a whole file want some memory."""
+    costs more than it saves here, and sorts and hashes of a whole file want some memory.
+
+    The FOREIGN KEYs (deferred to the commit by default) are checked at the end of each COPY
+    instead: the same checks, but done by the server while this process parses the next block
+    or allocates the next batch, not all at once at the commit after everything else (millions
+    of queued checks, which also hold the server's memory until then)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Accounts:

@@ -357,8 +357,8 @@ def _import_stream(payment_file: PaymentFile, stream, size: int, progress) -> di
         check_totals(summary, layout)
         writer.close()
         phases["read and write"], clock = time.monotonic() - clock, time.monotonic()
-        posting.post_imported(period, file_id=payment_file.pk, after_id=after_id)
-        phases["ledger"], clock = time.monotonic() - clock, time.monotonic()
+        posting.post_imported(period, file_id=payment_file.pk, after_id=after_id, phases=phases)
+        clock = time.monotonic()
     phases["commit"] = time.monotonic() - clock
     log.info(
         "Payment file %s: %s",

@@ -100,7 +100,8 @@ def split(
         p: (amount * w / total).quantize(KOPECK, rounding=ROUND_HALF_UP) for p, w in weights.items()
     }
     left = amount - sum(shares.values(), ZERO)
-    largest_first = sorted(weights, key=lambda p: (-weights[p], _order(p)))
+    if left != 0:  # the order is needed only then (most splits come out even)
+        largest_first = sorted(weights, key=lambda p: (-weights[p], _order(p)))
     while left != 0:
         step = KOPECK if left > 0 else -KOPECK
         for p in largest_first:
@@ -111,6 +112,8 @@ def split(
                 break
         else:  # cannot happen: the shares can always take the difference back
             raise ValueError("Не удалось разделить сумму.")
+    if len(shares) == 1:
+        return {p: share for p, share in shares.items() if share != 0}
     return {p: shares[p] for p in sorted(shares, key=_order) if shares[p] != 0}
 
 
