@@ -2,12 +2,13 @@
 
 Every way a file can be unreadable ends in `FileRefused` with a Russian message: too large, a
 ZIP that would expand past a limit (an «XLSX bomb»), an unknown encoding, a missing sheet or
-column, an unknown column. Nothing is read into the database before the whole file is read.
+column, an unknown column, a CSV that does not parse — all found when the file is opened
+(`read_workbook`), before any line is checked.
 
-XLSX is read with python-calamine (Rust): many times faster than openpyxl's read-only mode on the
-same workbook (figures in docs/registry-format.md). It is written by a small writer here:
-inline strings only, so that what is exported reads back the same text and a round trip gives
-identical bytes.
+The lines are then streamed one sheet at a time (`Workbook.rows`), so that memory does not grow
+with the file: an XLSX sheet's XML is read as a stream and cut into rows (below), a CSV file is
+decoded as a stream. XLSX is written by a small writer here: inline strings only, so that what
+is exported reads back the same text and a round trip gives identical bytes.
 """
 
 import codecs
@@ -286,10 +287,12 @@ def _csv_workbook(members: dict) -> Workbook:
 
 # --- XLSX --------------------------------------------------------------------------------------
 #
-# The sheets are read as a stream of their XML, a row at a time, by regular expressions over
-# the text (what spreadsheets write is regular: <row><c r= s= t=><v>…</v> or <is><t>…</t></is>).
-# python-calamine, read before, keeps a whole sheet in memory (≈ 400 MB for 300 000 meters) and
-# an XML tree parser is ~10× slower here; see docs/registry-format.md.
+# A sheet's XML is read as a stream, cut at each </row>, and the row's cells are taken by regular
+# expressions (what spreadsheets write is regular: <c r= s= t=><v>…</v></c>, or an inline
+# <is><t>…</t></is>; shared strings, date styles and the 1904 date system are honoured).
+# python-calamine, used before, builds a whole sheet in memory (≈ 400 MB of peak for 300 000
+# meters), and the standard library's XML pull parser is several times slower than this on the
+# same sheet; see docs/registry-format.md.
 
 _P = r"(?:[\w.-]+:)?"  # an optional namespace prefix
 _ROW_CLOSE = re.compile(rf"</({_P}row)\s*>")
@@ -376,12 +379,17 @@ def _sheet_rows(archive: zipfile.ZipFile, member: str):
 
 
 def _xml(archive: zipfile.ZipFile, member: str):
-    # Small parts (workbook, relationships, styles) as a tree; what spreadsheets write has no
-    # DTD, and expat refuses entity expansion bombs (billion laughs) since 2.4.
-    import xml.etree.ElementTree as ET  # noqa: S405 - see the comment above
+    """A small part of the workbook (workbook, relationships, styles) as a tree.
 
+    What spreadsheets write has no DTD: one is refused, so that no entity is ever expanded.
+    """
+    import xml.etree.ElementTree as ET  # nosec B405 - no DTD reaches the parser (above)
+
+    data = archive.read(member)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise FileRefused(f"Книга XLSX не читается ({member}): объявления DTD не допускаются.")
     try:
-        return ET.fromstring(archive.read(member))  # noqa: S314
+        return ET.fromstring(data)  # noqa: S314  # nosec B314 - no DTD (above)
     except ET.ParseError as exc:
         raise FileRefused(f"Книга XLSX не читается ({member}): {exc}") from exc
 

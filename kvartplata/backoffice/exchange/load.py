@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
@@ -661,6 +662,15 @@ class Load:
             .values_list("month", flat=True)
             .first()
         )
+        # The organization's meters by serial, and the owners' keys by id (to compare lines).
+        self.meter_serials = dict(
+            Meter.objects.filter(account__organization=self.org).values_list("serial_number", "id")
+        )
+        self.meter_serials.update(
+            Meter.objects.filter(building__organization=self.org).values_list("serial_number", "id")
+        )
+        self.account_numbers = {pk: n for n, pk in self.account_ids.items() if pk is not None}
+        self.building_addresses = {pk: key for key, pk in self.building_ids.items()}
         seen = {}  # serial → line (negative: in building_meters)
         for sheet in ("meters", "building_meters"):
             sign = 1 if sheet == "meters" else -1
@@ -694,7 +704,7 @@ class Load:
                 return line, serial, (scope, owner, *values), reading
 
             for batch in self.batches(sheet, parse):
-                existing = self._existing_meters([serial for _, serial, _, _ in batch])
+                existing = self._existing_meters(batch)
                 for _line, serial, values, _reading in batch:
                     self.outcome(sheet, serial, values, existing, "meters")
                 ids = {serial: old[0] for serial, old in existing.items()}
@@ -703,25 +713,38 @@ class Load:
                 self.check_readings(sheet, batch, ids)
                 if self.writing:
                     self._write_readings(ids)
+        del self.meter_serials, self.building_addresses
 
-    def _existing_meters(self, serials: list[str]) -> dict:
-        """serial → (id, (scope, owner, *fields)) of the organization's meters among `serials`."""
+    def _existing_meters(self, batch: list) -> dict:
+        """serial → (id, (scope, owner, *fields)) of the organization's meters in the batch.
+
+        Looked up by their owners' indexes (the accounts and buildings the batch names), and by
+        id for a meter that the file gives to another owner than the database does.
+        """
+        serials = {serial for _, serial, _, _ in batch}
+        accounts = {self.account_ids.get(v[1]) for _, _, v, _ in batch if v[0] == "flat"}
+        buildings = {self.building_ids.get(v[1]) for _, _, v, _ in batch if v[0] == "building"}
+        query = Q(account_id__in=accounts - {None}) | Q(building_id__in=buildings - {None})
         existing = {}
-        for r in Meter.objects.filter(
-            account__organization=self.org, serial_number__in=serials
-        ).values_list("serial_number", "id", "account__number", *self.METER_FIELDS):
-            existing[r[0]] = (r[1], ("flat", r[2], *r[3:]))
-        for r in Meter.objects.filter(
-            building__organization=self.org, serial_number__in=serials
-        ).values_list(
-            "serial_number",
-            "id",
-            "building__city",
-            "building__street",
-            "building__house",
-            *self.METER_FIELDS,
-        ):
-            existing[r[0]] = (r[1], ("building", tuple(r[2:5]), *r[5:]))
+        for _pass in range(2):
+            for r in Meter.objects.filter(query).values_list(
+                "serial_number", "id", "account_id", "building_id", *self.METER_FIELDS
+            ):
+                if r[0] not in serials:
+                    continue
+                if r[2] is not None:
+                    values = ("flat", self.account_numbers[r[2]], *r[4:])
+                else:
+                    values = ("building", self.building_addresses[r[3]], *r[4:])
+                existing[r[0]] = (r[1], values)
+            missing = [
+                self.meter_serials[s]
+                for s in serials
+                if s in self.meter_serials and s not in existing
+            ]
+            if not missing:
+                break
+            query = Q(id__in=missing)
         return existing
 
     def check_readings(self, sheet: str, batch: list, meter_ids: dict):
@@ -827,6 +850,9 @@ class Load:
         self.balances_written = False
         seen = {}  # "number inn month" → line
         blocked = None
+        inns = dict(Provider.objects.filter(organization=self.org).values_list("id", "inn"))
+        if self.opening_period is not None:
+            self.account_numbers = {pk: n for n, pk in self.account_ids.items() if pk is not None}
 
         def parse(line, row):
             nonlocal blocked
@@ -862,16 +888,18 @@ class Load:
         for batch in self.batches("opening_balances", parse):
             existing = {}
             if self.opening_period is not None:
+                accounts = {self.account_ids.get(key[0]) for _, key, _ in batch} - {None}
                 entries = LedgerEntry.objects.filter(
                     period=self.opening_period,
                     kind=LedgerEntry.Kind.CORRECTION,
                     note=OPENING_NOTE,
-                    account__number__in={key[0] for _, key, _ in batch},
+                    account_id__in=accounts,
                 )
                 for r in entries.values_list(
-                    "account__number", "provider__inn", "concerns_month", "id", "amount"
+                    "account_id", "provider_id", "concerns_month", "id", "amount"
                 ):
-                    existing[(r[0], r[1], r[2])] = (r[3], (r[4],))
+                    key = (self.account_numbers[r[0]], inns.get(r[1]), r[2])
+                    existing[key] = (r[3], (r[4],))
             for line, key, amount in batch:
                 old = existing.get(key)
                 if blocked and (old is None or old[1] != (amount,)):

@@ -1,14 +1,23 @@
 """Reading exchange files: whole-file refusals with a clear message, before any line is checked."""
 
+import datetime
 import io
 import zipfile
+from decimal import Decimal
 
 import pytest
 
 from kvartplata.backoffice.exchange import files
 from kvartplata.backoffice.exchange.files import FileRefused, csv_bytes, read_workbook
 from kvartplata.backoffice.exchange.services import registry_import
-from kvartplata.backoffice.tests.exchange_helpers import SWITCH, csv_zip, organization, tables, xlsx
+from kvartplata.backoffice.tests.exchange_helpers import (
+    SWITCH,
+    csv_zip,
+    edit,
+    organization,
+    tables,
+    xlsx,
+)
 from kvartplata.registry.models import PersonalAccount
 
 
@@ -165,3 +174,53 @@ def test_it_refuses_an_archive_with_a_damaged_csv():
         content[i] ^= 0xFF
     with pytest.raises(FileRefused, match="Архив повреждён \\(accounts.csv\\)"):
         read_workbook(bytes(content))
+
+
+def spreadsheet_xlsx(data: dict) -> bytes:
+    """The tables as a spreadsheet program saves them: shared strings, numbers as numbers, dates
+    as date-formatted serial numbers, a formula with its cached value (xlsxwriter)."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
+    day = book.add_format({"num_format": "dd.mm.yyyy"})
+    for name, (columns, rows) in data.items():
+        sheet = book.add_worksheet(name)
+        sheet.write_row(0, 0, columns)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                column = columns[c]
+                if value == "":
+                    continue
+                if column.endswith("_on") and len(value) == 10:
+                    sheet.write_datetime(r, c, datetime.datetime.fromisoformat(value), day)
+                elif column in ("residents", "total_area", "amount", "floors"):
+                    sheet.write_number(r, c, float(value))
+                elif column == "holder_phone":
+                    sheet.write_formula(r, c, '="+7 " & "900"', None, "+7 900")
+                else:
+                    sheet.write_string(r, c, value)
+    book.close()
+    return buf.getvalue()
+
+
+@pytest.mark.django_db
+def test_it_reads_a_workbook_as_a_spreadsheet_program_saves_it():
+    data = tables(accounts=2)
+    data = edit(data, "accounts", 0, "holder_phone", "x")
+    data = edit(data, "accounts", 1, "holder_last_name", "Тест & <Ко>")
+    workbook = read_workbook(spreadsheet_xlsx(data))
+    accounts = workbook["accounts"]
+    first, second = accounts[0][1], accounts[1][1]
+    assert [line for line, _ in accounts] == [2, 3]
+    assert first["opened_on"] == "2019-03-01"  # a date-formatted number
+    assert first["residents"] == data["accounts"][1][0][9]  # 2.0 → "2"
+    assert first["holder_phone"] == "+7 900"  # a formula's cached value
+    assert second["holder_last_name"] == "Тест & <Ко>"  # a shared string, unescaped
+    balances = workbook["opening_balances"]
+    assert Decimal(balances[0][1]["amount"]) == Decimal(data["opening_balances"][1][0][3])
+    report = registry_import(
+        organization=organization(), source=spreadsheet_xlsx(data), switch_month=SWITCH
+    )
+    assert report.ok, report.as_text()
+    assert PersonalAccount.objects.get(number=first["number"]).holder_phone == "+7 900"

@@ -212,3 +212,36 @@ def test_it_takes_the_switch_month_from_the_open_period_when_none_is_given():
 def test_it_asks_for_the_switch_month_of_an_organization_without_periods():
     report = registry_import(organization=organization(), source=xlsx(tables(accounts=2)))
     assert "месяц перехода" in report.error
+
+
+def test_it_moves_a_meter_to_the_account_the_file_gives_it_instead_of_making_a_second_one():
+    org = organization()
+    data = tables(accounts=6)
+    assert load(org, data).ok
+    columns, rows = data["meters"]
+    other = data["accounts"][1][5][0]  # the sixth account, in another building
+    report = load(org, edit(data, "meters", 0, "account", other))
+    assert report.ok, report.as_text()
+    assert report.counts["meters"] == {"created": 0, "changed": 1, "unchanged": 17}
+    meter = Meter.objects.get(serial_number=rows[0][columns.index("serial_number")])
+    assert meter.account.number == other
+    assert Meter.objects.filter(account__organization=org).count() == 18
+
+
+def test_it_checks_a_file_longer_than_a_batch_and_writes_nothing_if_its_last_line_is_refused(
+    monkeypatch,
+):
+    from kvartplata.backoffice.exchange import load as loading
+
+    monkeypatch.setattr(loading, "BATCH", 4)  # several batches written before the refusal
+    org = organization()
+    data = tables(accounts=12)
+    last = len(data["opening_balances"][1]) - 1
+    report = load(org, edit(data, "opening_balances", last, "amount", "много"))
+    assert not report.ok and not report.written
+    assert [p.sheet for p in report.problems] == ["opening_balances"]
+    assert not PersonalAccount.objects.filter(organization=org).exists()
+    assert not Meter.objects.filter(account__organization=org).exists()
+    report = load(org, data)
+    assert report.ok and report.counts["meters"]["created"] == 36
+    assert Reading.objects.filter(meter__account__organization=org).count() == 36
