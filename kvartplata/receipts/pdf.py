@@ -1137,13 +1137,12 @@ def _fitted_layout(s: dict, names: dict[str, str]) -> _Flow:
 
     if pages_with(variants[0]) == 1 or variants[0] is None:
         return flow
-    if pages_with(None) > 1:
-        pages_with(variants[0])
-        return flow
+    # A shorter block on one sheet means the form without it is on one sheet too.
     for variant in variants[1:]:
         if pages_with(variant) == 1:
             return flow
-    pages_with(None)
+    if pages_with(None) > 1:
+        pages_with(variants[0])
     return flow
 
 
