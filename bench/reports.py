@@ -8,8 +8,11 @@ beforehand by ``manage.py demo --accounts N`` (or here with ``--build N`` into a
 
 Printed per report of the last billed month: the query time (the report built, rows in
 memory), the .xlsx written in XlsxWriter's constant-memory mode and the CSV streamed, with
-the number of rows; then the month review and a few desk searches. Each is the best of
-``--repeat`` runs (2 by default).
+the number of rows; the first screen of the ведомость by account (one page of rows and the
+totals of all, what the HTML page reads); then the month review and the desk searches (number,
+surname, address, phone). Each is the best of ``--repeat`` runs (2 by default). The load
+average is printed before and after: figures taken on a busy machine are not the official ones.
+It only reads the database.
 """
 
 import argparse
@@ -47,7 +50,7 @@ def main() -> None:
     from django.test import RequestFactory
 
     from bench.machine_info import machine
-    from kvartplata.backoffice import desk, month, reports
+    from kvartplata.backoffice import desk, month, report_views, reports
     from kvartplata.backoffice.downloads import csv_response, xlsx_response
     from kvartplata.registry.models import Organization, Period, PersonalAccount
 
@@ -66,6 +69,7 @@ def main() -> None:
         .first()
     )
     print(f"{machine()}; {connection.vendor}; {accounts} accounts; month {period.month:%Y-%m}")
+    print(f"load average before: {_load()}")
     first = period.month.replace(year=period.month.year - 1)
     cases = [
         (
@@ -114,16 +118,38 @@ def main() -> None:
             f"{name}: {len(report.rows)} rows; query {seconds:.3f} s, "
             f"xlsx {xlsx_seconds:.3f} s, csv {csv_seconds:.3f} s"
         )
+    seconds, page = best(
+        lambda: reports.turnover(
+            organization.id, period.month, period.month, limit=report_views.SCREEN_ROWS
+        ),
+        args.repeat,
+    )
+    print(f"ОСВ по лицевым счетам, экран: {len(page.rows)} of {page.count} rows; {seconds:.3f} s")
     seconds, _ = best(lambda: month.review(period), args.repeat)
     print(f"Проверка месяца: {seconds:.3f} s")
     sample = PersonalAccount.objects.filter(organization=organization).order_by("id").first()
+    phone = (
+        PersonalAccount.objects.filter(organization=organization)
+        .exclude(holder_phone="")
+        .values_list("holder_phone", flat=True)
+        .first()
+    )
     for label, query in (
         ("номер", sample.number),
         ("фамилия", sample.holder_last_name),
         ("адрес", f"{sample.premises.building.street} {sample.premises.building.house}"),
+        ("телефон", phone or "+7 916 000-00-00"),
     ):
         seconds, found = best(lambda query=query: desk.search(organization, query), args.repeat)
         print(f"Поиск ЛС по {label}: {len(found)} found, {seconds * 1000:.1f} ms")
+    print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -15,11 +15,17 @@ from kvartplata.billing.models import Service
 from kvartplata.billing.services import BillingError, recalculation_add
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.periods import parse_period, period_label
+from kvartplata.lib.queue import enqueue_on_commit
+from kvartplata.receipts.models import Receipt
+from kvartplata.receipts.services import ReceiptError, delivery_resend
+from kvartplata.receipts.tasks import send_delivery
 from kvartplata.registry.models import PersonalAccount
 from kvartplata.users.audit import audit
+from kvartplata.users.models import AccountLink
 
 VIEW = "registry.view_personalaccount"
 RECALCULATE = "billing.add_recalculation"
+RESEND = "receipts.change_receiptdelivery"
 TOKENS = "office_desk_tokens"
 
 
@@ -165,7 +171,104 @@ def desk_account(request, account_id: int):
         form=form,
         token=_token(request),
         can_recalculate=request.user.has_perm(RECALCULATE),
+        can_resend=request.user.has_perm(RESEND),
         logins=[(link, desk_data.masked_email(link.user.email)) for link in data.logins],
         period_name=period_label(data.period.month) if data.period else "",
     )
     return TemplateResponse(request, "office/desk_account.html", context, status=status)
+
+
+def _recipients(account: PersonalAccount) -> list[AccountLink]:
+    """The residents' logins linked to the account that have an e-mail to send to."""
+    return list(
+        AccountLink.objects.filter(account=account, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+def _masked(link: AccountLink) -> str:
+    return desk_data.masked_email(link.user.email)
+
+
+class ResendForm(forms.Form):
+    recipients = forms.MultipleChoiceField(
+        label="Кому",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Отметьте, кому отправить квитанцию.",
+            "invalid_choice": "Выберите жителя из списка.",
+        },
+    )
+    confirm = forms.BooleanField(
+        label="Отправить квитанцию ещё раз",
+        error_messages={"required": "Подтвердите отправку: отметьте флажок."},
+    )
+
+    def __init__(self, *args, links, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["recipients"].choices = [
+            (
+                str(link.user_id),
+                f"{link.user.get_username()} ({desk_data.masked_email(link.user.email)})",
+            )
+            for link in links
+        ]
+        self.fields["recipients"].initial = [str(link.user_id) for link in links]
+
+
+@require_http_methods(["GET", "POST"])
+@office_view(RESEND)
+def desk_resend(request, account_id: int, receipt_id: int):
+    """Send an issued receipt once more to the residents' e-mail (whatever became of the earlier
+    deliveries): a confirmation first; one POST sends once (a form token, and the delivery's
+    conditional UPDATE and lease in `receipts.services`)."""
+    account = _account(request, account_id)
+    receipt = get_object_or_404(Receipt, id=receipt_id, account=account)
+    links = _recipients(account)
+    form = ResendForm(links=links)
+    status = 200
+    if request.method == "POST":
+        if not _spend(request, request.POST.get("token", "")):
+            messages.info(request, "Эта форма уже отправлена: квитанция повторно не отправлена.")
+            return redirect("office_desk:account", account_id=account.id)
+        form = ResendForm(request.POST, links=links)
+        if form.is_valid():
+            chosen = [
+                link for link in links if str(link.user_id) in form.cleaned_data["recipients"]
+            ]
+            for link in chosen:
+                email = desk_data.masked_email(link.user.email)
+                try:
+                    delivery = delivery_resend(receipt=receipt, user=link.user)
+                except ReceiptError as exc:
+                    messages.warning(request, f"{email}: {exc}")
+                    continue
+                enqueue_on_commit(send_delivery, delivery.id)
+                audit(
+                    "receipt_resent",
+                    request=request,
+                    user=request.user,
+                    account=account.number,
+                    receipt=receipt.number,
+                    delivery=delivery.id,
+                )
+                messages.success(
+                    request,
+                    f"Квитанция за {period_label(receipt.month)} поставлена в очередь "
+                    f"на отправку: {email}.",
+                )
+            return redirect("office_desk:account", account_id=account.id)
+        status = 400
+    context = office_context(
+        request,
+        title=f"Отправить квитанцию № {receipt.number} ещё раз",
+        account=account,
+        receipt=receipt,
+        month=period_label(receipt.month),
+        links=links,
+        form=form,
+        token=_token(request),
+    )
+    return TemplateResponse(request, "office/desk_resend.html", context, status=status)

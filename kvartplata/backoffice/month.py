@@ -14,7 +14,7 @@ from django.db.models import Max
 from kvartplata.backoffice import reports
 from kvartplata.billing.bill_change import accounts_explanations
 from kvartplata.billing.models import BillingRun
-from kvartplata.lib.db import as_kopecks, from_kopecks
+from kvartplata.lib.db import as_kopecks, from_kopecks, kopecks_sum
 from kvartplata.lib.periods import add_months
 from kvartplata.registry.models import Building, Period, PersonalAccount
 
@@ -117,26 +117,27 @@ def review(period: Period, *, share: Decimal = DEFAULT_SHARE) -> Review:
     ).first()
     ids = [period.id] + ([previous.id] if previous else [])
     id_list = ", ".join(str(int(i)) for i in ids)
-    charge_k, recalc_k = as_kopecks("c.amount"), as_kopecks("r.amount")
-    # Totals by service: the charge lines and the recalculations booked in each month.
+    charge_k, recalc_k = kopecks_sum("c.amount"), kopecks_sum("r.amount")
+    # Totals by service: the charge lines and the recalculations booked in each month (summed
+    # per month and service first: one rounding per sum, not per line).
     by_service = _fetch(
         f"""
         SELECT x.period_id, s.name, s.sort_order, s.id, SUM(x.k) FROM (
             SELECT c.period_id, c.service_id, {charge_k} AS k FROM billing_charge c
-            WHERE c.period_id IN ({id_list})
+            WHERE c.period_id IN ({id_list}) GROUP BY c.period_id, c.service_id
             UNION ALL
             SELECT r.period_id, r.service_id, {recalc_k} FROM billing_recalculation r
-            WHERE r.period_id IN ({id_list})
+            WHERE r.period_id IN ({id_list}) GROUP BY r.period_id, r.service_id
         ) x LEFT JOIN billing_service s ON s.id = x.service_id
         GROUP BY x.period_id, s.name, s.sort_order, s.id
         """,  # noqa: S608 - integer ids only
         [],
     )
-    entry_k = as_kopecks("e.amount")
+    entry_k = kopecks_sum("e.amount")
     billed_kinds = "('charge', 'correction', 'recalculation')"
     by_provider = _fetch(
         f"""
-        SELECT e.period_id, COALESCE(pv.name, 'Управляющая организация'), SUM({entry_k})
+        SELECT e.period_id, COALESCE(pv.name, 'Управляющая организация'), {entry_k}
         FROM billing_ledgerentry e LEFT JOIN registry_provider pv ON pv.id = e.provider_id
         WHERE e.period_id IN ({id_list}) AND e.kind IN {billed_kinds}
         GROUP BY e.period_id, COALESCE(pv.name, 'Управляющая организация')

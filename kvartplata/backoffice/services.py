@@ -47,7 +47,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "registry.period": _VIEW,
         "billing.recalculation": _VIEW,
         "meters.meter": _EDIT,
-        "meters.reading": _VIEW,
+        "meters.reading": ("view", "add"),  # entered on a resident's behalf, imported
+        # A receipt sent again to a resident from the account desk, a failed delivery retried.
+        "receipts.receiptdelivery": ("view", "change"),
         "payments.bank": _VIEW,
         "payments.paymentfile": ("view", "add"),
         "payments.payment": ("view", "change"),
@@ -71,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "payments.bank": _VIEW,
         "payments.paymentfile": _VIEW,
         "payments.payment": _VIEW,
+        # A failed delivery of the month's receipts retried (its issue is the period's close).
+        "receipts.receiptdelivery": ("view", "change"),
     },
 }
 

@@ -8,8 +8,9 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import permission_required
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +35,16 @@ from kvartplata.registry.models import Organization
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 OFFICE_PAGE_SIZE = 50
+# The staff roles (permission groups, backoffice.services): every staff member with the readings
+# in their role sees them; the operator enters and imports them and replaces meters.
+VIEW_READINGS = "meters.view_reading"
+ENTER_READINGS = "meters.add_reading"
+REPLACE_METERS = "meters.change_meter"
+
+
+def _may(permission: str):
+    """The staff member's role must hold `permission` (else 403, «Недостаточно прав»)."""
+    return permission_required(permission, raise_exception=True)
 
 
 # --- unsubscribe from reminders -------------------------------------------------------------
@@ -99,6 +110,7 @@ def _month_param(request, default: date) -> date:
 
 
 @staff_member_required
+@_may(VIEW_READINGS)
 def office(request):
     organization = _staff_organization(request)
     today = timezone.localdate()
@@ -127,6 +139,7 @@ def office(request):
 
 
 @staff_member_required
+@_may(ENTER_READINGS)
 @require_http_methods(["POST"])
 def office_import(request):
     organization = _staff_organization(request)
@@ -155,6 +168,7 @@ def office_import(request):
 
 
 @staff_member_required
+@_may(VIEW_READINGS)
 def office_import_file(request, file_id: int):
     """A readings file's progress while the queue loads it, then its per-line report."""
     organization = _staff_organization(request)
@@ -167,6 +181,7 @@ def office_import_file(request, file_id: int):
 
 
 @staff_member_required
+@_may(VIEW_READINGS)
 def office_export(request):
     organization = _staff_organization(request)
     form = ExportForm(request.GET)
@@ -181,12 +196,15 @@ def office_export(request):
 
 
 @staff_member_required
+@_may(VIEW_READINGS)
 @require_http_methods(["GET", "POST"])
 def office_reading(request, meter_id: int):
     """Readings entered by an operator (from a paper form, a phone call) or of a building meter."""
     meter = _staff_meter(request, meter_id)
     today = timezone.localdate()
     if request.method == "POST":
+        if not request.user.has_perm(ENTER_READINGS):
+            raise PermissionDenied("Недостаточно прав для ввода показаний.")
         form = StaffReadingForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
@@ -232,6 +250,7 @@ def office_reading(request, meter_id: int):
 
 
 @staff_member_required
+@_may(REPLACE_METERS)
 @require_http_methods(["GET", "POST"])
 def office_replace(request, meter_id: int):
     meter = _staff_meter(request, meter_id)

@@ -262,6 +262,34 @@ def delivery_retry(*, delivery: ReceiptDelivery) -> None:
         raise ReceiptError("Повторить можно только неудавшуюся отправку.")
 
 
+def delivery_resend(*, receipt: Receipt, user) -> ReceiptDelivery:
+    """Send an issued receipt once more to a resident whose login is linked to its account (the
+    account desk's «отправить снова»), whatever became of the earlier deliveries.
+
+    The user's delivery of the receipt is made pending again by one conditional UPDATE (or
+    created); the caller queues it (`enqueue_on_commit(send_delivery, delivery.id)`) and
+    `delivery_send` claims it with its lease, so one request sends one message. A delivery
+    already waiting or being sent is not queued twice (ReceiptError).
+    """
+    email = (user.email or "").strip()
+    if not user.is_active or not email:
+        raise ReceiptError("У жителя нет адреса электронной почты: отправить некуда.")
+    if not AccountLink.objects.filter(account_id=receipt.account_id, user=user).exists():
+        raise ReceiptError("Этот житель не подключил лицевой счёт квитанции.")
+    delivery, created = ReceiptDelivery.objects.get_or_create(
+        receipt=receipt, user=user, defaults={"email": email}
+    )
+    if created:
+        return delivery
+    again = ReceiptDelivery.objects.filter(
+        pk=delivery.pk, status__in=[ReceiptDelivery.Status.SENT, ReceiptDelivery.Status.FAILED]
+    ).update(status=ReceiptDelivery.Status.PENDING, email=email, last_error="", sent_at=None)
+    if not again:
+        raise ReceiptError("Письмо с этой квитанцией уже в очереди на отправку.")
+    delivery.refresh_from_db()
+    return delivery
+
+
 def deliveries_failed(*, period: Period) -> list[int]:
     """The month's failed deliveries, for the caller to queue once more."""
     return list(

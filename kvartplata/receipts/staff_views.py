@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, F, Sum
 from django.db.models.functions import Round
 from django.http import FileResponse, Http404
@@ -24,6 +25,13 @@ from kvartplata.receipts.services import (
 from kvartplata.receipts.tasks import build_print_archive, send_delivery
 from kvartplata.registry.models import Organization, Period
 
+# The staff roles (permission groups, backoffice.services): whoever has receipts in their role
+# sees them; who closes the month and issues its receipts (the accountant) builds their print
+# archive and retries the month's mailing; one delivery is retried by the accountant or the
+# operator (who also sends a receipt again from the account desk).
+VIEW = "receipts.view_receipt"
+ISSUE = "registry.change_period"
+RESEND = "receipts.change_receiptdelivery"
 MONTHS_SHOWN = 24
 FAILURES_SHOWN = 200
 Status = ReceiptDelivery.Status
@@ -74,6 +82,7 @@ def _print(period: Period) -> dict:
 
 
 @staff_member_required
+@permission_required(VIEW, raise_exception=True)
 @require_GET
 def office(request):
     organization = _organization(request)
@@ -110,6 +119,7 @@ def office(request):
 
 
 @staff_member_required
+@permission_required(VIEW, raise_exception=True)
 @require_GET
 def period_detail(request, period_id: int):
     period = _period(request, period_id)
@@ -148,6 +158,7 @@ def period_detail(request, period_id: int):
 
 
 @staff_member_required
+@permission_required(ISSUE, raise_exception=True)
 @require_POST
 def print_start(request, period_id: int):
     period = _period(request, period_id)
@@ -162,6 +173,7 @@ def print_start(request, period_id: int):
 
 
 @staff_member_required
+@permission_required(VIEW, raise_exception=True)
 @require_GET
 def print_download(request, period_id: int):
     period = _period(request, period_id)
@@ -179,6 +191,7 @@ def print_download(request, period_id: int):
 
 
 @staff_member_required
+@permission_required(RESEND, raise_exception=True)
 @require_POST
 def delivery_retry_view(request, delivery_id: int):
     delivery = get_object_or_404(
@@ -197,6 +210,7 @@ def delivery_retry_view(request, delivery_id: int):
 
 
 @staff_member_required
+@permission_required(ISSUE, raise_exception=True)
 @require_POST
 def retry_failed(request, period_id: int):
     period = _period(request, period_id)

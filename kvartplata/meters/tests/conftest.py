@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from kvartplata.meters.models import Meter, Reading
@@ -117,6 +118,13 @@ def world(db) -> World:
         password=PASSWORD,
         is_staff=True,
         organization=organization,
+    )
+    # The operator's part of its role (the «Операторы» group of the back office): the readings.
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="meters",
+            codename__in=["view_meter", "change_meter", "view_reading", "add_reading"],
+        )
     )
     AccountLink.objects.create(user=resident, account=account)
     AccountLink.objects.create(user=outsider, account=other_account)
