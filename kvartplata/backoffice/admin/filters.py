@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kvartplata.backoffice.admin.mixins import related_scope
+from kvartplata.registry.models import Period
 
 
 class NullDateStateFilter(admin.SimpleListFilter):
@@ -50,8 +51,6 @@ class MonthFilter(admin.SimpleListFilter):
     field_name = "month"
 
     def lookups(self, request, model_admin):
-        from kvartplata.registry.models import Period
-
         periods = related_scope(model_admin.admin_site, request, Period, Period.objects.all())
         months = sorted(set(periods.values_list("month", flat=True)), reverse=True)
         return [(m.isoformat(), f"{m:%m.%Y}") for m in months]
