@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from kvartplata.billing.exchange import ImportRefused, charges_import
+from kvartplata.billing.services import BillingError
 from kvartplata.registry.commands import organization_option, pick_organization
 
 
@@ -22,4 +23,6 @@ class Command(BaseCommand):
             raise CommandError(f"Файл не читается: {exc}") from exc
         except ImportRefused as exc:
             raise CommandError("\n".join([str(exc), *exc.errors[:50]])) from exc
+        except BillingError as exc:  # the period was closed while the file was being checked
+            raise CommandError(str(exc)) from exc
         self.stdout.write(f"Загружено строк: {result['lines']}, счетов: {result['accounts']}.")
