@@ -229,6 +229,14 @@ def _units(s: str, name: str) -> float:
     return sum([widths.get(code, default) for code in map(ord, s)])
 
 
+@lru_cache(maxsize=16384)
+def _encoded(s: str, name: str) -> str | None:
+    """``s`` as a PDF string literal's content in subset 0 of the font; None when a glyph is
+    beyond the shared repertoire. Labels and amounts repeat on every receipt, hence the cache."""
+    encoded = s.translate(fonts()[name].table)
+    return encoded if encoded.isascii() else None
+
+
 def string_width(s: str, name: str, size: float) -> float:
     """Text width in points (ReportLab's pure-Python stringWidth is slower)."""
     return _units(s, name) * size / 1000
@@ -277,7 +285,6 @@ class _Page:
         self.txt: list[str] = []
         self.qr: list[str] = []
         self.names = names
-        self.fonts = fonts()
         self.current = None
         self.color = BLACK
         self.slow: list[tuple] = []
@@ -300,8 +307,8 @@ class _Page:
                 x -= w
             elif align == "c":
                 x -= w / 2
-        encoded = s.translate(self.fonts[name].table)
-        if not encoded.isascii():
+        encoded = _encoded(s, name)
+        if encoded is None:
             self.slow.append((x, y, s, size, name, color))
             return
         txt = self.txt
