@@ -33,6 +33,7 @@ from django.views.decorators.http import condition
 from kvartplata.billing.models import LedgerEntry, Service
 from kvartplata.cabinet.access import find_linked, request_links
 from kvartplata.lib.db import Select
+from kvartplata.lib.security import revalidate_only
 from kvartplata.meters.models import Meter
 from kvartplata.registry.models import Period
 from kvartplata.statements import selectors
@@ -130,6 +131,16 @@ def revalidated(page: str, *params: str):
         return page_etag(request, account_id, page, values)
 
     def decorate(view):
-        return functools.wraps(view)(condition(etag_func=etag)(view))
+        conditional = condition(etag_func=etag)(view)
+
+        @functools.wraps(view)
+        def tagged(request, *args, **kwargs):
+            response = conditional(request, *args, **kwargs)
+            # A page with its tag may be kept by the browser, which then asks each time.
+            if response.has_header("ETag"):
+                revalidate_only(response)
+            return response
+
+        return tagged
 
     return decorate

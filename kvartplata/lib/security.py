@@ -39,9 +39,23 @@ def is_private_path(path: str) -> bool:
     return path.startswith(tuple(prefixes))
 
 
+# A page that carries an ETag of everything it shows may be kept by the browser, which must
+# then ask every time (If-None-Match → 304): never shared caches, never shown without asking.
+REVALIDATE = "private, no-cache"
+
+
+def revalidate_only(response):
+    """Let the browser keep this private page, on condition that it asks again on every view."""
+    response.revalidate_only = True
+    return response
+
+
 class NoStoreMiddleware:
     """`Cache-Control: no-store` on every answer to a signed-in user and on private pages.
 
+    Except the pages marked with ``revalidate_only`` (the account pages with their ETag), which
+    get ``private, no-cache``: the browser keeps them and revalidates each view, so a repeat is a
+    304. Signing out (or being signed out) clears what the browser kept: ``Clear-Site-Data``.
     Static files never get here: WhiteNoise answers them earlier with their long-lived caching.
     """
 
@@ -55,6 +69,12 @@ class NoStoreMiddleware:
         if signed_in or request.user.is_authenticated or is_private_path(request.path):
             # Replace, not merge: a view's "private, max-age=…" must not survive on shared devices.
             del response["Cache-Control"]
-            add_never_cache_headers(response)
+            if getattr(response, "revalidate_only", False):
+                response["Cache-Control"] = REVALIDATE
+            else:
+                add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
+        if signed_in and not request.user.is_authenticated:
+            # Signed out: the pages the browser kept for revalidation go with the session.
+            response["Clear-Site-Data"] = '"cache"'
         return response
