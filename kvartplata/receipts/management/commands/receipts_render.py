@@ -2,15 +2,20 @@
 
 `receipts_render --period YYYY-MM --out DIR [--jobs N] [--account NUMBER] [--organization ID]`
 
-``--jobs`` worker processes render in parallel (default: every core of the machine).
+``--jobs`` worker processes render in parallel (default: every core of the machine). It ends
+by printing the file count, the time since the command started (Python's and Django's own
+start-up excluded: time the whole process for that) and the receipts per second.
 """
 
 import os
+import time
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from kvartplata.lib.commands import ProgressBar
+from kvartplata.lib.money import format_volume
 from kvartplata.receipts.services import receipts_render
 from kvartplata.registry.commands import organization_option, pick_organization, pick_period
 
@@ -31,6 +36,7 @@ class Command(BaseCommand):
         organization_option(parser)
 
     def handle(self, *args, period, out, account, organization, jobs, **options):
+        started = time.monotonic()
         if jobs is not None and not 1 <= jobs <= 256:
             raise CommandError("--jobs: от 1 до 256 процессов.")
         jobs = jobs or os.cpu_count() or 1
@@ -49,4 +55,9 @@ class Command(BaseCommand):
             bar.close()
         if account and not count:
             raise CommandError(f"Квитанции по счёту {account} за {period} нет.")
-        self.stdout.write(f"Файлов: {count} в {folder}.")
+        elapsed = max(time.monotonic() - started, 1e-6)
+        seconds = format_volume(Decimal(f"{elapsed:.1f}"), 1)
+        self.stdout.write(
+            f"Файлов: {count} в {folder} за {seconds} с ({count / elapsed:.0f} в секунду, "
+            f"процессов: {jobs})."
+        )
