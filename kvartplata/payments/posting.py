@@ -4,7 +4,7 @@ The allocation itself is `billing.calc.allocation` (applied by `billing.ledger.p
 the one way any payment reaches the ledger): this module only feeds it the file's matched
 payments, a batch of accounts at a time, and then moves the accounts' balances.
 
-Per batch of `ledger.BATCH` accounts a fixed number of queries: the batch's payments (a range of
+Per batch of `BATCH` accounts a fixed number of queries: the batch's payments (a range of
 account ids), their accounts' open debts, the month's charges per payee, one COPY (PostgreSQL) /
 executemany (SQLite) of the entries. In a billed period the balances then move by the file's
 payments in one set-based UPDATE. Memory holds one batch.
@@ -23,6 +23,10 @@ from kvartplata.billing import ledger
 from kvartplata.lib.db import as_kopecks
 from kvartplata.payments.models import Payment
 from kvartplata.registry.models import Period
+
+# Accounts per batch: half the ledger's, as two batches are in memory at once (one allocated
+# while the other is written).
+BATCH = 2500
 
 
 def post_imported(
@@ -45,12 +49,14 @@ def post_imported(
     lap("accounts")
     writer = _Writer()
     try:
-        for chunk in ledger.chunks(accounts):
-            payments = ledger.payments_in(_payments(file_id, after_id, chunk[0], chunk[-1]))
+        for chunk in ledger.chunks(accounts, BATCH):
+            fetched = _fetch_payments(file_id, after_id, chunk[0], chunk[-1])
             debts = ledger.open_debts(chunk)
             weights = ledger.charges_by_payee(period, chunk)
             lap("reads")
-            writer.start()  # the previous batch's entries, written while this one is allocated
+            # The previous batch's entries are written while this one is allocated.
+            writer.start()
+            payments = ledger.payments_in(_payments_of(fetched))
             rows = ledger.payment_rows(period, payments, debts, weights)
             writer.put(rows)
             lap("allocation")
@@ -112,10 +118,10 @@ class _Writer:
             raise error
 
 
-def _payments(file_id: int, after_id: int, low: int, high: int) -> list[dict]:
-    """The file's matched payments of the accounts `low`..`high`, as `post_payments` takes them
+def _fetch_payments(file_id: int, after_id: int, low: int, high: int) -> list[tuple]:
+    """The file's matched payments of the accounts `low`..`high`, as the database gives them
     (one plain query: the ORM's per-row conversions cost more than the allocation). PostgreSQL
-    gives the local day of each payment itself; SQLite's stored text is read here."""
+    gives the local day of each payment itself; SQLite's stored text is read by `_payments_of`."""
     if connection.vendor == "postgresql":
         sql = """
             SELECT id, account_id, amount, (paid_at AT TIME ZONE %s)::date, for_month,
@@ -123,9 +129,22 @@ def _payments(file_id: int, after_id: int, low: int, high: int) -> list[dict]:
             FROM payments_payment
             WHERE file_id = %s AND id > %s AND account_id BETWEEN %s AND %s
         """
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [settings.TIME_ZONE, file_id, after_id, low, high])
-            rows = cursor.fetchall()
+        params = [settings.TIME_ZONE, file_id, after_id, low, high]
+    else:
+        sql = f"""
+            SELECT id, account_id, {as_kopecks("amount")}, paid_at, for_month, provider_id
+            FROM payments_payment
+            WHERE file_id = %s AND id > %s AND account_id BETWEEN %s AND %s
+        """  # noqa: S608 - only constant SQL and placeholders are formatted in
+        params = [file_id, after_id, low, high]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _payments_of(rows: list[tuple]) -> list[dict]:
+    """`_fetch_payments`' rows as `post_payments` takes them."""
+    if connection.vendor == "postgresql":
         return [
             {
                 "id": payment_id,
@@ -137,15 +156,7 @@ def _payments(file_id: int, after_id: int, low: int, high: int) -> list[dict]:
             }
             for payment_id, account_id, amount, paid_on, for_month, provider_id in rows
         ]
-    sql = f"""
-        SELECT id, account_id, {as_kopecks("amount")}, paid_at, for_month, provider_id
-        FROM payments_payment
-        WHERE file_id = %s AND id > %s AND account_id BETWEEN %s AND %s
-    """  # noqa: S608 - only constant SQL and placeholders are formatted in
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)  # the registry's times are local time
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [file_id, after_id, low, high])
-        rows = cursor.fetchall()
     return [
         {
             "id": payment_id,

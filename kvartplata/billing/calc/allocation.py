@@ -33,7 +33,6 @@ Penalties follow the debt they accrue on: a penalty line has the payee of its de
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
@@ -166,8 +165,7 @@ def allocate_payment(
     return result
 
 
-@dataclass(frozen=True)
-class PaymentIn:
+class PaymentIn(NamedTuple):
     """A payment to allocate: its id, day, amount and what the payer named, if anything."""
 
     id: int

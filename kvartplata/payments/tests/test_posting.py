@@ -140,7 +140,7 @@ def test_it_goes_by_batches_of_accounts(two_payees, monkeypatch):
     org, november, bank, (a1, a2), (uk, water) = two_payees
     payments = [(a, "123.45", at(d), None, None) for d in (3, 4) for a in (a2, a1)]
     payment_file, after_id = _file(bank, payments)
-    monkeypatch.setattr(ledger, "BATCH", 1)
+    monkeypatch.setattr(posting, "BATCH", 1)
     posting.post_imported(november, file_id=payment_file.pk, after_id=after_id)
     batched = _entries(payment_file)
     # 123.45 of October's 400: 123.45 × 300/400 = 92.5875 → 92.59, × 100/400 = 30.8625 → 30.86
@@ -149,7 +149,7 @@ def test_it_goes_by_batches_of_accounts(two_payees, monkeypatch):
         (a1, OCT, water, D("-30.86"), datetime.date(2026, 11, 3)),
     ]
     LedgerEntry.objects.filter(kind="payment").delete()
-    monkeypatch.setattr(ledger, "BATCH", 5000)
+    monkeypatch.setattr(posting, "BATCH", 5000)
     posting.post_imported(november, file_id=payment_file.pk, after_id=after_id)
     assert _entries(payment_file) == batched
 
