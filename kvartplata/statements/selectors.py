@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q
 
 from kvartplata.billing import explain, ledger
@@ -61,8 +62,8 @@ def organization_services(organization_id: int) -> dict[int, Service]:
     service_names = [f.attname for f in _SERVICE_FIELDS]
     provider_names = [f.attname for f in _PROVIDER_FIELDS]
     for row in _SERVICES.rows([organization_id]):
-        service = Service.from_db(None, service_names, row[:n])
-        service.provider = Provider.from_db(None, provider_names, row[n:])
+        service = Service.from_db(connection.alias, service_names, row[:n])
+        service.provider = Provider.from_db(connection.alias, provider_names, row[n:])
         services[service.id] = service
     return services
 
