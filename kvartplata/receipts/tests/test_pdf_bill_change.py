@@ -74,3 +74,27 @@ def test_it_prints_a_cause_naming_many_recalculations_whole(tmp_path):
     for page in word_boxes(data, tmp_path):
         assert overlaps(page) == []
     assert _compact(cause) in _compact(pdf_text(data, tmp_path))
+
+
+def test_it_lays_out_sections_1_to_4_once_while_fitting_the_block(monkeypatch, tmp_path):
+    # The block is shortened (three tries of what follows section 4): the QR codes and the
+    # calculation table above it are not laid out again for each try.
+    s = sample_snapshot()
+    long = s["change"]["causes"][2]
+    s["change"]["causes"] = [f"Услуга {n}: +{n},00\u00a0₽ — {long} {long}" for n in range(1, 6)]
+    calls = {"section2": 0, "rest": 0}
+    section2, rest = pdf._section2, pdf._layout_rest
+
+    def counted_section2(*args):
+        calls["section2"] += 1
+        return section2(*args)
+
+    def counted_rest(*args):
+        calls["rest"] += 1
+        return rest(*args)
+
+    monkeypatch.setattr(pdf, "_section2", counted_section2)
+    monkeypatch.setattr(pdf, "_layout_rest", counted_rest)
+    data = pdf.render_receipt(s)
+    assert page_count(data, tmp_path) == 1
+    assert calls == {"section2": 1, "rest": 2}  # the whole block, then the short one fits
