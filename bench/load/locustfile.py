@@ -299,17 +299,17 @@ class Operator(HttpUser):
                     self.watch.remove(path)
         if not self.watch and not self.plan:
             time.sleep(8)  # nothing left to do but look now and then
-            self.client.get("/office-tools/payments/", name="office: payments page")
+            self.client.get("/office/tools/payments/", name="office: payments page")
 
     def upload(self, path: str):
-        page = self.client.get("/office-tools/payments/", name="office: payments page").text
+        page = self.client.get("/office/tools/payments/", name="office: payments page").text
         form = form_having(page, "bank")
         fields = dict(form["fields"]) if form else {}
         fields.setdefault("bank", str(FACTS["bank_id"]))
         with (
             open(path, "rb") as data,
             self.client.post(
-                "/office-tools/payments/upload/",
+                "/office/tools/payments/upload/",
                 data=fields,
                 files={"file": (Path(path).name, data, "text/plain")},
                 name="office: upload registry (POST)",
@@ -317,12 +317,12 @@ class Operator(HttpUser):
                 catch_response=True,
             ) as response,
         ):
-            match = re.search(r"/office-tools/payments/files/(\d+)/", response.url)
+            match = re.search(r"/office/tools/payments/files/(\d+)/", response.url)
             if response.status_code != 200 or not match:
                 response.failure(f"upload refused: HTTP {response.status_code}")
                 return
             record("payments", {"at": time.time(), "file_id": int(match.group(1)), "path": path})
-            self.watch.append(f"/office-tools/payments/files/{match.group(1)}/")
+            self.watch.append(f"/office/tools/payments/files/{match.group(1)}/")
 
     def billing(self, _argument):
         changelist = "/office/registry/period/"
