@@ -13,7 +13,10 @@ process what is the same on every page:
   compressed once and shared (``_SharedSubsetFont``);
 * text is written straight into the content stream with a precomputed char → escaped-code table
   instead of ReportLab's per-call text objects; widths still come from ReportLab's metrics;
-* the QR codes come from the fast template encoder of ``qr.py``.
+* the QR codes come from the fast template encoder of ``qr.py`` and are drawn as 1-bit image
+  masks (about a kilobyte each, not thousands of rectangles);
+* the form above the block «why the sum changed» is laid out once, whichever variant of the
+  block is tried below it; widths, encoded texts and formatted numbers are cached.
 
 The page is deterministic: ``invariant=1`` fixes dates and document ids, so the same snapshot
 gives the same bytes.
