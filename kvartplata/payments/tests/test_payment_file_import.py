@@ -163,6 +163,55 @@ def test_it_keeps_the_invariant_in_a_billed_period(world, accounts, import_text)
     )
 
 
+def test_it_moves_every_balance_of_a_billed_period_by_its_payments(world, accounts, import_text):
+    services.billing_run(organization=world.organization)
+    period = services.current_period(world.organization)
+    before = {b.account_id: b for b in AccountBalance.objects.filter(period=period)}
+    lines = [line(a.number, "100.00", op=f"M{i}") for i, a in enumerate(accounts[:3])]
+    lines.append(line(accounts[0].number, "0.50", op="M9"))
+    f = import_text(registry(lines))
+    assert f.status == PaymentFile.Status.IMPORTED, f.error
+    paid = {accounts[0].pk: Decimal("100.50"), accounts[1].pk: Decimal("100.00")}
+    paid[accounts[2].pk] = Decimal("100.00")
+    for balance in AccountBalance.objects.filter(period=period):
+        moved = paid.get(balance.account_id, Decimal("0.00"))
+        assert balance.payments == before[balance.account_id].payments + moved
+        assert balance.closing == before[balance.account_id].closing - moved
+    # The same rows as made from the journal.
+    made = {
+        b.account_id: (b.payments, b.closing) for b in AccountBalance.objects.filter(period=period)
+    }
+    ledger.refresh_balances(period)
+    assert made == {
+        b.account_id: (b.payments, b.closing) for b in AccountBalance.objects.filter(period=period)
+    }
+
+
+def test_it_stores_nothing_when_writing_the_ledger_fails(world, accounts, import_text, monkeypatch):
+    """A batch's entries are written (PostgreSQL: by a thread) while the next batch is
+    allocated: an error there still refuses the whole file."""
+    from django.db import connection
+
+    from kvartplata.payments import posting
+
+    state = _state()
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(ledger, "payment_rows_copy_text", lambda rows: b"not a row\n")
+    else:
+        rows_of = ledger.payment_rows
+
+        def broken(*args):
+            return [(*row[:4], None, *row[5:]) for row in rows_of(*args)]  # no amount
+
+        monkeypatch.setattr(ledger, "payment_rows", broken)
+    monkeypatch.setattr(posting, "BATCH", 1)
+    lines = [line(a.number, "10.00", op=f"F{i}") for i, a in enumerate(accounts[:3])]
+    f = import_text(registry(lines))
+    assert f.status == PaymentFile.Status.REFUSED
+    assert "ничего не загружено" in f.error
+    assert _state() == state
+
+
 def test_it_refuses_a_file_over_the_size_limit_unread(world, accounts, import_text, settings):
     settings.PAYMENTS_MAX_FILE_BYTES = 100
     state = _state()
