@@ -63,6 +63,11 @@ class Row:
     def __contains__(self, column: str) -> bool:
         return column in self._index
 
+    @property
+    def values(self) -> list[str]:
+        """The cells in the order of the sheet's header (`Workbook.header` gives the index)."""
+        return self._values
+
 
 Rows = Iterator[tuple[int, Row]]  # (line number in the sheet, the line)
 

@@ -130,15 +130,21 @@ SHEET_STEPS = tuple(s.name for s in SHEETS) + ("writing",)
 # --- parsing one cell ---------------------------------------------------------------------------
 
 
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(13)}
+
+
 def _decimal(text: str, name: str, places: int | None = None) -> Decimal:
-    clean = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
     try:
-        value = Decimal(clean)
+        value = Decimal(text)  # the common spelling, as written: «361.289»
     except InvalidOperation:
-        raise LineError(f"{name}: «{text}» — не число") from None
+        clean = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+        try:
+            value = Decimal(clean)
+        except InvalidOperation:
+            raise LineError(f"{name}: «{text}» — не число") from None
     if not value.is_finite():
         raise LineError(f"{name}: «{text}» — не число")
-    if places is not None and value != value.quantize(Decimal(1).scaleb(-places)):
+    if places is not None and value != value.quantize(_QUANTUM[places]):
         raise LineError(f"{name}: не более {places} знаков после запятой («{text}»)")
     return value
 
@@ -150,6 +156,8 @@ def _optional_decimal(text: str, name: str, places: int | None = None):
 def _int(text: str, name: str, default=None) -> int | None:
     if not text:
         return default
+    if text.isdigit() and text.isascii():
+        return int(text)
     try:
         value = _decimal(text, name)
         if value != value.to_integral_value():
@@ -288,12 +296,15 @@ class Load:
     def lines(self, sheet: str):
         """The sheet's lines with every required cell filled, streamed from the file."""
         required = BY_NAME[sheet].required
+        header = self.workbook.header(sheet)
+        columns = [header[c] for c in required]
         step = SHEET_STEPS.index(sheet)
         for i, (line, row) in enumerate(self.workbook.rows(sheet)):
             if i % BATCH == 0:
                 self.progress(f"{sheet}, строка {line}", step, len(SHEET_STEPS))
-            empty = [c for c in required if not row[c]]
-            if empty:
+            values = row.values
+            if not all([values[c] for c in columns]):
+                empty = [c for c in required if not row[c]]
                 self.refuse(sheet, line, f"не заполнено: {', '.join(empty)}")
                 continue
             yield line, row
