@@ -241,21 +241,22 @@ def _encoding(opener, name: str) -> str:
     """UTF-8 (with or without BOM) or windows-1251, decided over the whole file as a stream."""
     with opener() as stream:
         head = stream.read(4096)
-        if b"\x00" in head:
-            raise FileRefused(
-                f"Файл {name}: кодировка не UTF-8 и не windows-1251 (похоже на UTF-16). "
-                "Сохраните его как CSV UTF-8."
-            )
-        decoder = codecs.getincrementaldecoder("utf-8")()
+    if b"\x00" in head:
+        raise FileRefused(
+            f"Файл {name}: кодировка не UTF-8 и не windows-1251 (похоже на UTF-16). "
+            "Сохраните его как CSV UTF-8."
+        )
+    for encoding in ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            chunk = head
-            while chunk:
-                decoder.decode(chunk)
-                chunk = stream.read(1024 * 1024)
+            with opener() as stream:
+                while chunk := stream.read(1024 * 1024):
+                    decoder.decode(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8-sig"
+            return encoding
         except UnicodeDecodeError:
-            return "cp1251"  # every byte is a character in windows-1251
+            continue
+    raise FileRefused(f"Файл {name}: кодировка не UTF-8 и не windows-1251.")
 
 
 def _csv_lines(opener, encoding: str, name: str):

@@ -224,3 +224,10 @@ def test_it_reads_a_workbook_as_a_spreadsheet_program_saves_it():
     )
     assert report.ok, report.as_text()
     assert PersonalAccount.objects.get(number=first["number"]).holder_phone == "+7 900"
+
+
+def test_it_refuses_a_csv_in_neither_utf8_nor_windows_1251():
+    members = csv_members(tables(accounts=1), "cp1251")
+    members["accounts.csv"] += b"\x98\r\n"  # not a character in windows-1251 either
+    with pytest.raises(FileRefused, match="accounts.csv: кодировка не UTF-8 и не windows-1251"):
+        read_workbook(zipped(members))
