@@ -419,8 +419,9 @@ def debtors(
 
 
 def _penalties(organization_id: int, through: datetime.date, account_ids: list[int]) -> dict:
-    """{account: penalties accrued up to the end of `through`, kopecks}, per batch of accounts:
-    the billed and closed months' balances, the open month's journal."""
+    """{account: penalties accrued up to the end of `through`, kopecks}: the billed and closed
+    months' balances, the open month's journal. One query on PostgreSQL (the ids an array), one
+    per batch of accounts on SQLite."""
     if not account_ids:
         return {}
     periods = list(
@@ -428,22 +429,25 @@ def _penalties(organization_id: int, through: datetime.date, account_ids: list[i
     )
     settled, unsettled = _settled(periods)
     found: dict[int, int] = defaultdict(int)
-    for chunk in ledger.chunks(account_ids):
-        marks = ", ".join(["%s"] * len(chunk))
+    if connection.vendor == "postgresql":
+        batches = [("SELECT UNNEST(%s)", [list(account_ids)])]
+    else:
+        batches = [(", ".join(["%s"] * len(c)), list(c)) for c in ledger.chunks(account_ids)]
+    for marks, ids in batches:
         parts, params = [], []
         if settled:
             parts.append(
                 f"""SELECT account_id, {as_kopecks("penalties")} AS k FROM billing_accountbalance
                 WHERE period_id IN ({_ids(settled)}) AND account_id IN ({marks})"""  # noqa: S608
             )
-            params += chunk
+            params += ids
         if unsettled:
             parts.append(
                 f"""SELECT account_id, {as_kopecks("amount")} AS k FROM billing_ledgerentry
                 WHERE period_id IN ({_ids(unsettled)}) AND kind = 'penalty'
                     AND account_id IN ({marks})"""  # noqa: S608
             )
-            params += chunk
+            params += ids
         union = " UNION ALL ".join(parts)
         sql = f"SELECT account_id, SUM(k) FROM ({union}) p GROUP BY account_id"  # noqa: S608
         for account_id, kopecks in _fetch(sql, params):
