@@ -65,7 +65,9 @@ def linked_account(request, account_id: int) -> PersonalAccount:
     account = find_linked(request, account_id)
     if account is None:
         raise Http404("Нет такого лицевого счёта среди ваших.")
-    if request.session.get(SESSION_KEY) != account.id:
+    # Remembered for the next visit only when there is a choice: a page view of a resident's
+    # only account writes nothing to the session.
+    if len(request_links(request)) > 1 and request.session.get(SESSION_KEY) != account.id:
         request.session[SESSION_KEY] = account.id
     return account
 

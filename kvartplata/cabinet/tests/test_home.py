@@ -48,3 +48,19 @@ def test_it_ignores_an_unknown_section(demo_client, world):
         {"account": world.resident_account.id, "section": "admin:index"},
     )
     assert response.url == reverse("cabinet:account", args=[world.resident_account.id])
+
+
+def test_it_remembers_an_account_opened_by_its_address(demo_client, demo_user, world):
+    AccountLink.objects.create(user=demo_user, account=world.spare_account)
+    demo_client.get(reverse("cabinet:account", args=[world.spare_account.id]))
+    assert demo_client.get(reverse("cabinet:home")).url == reverse(
+        "cabinet:account", args=[world.spare_account.id]
+    )
+
+
+def test_it_writes_no_session_for_a_view_of_the_only_account(demo_client, world):
+    before = dict(demo_client.session)
+    response = demo_client.get(reverse("cabinet:charges", args=[world.resident_account.id]))
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies  # nothing saved, no cookie sent again
+    assert dict(demo_client.session) == before
