@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Unit
 from kvartplata.cabinet import charts
-from kvartplata.statements import selectors
 from kvartplata.cabinet.access import (
     SECTION_NAMES,
     SESSION_KEY,
@@ -24,6 +23,7 @@ from kvartplata.cabinet.conditional import request_periods, request_services, re
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
+from kvartplata.statements import selectors
 
 MOVEMENT_DEFAULT_MONTHS = 12
 CHART_MONTHS = 12
