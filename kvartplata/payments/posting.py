@@ -6,8 +6,10 @@ payments, a batch of accounts at a time, and then moves the accounts' balances.
 
 Per batch of `BATCH` accounts a fixed number of queries: the batch's payments (a range of
 account ids), their accounts' open debts, the month's charges per payee, one COPY (PostgreSQL) /
-executemany (SQLite) of the entries. In a billed period the balances then move by the file's
-payments in one set-based UPDATE. Memory holds one batch.
+executemany (SQLite) of the entries. On PostgreSQL the COPY of a batch runs in a thread on the
+import's own connection while the next batch is read back and allocated (the server writes and
+checks the entries while Python allocates); memory holds two batches. In a billed period the
+balances then move by the file's payments in one set-based UPDATE.
 """
 
 import datetime
