@@ -1,11 +1,14 @@
-"""Check a whole registry file, then write it in one transaction, set-based — or write nothing.
+"""Check every line of a registry file and write it in one transaction, set-based — or nothing.
 
-`registry_load` parses every line of every sheet, matches it to what the organization already
-has by natural keys (address; address + premises number; account number; meter serial number;
-account + provider + month) and sorts it into created / changed / unchanged, or refuses it with
-a Russian reason. One refused line and nothing is written. Otherwise the rows are written with
-the set-based helpers of `lib.db` (COPY on PostgreSQL) in dependency order, a few queries per
-sheet whatever its length; ids of new rows are read back by their natural keys.
+`registry_load` reads the sheets in dependency order, one at a time, streaming their lines;
+it parses each line, matches it to what the organization already has by natural keys (address;
+address + premises number; account number; meter serial number; account + provider + month) and
+sorts it into created / changed / unchanged, or refuses it with a Russian reason. The long
+sheets go in batches of `BATCH` lines: one lookup of the existing rows per batch, then the
+batch is written with the set-based helpers of `lib.db` (COPY on PostgreSQL); ids of new rows
+are read back by their owners. One refused line stops the writing (the rest is still checked,
+so that the report names every refused line) and the transaction is rolled back: nothing is
+written. Memory holds a batch and the file's natural keys, whatever the file's length.
 
 Opening balances become the journal's start: one `correction` entry per account, provider and
 month in the month before the switch month (the «opening period», created here and closed), so
