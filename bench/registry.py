@@ -8,6 +8,10 @@ DATA_DIR), through `registry_import` as an operator's upload is loaded:
     .venv/bin/python bench/registry.py --accounts 2000
     DATABASE_URL=postgres://... .venv/bin/python bench/registry.py --accounts 100000
 
+The workbook is generated in a child process (≈ 1 GB at 100 000 accounts, so a `time -v` of the
+whole command reports the child's memory); the peak RSS printed is the loading process's own.
+`--workbook FILE` loads a workbook written before instead.
+
 Printed: the workbook's size, the first load (everything created), the same file again (nothing
 to change), each with the process's peak resident memory, and as a reference the database's
 bare write of the same rows — the accounts, meters, readings and ledger rows written once more
@@ -66,10 +70,11 @@ def main() -> None:
 
     print(f"{machine()}; {connection.vendor}; {args.accounts} accounts", flush=True)
     started = time.perf_counter()
+    scratch = tempfile.TemporaryDirectory(prefix="bench-registry-")
     if args.workbook:
         path = Path(args.workbook)
     else:
-        path = Path(tempfile.mkdtemp()) / "registry.xlsx"
+        path = Path(scratch.name) / "registry.xlsx"
         # Generated in a child process, so that the peak memory printed is the load's own.
         child = multiprocessing.get_context("fork").Process(
             target=generate, args=(path, args.accounts)
@@ -109,6 +114,7 @@ def main() -> None:
             f"created or changed {changed}; {counts}",
             flush=True,
         )
+    scratch.cleanup()
     if args.no_reference:
         return
     # The bare write: the same numbers of rows into the same tables, rolled back.
