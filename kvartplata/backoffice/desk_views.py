@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from kvartplata.backoffice import desk as desk_data
 from kvartplata.backoffice.office import office_context, office_organization, office_view
-from kvartplata.billing.models import Service
+from kvartplata.billing.models import Recalculation, Service
 from kvartplata.billing.services import BillingError, recalculation_add
 from kvartplata.lib.money import format_rub
 from kvartplata.lib.periods import parse_period, period_label
@@ -30,6 +30,16 @@ TOKENS = "office_desk_tokens"
 
 
 class RecalculationForm(forms.Form):
+    source = forms.ChoiceField(
+        label="Вид",
+        choices=[
+            (Recalculation.Source.STAFF, "Перерасчёт"),
+            (Recalculation.Source.PRIVILEGE, "Льгота, субсидия (уменьшает начисление)"),
+        ],
+        initial=Recalculation.Source.STAFF,
+        required=False,
+        error_messages={"invalid_choice": "Выберите вид из списка."},
+    )
     concerns_month = forms.ChoiceField(label="За месяц")
     service = forms.ChoiceField(label="Услуга", required=False)
     amount = forms.CharField(label="Сумма, ₽ (− уменьшает начисление)", max_length=20)
@@ -51,6 +61,9 @@ class RecalculationForm(forms.Form):
         self.fields["service"].error_messages["invalid_choice"] = "Выберите услугу из списка."
         self.fields["reason"].error_messages["required"] = "Укажите основание перерасчёта."
         self.fields["amount"].error_messages["required"] = "Укажите сумму."
+
+    def clean_source(self):
+        return self.cleaned_data.get("source") or Recalculation.Source.STAFF
 
     def clean_concerns_month(self):
         return parse_period(self.cleaned_data["concerns_month"])
@@ -144,6 +157,7 @@ def desk_account(request, account_id: int):
                     reason=data_in["reason"],
                     service=service,
                     user=request.user,
+                    source=data_in["source"],
                 )
             except BillingError as exc:
                 form.add_error(None, str(exc))

@@ -212,8 +212,15 @@ def recalculation_add(
     reason: str,
     service: Service | None = None,
     user=None,
+    source: str = Recalculation.Source.STAFF,
 ) -> Recalculation:
-    """A staff recalculation booked in the open period for the month it corrects."""
+    """A staff recalculation booked in the open period for the month it corrects.
+
+    ``source``: a recalculation (``STAFF``) or a privilege or subsidy granted to the payer
+    (``PRIVILEGE``, always a reduction: the receipt shows it in «Льготы, субсидии»).
+    """
+    if source not in (Recalculation.Source.STAFF, Recalculation.Source.PRIVILEGE):
+        raise BillingError("Такой вид перерасчёта вручную не проводится.")
     period = current_period(account.organization)
     if period is None:
         raise BillingError("Нет открытого периода: перерасчёт некуда провести.")
@@ -224,6 +231,8 @@ def recalculation_add(
     amount = round_money(amount)
     if amount == 0:
         raise BillingError("Сумма перерасчёта не может быть нулевой.")
+    if source == Recalculation.Source.PRIVILEGE and amount > 0:
+        raise BillingError("Льгота уменьшает начисление: укажите сумму со знаком минус.")
     recalculation = Recalculation.objects.create(
         account=account,
         period=period,
@@ -231,7 +240,7 @@ def recalculation_add(
         service=service,
         amount=amount,
         reason=reason.strip()[:255],
-        source=Recalculation.Source.STAFF,
+        source=source,
         created_by=user,
     )
     ledger.post_recalculations(period, [recalculation])

@@ -110,6 +110,26 @@ def test_it_adds_a_recalculation_once_with_confirmation(office, world, account, 
     assert Recalculation.objects.filter(account=account, source="staff").count() == 1
 
 
+def test_it_grants_a_privilege_from_the_desk(office, account):
+    url = reverse("office_desk:account", args=[account.id])
+    post = {
+        "source": "privilege",
+        "concerns_month": "2026-10",
+        "service": "",
+        "reason": "Льгота ветерана труда",
+        "confirm": "on",
+    }
+    token = office.get(url).context["token"]
+    refused = office.post(url, {**post, "amount": "250", "token": token})
+    assert refused.status_code == 400
+    assert "со знаком минус" in refused.content.decode()
+    token = refused.context["token"]
+    response = office.post(url, {**post, "amount": "−250", "token": token})
+    assert response.status_code == 302
+    made = Recalculation.objects.get(account=account, source="privilege")
+    assert made.amount == Decimal("-250.00")
+
+
 @pytest.mark.parametrize(
     "amount,message",
     [("abc", "Введите сумму"), ("0", "не может быть нулевой"), ("5000000", "не больше")],

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from kvartplata.billing.models import AccountBalance, BillingRun
+from kvartplata.billing.models import AccountBalance, BillingRun, Recalculation
 from kvartplata.billing.services import (
     BillingError,
     billing_run,
@@ -102,6 +102,37 @@ def test_it_refuses_bad_recalculations(world, month, amount, reason, message):
     _, acc, _ = world
     with pytest.raises(BillingError, match=message):
         recalculation_add(account=acc, concerns_month=month, amount=Decimal(amount), reason=reason)
+
+
+def test_it_books_a_privilege_as_a_reduction_only(world):
+    org, acc, svc = world
+    billing_run(organization=org)
+    with pytest.raises(BillingError, match="со знаком минус"):
+        recalculation_add(
+            account=acc,
+            concerns_month=datetime.date(2026, 1, 1),
+            amount=Decimal("100"),
+            reason="Льгота ветерана труда",
+            source=Recalculation.Source.PRIVILEGE,
+        )
+    made = recalculation_add(
+        account=acc,
+        concerns_month=datetime.date(2026, 1, 1),
+        amount=Decimal("-100"),
+        reason="Льгота ветерана труда",
+        service=svc,
+        source=Recalculation.Source.PRIVILEGE,
+    )
+    assert made.source == Recalculation.Source.PRIVILEGE
+    assert AccountBalance.objects.get(account=acc).recalculations == Decimal("-100.00")
+    with pytest.raises(BillingError, match="вручную не проводится"):
+        recalculation_add(
+            account=acc,
+            concerns_month=datetime.date(2026, 1, 1),
+            amount=Decimal("-1"),
+            reason="x",
+            source=Recalculation.Source.LATE_READINGS,
+        )
 
 
 def test_a_finished_run_is_not_executed_again(world):
