@@ -333,13 +333,14 @@ def payment_rows(
 def payment_rows_copy_text(rows: Sequence[tuple]) -> bytes:
     """`payment_rows` in the text format of `COPY billing_ledgerentry (ENTRY_COLUMNS)`: formatted
     here in one pass (the driver's per-row conversion costs several times more). No value
-    needs escaping: ids, dates, amounts, the kind, an empty note."""
+    needs escaping: ids, dates, amounts, the kind, an empty note; a missing id or month is NULL."""
     now = datetime.datetime.now(datetime.UTC).isoformat()
     null = "\\N"
     return "".join(
         [
             f"{account_id}\t{period_id}\t{null if month is None else month}\t{kind}\t"
-            f"{amount:f}\t{day}\t{source_id}\t{note}\t{null if payee is None else payee}\t"
+            f"{amount:f}\t{day}\t{null if source_id is None else source_id}\t{note}\t"
+            f"{null if payee is None else payee}\t"
             f"{now}\n"
             for account_id, period_id, month, kind, amount, day, source_id, note, payee in rows
         ]

@@ -566,3 +566,11 @@ def test_payee_dues_add_up_to_the_accounts_balance(journal, payments):
                 assert set(parts.values_list("provider_id", flat=True)) == {post["provider_id"]}
     finally:
         transaction.savepoint_rollback(sid)
+
+
+def test_payment_rows_copy_text_writes_a_missing_id_and_month_as_null():
+    text = ledger.payment_rows_copy_text(
+        [(7, 3, None, "payment", Decimal("-12.50"), datetime.date(2026, 11, 25), None, "", None)]
+    ).decode()
+    fields = text.rstrip("\n").split("\t")
+    assert fields[:9] == ["7", "3", "\\N", "payment", "-12.50", "2026-11-25", "\\N", "", "\\N"]
