@@ -621,47 +621,34 @@ def refresh_balances(period: Period, account_ids: Sequence[int] | None = None) -
     return count
 
 
-def add_payments_to_balances(period: Period, *, source_above: int) -> int:
-    """Move the balances of `period` by the payment entries posted in it since the payment
-    `source_above` (the payments of one import, whose ids are all greater): one UPDATE … FROM of
-    the accounts' sums, in integer kopecks, instead of redoing their rows from the journal.
+def add_payments_to_balances(period: Period, paid: dict[int, Decimal]) -> list[int]:
+    """Move the balances of `period` by payments just posted: `paid` is the sum per account
+    (what its new payment entries add up to, with the sign of a payment: > 0). One UPDATE … FROM
+    a list of values (its size known to the planner), in integer kopecks, instead of redoing the
+    accounts' rows from the journal: payments and closing move by the same sum.
 
-    The rows are otherwise what `refresh_balances` makes (payments and closing move by the same
-    sum); an account that has no row in the period yet gets it from the journal. Returns the
-    number of accounts moved.
+    Returns the accounts that have no row in the period yet: the caller makes theirs with
+    `refresh_balances` once their entries are written.
     """
-    k = as_kopecks("amount")
-    paid = f"""
-        SELECT account_id, -SUM({k}) AS kopecks FROM billing_ledgerentry
-        WHERE period_id = %s AND kind = 'payment' AND source_id > %s
-        GROUP BY account_id
+    if not paid:
+        return []
+    values = ", ".join(["(%s, %s)"] * len(paid))
+    params: list = []
+    for account_id, amount in paid.items():
+        params += [account_id, int((amount * 100).to_integral_value())]
+    sql = f"""
+        UPDATE billing_accountbalance SET
+            payments = ({as_kopecks("payments")} + d.kopecks) / 100.0,
+            closing = ({as_kopecks("closing")} - d.kopecks) / 100.0
+        FROM (SELECT column1 AS account_id, column2 AS kopecks FROM (VALUES {values}) v) d
+        WHERE billing_accountbalance.period_id = %s
+            AND billing_accountbalance.account_id = d.account_id
+        RETURNING billing_accountbalance.account_id
     """  # noqa: S608 - only constant SQL and placeholders are formatted in
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            UPDATE billing_accountbalance SET
-                payments = ({as_kopecks("payments")} + d.kopecks) / 100.0,
-                closing = ({as_kopecks("closing")} - d.kopecks) / 100.0
-            FROM ({paid}) d
-            WHERE billing_accountbalance.period_id = %s
-                AND billing_accountbalance.account_id = d.account_id
-            """,  # noqa: S608 - only constant SQL and placeholders are formatted in
-            [period.id, source_above, period.id],
-        )
-        moved = cursor.rowcount
-        cursor.execute(
-            f"""
-            SELECT d.account_id FROM ({paid}) d WHERE NOT EXISTS (
-                SELECT 1 FROM billing_accountbalance b
-                WHERE b.period_id = %s AND b.account_id = d.account_id
-            ) ORDER BY d.account_id
-            """,  # noqa: S608 - only constant SQL and placeholders are formatted in
-            [period.id, source_above, period.id],
-        )
-        missing = [row[0] for row in cursor.fetchall()]
-    if missing:
-        moved += refresh_balances(period, missing)
-    return moved
+        cursor.execute(sql, [*params, period.id])
+        moved = {row[0] for row in cursor.fetchall()}
+    return sorted(set(paid) - moved)
 
 
 # The previous month's closing of each account, in kopecks (joined when there is such a month).

@@ -9,7 +9,7 @@ account ids), their accounts' open debts, the month's charges per payee, one COP
 executemany (SQLite) of the entries. On PostgreSQL the COPY of a batch runs in a thread on the
 import's own connection while the next batch is read back and allocated (the server writes and
 checks the entries while Python allocates); memory holds two batches. In a billed period the
-balances then move by the file's payments in one set-based UPDATE.
+batch's balances move by its payments in one UPDATE … FROM a list of values.
 """
 
 import datetime
@@ -35,8 +35,8 @@ def post_imported(
     period: Period, *, file_id: int, after_id: int, phases: dict[str, float] | None = None
 ) -> list[int]:
     """Post the matched payments a file just added (ids above `after_id`); in a billed period
-    move their accounts' balances by them (one set-based UPDATE at the end). Returns the
-    accounts posted to. `phases` gets the seconds of each step, for the import's log."""
+    move their accounts' balances by them (one UPDATE per batch). Returns the accounts posted
+    to. `phases` gets the seconds of each step, for the import's log."""
     phases = phases if phases is not None else {}
     clock = time.monotonic()
 
@@ -49,6 +49,8 @@ def post_imported(
     new = Payment.objects.filter(file_id=file_id, id__gt=after_id, account_id__isnull=False)
     accounts = list(new.values_list("account_id", flat=True).distinct().order_by("account_id"))
     lap("accounts")
+    billed = period.state == Period.State.BILLED
+    without_balance: list[int] = []
     writer = _Writer()
     try:
         for chunk in ledger.chunks(accounts, BATCH):
@@ -64,13 +66,18 @@ def post_imported(
             lap("allocation")
             writer.join()
             lap("entries written (waited for)")
+            if billed:
+                # A payment's entries add up to its amount (calc.allocation splits it whole).
+                paid = {a: sum((p.amount for p in ps), Decimal(0)) for a, ps in payments.items()}
+                without_balance += ledger.add_payments_to_balances(period, paid)
+                lap("balances")
         writer.start()
         writer.join()
         lap("entries written (waited for)")
     finally:
         writer.join()
-    if accounts and period.state == Period.State.BILLED:
-        ledger.add_payments_to_balances(period, source_above=after_id)
+    if without_balance:
+        ledger.refresh_balances(period, without_balance)
         lap("balances")
     return accounts
 

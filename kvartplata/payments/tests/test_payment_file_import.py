@@ -187,6 +187,20 @@ def test_it_moves_every_balance_of_a_billed_period_by_its_payments(world, accoun
     }
 
 
+def test_it_makes_the_missing_balance_row_of_a_billed_period(world, accounts, import_text):
+    services.billing_run(organization=world.organization)
+    period = services.current_period(world.organization)
+    AccountBalance.objects.filter(period=period, account=accounts[1]).delete()
+    lines = [line(a.number, "70.00", op=f"R{i}") for i, a in enumerate(accounts[:2])]
+    f = import_text(registry(lines))
+    assert f.status == PaymentFile.Status.IMPORTED, f.error
+    made = AccountBalance.objects.get(period=period, account=accounts[1])
+    ledger.refresh_balances(period, [accounts[1].pk])
+    again = AccountBalance.objects.get(period=period, account=accounts[1])
+    assert (made.payments, made.closing) == (again.payments, again.closing)
+    assert made.payments >= Decimal("70.00")
+
+
 def test_it_stores_nothing_when_writing_the_ledger_fails(world, accounts, import_text, monkeypatch):
     """A batch's entries are written (PostgreSQL: by a thread) while the next batch is
     allocated: an error there still refuses the whole file."""
