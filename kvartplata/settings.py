@@ -122,6 +122,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+else:
+    # The reads written once (lib.db.Select) are sent with their parameters apart and prepared
+    # on the server from their 5th call on a connection; the ORM's queries never are (Django
+    # binds them on the client). Behind a pooler in transaction mode, set it to 0 (off).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(os.environ.get("DB_PREPARE_THRESHOLD", "5")) or None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"

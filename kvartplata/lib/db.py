@@ -85,6 +85,24 @@ def from_kopecks(value) -> Decimal:
         return Decimal(value) / 100
 
 
+def _binding_cursor():
+    """A cursor that sends the parameters apart from the SQL (PostgreSQL), else the usual one.
+
+    Django binds the parameters into the text on the client, so PostgreSQL parses and plans every
+    query anew. A Select's text is the same on every call: sent with its parameters apart, the
+    driver prepares it on the server after a few calls (psycopg's ``prepare_threshold``) and the
+    plan is reused for the life of the connection. Django's wrapper stays around it (query
+    logging, ``execute_wrapper``, database errors).
+    """
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+
+
 class Select:
     """A read written once as SQL; its rows typed as the ORM types them, on every backend.
 
@@ -161,7 +179,7 @@ class Select:
         sql = self.sql
         if lists:
             sql = sql.format(**{name: ", ".join(["%s"] * n) for name, n in lists.items()})
-        with connection.cursor() as cursor:
+        with _binding_cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         converters = self._converters_now()
