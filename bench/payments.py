@@ -11,10 +11,10 @@ first) and imports it on the configured database (DATABASE_URL, or the SQLite fi
 As a reference, the same payment rows and the ledger entries the import wrote for them are then
 written once more the plainest way the database has — PostgreSQL: COPY into payments_payment and
 billing_ledgerentry; SQLite: executemany of plain INSERTs — with the tables' indexes, triggers and
-FOREIGN KEYs, whose checks (deferred to the commit by default; the import makes them at the end of
-each COPY) are forced before the transaction is rolled back (`--no-reference` skips it). The import does that and more: parsing,
-exactly-once, matching, the allocation and the balances. The last line is the ratio the goal
-names (import / reference ≤ 1.5).
+FOREIGN KEYs, whose checks (deferred to the commit by default; the import makes them at the end
+of each COPY) are forced before the transaction is rolled back (`--no-reference` skips it). The
+import does that and more: parsing, exactly-once, matching, the allocation and the balances. The
+last line is the ratio the goal names (import / reference ≤ 1.5).
 """
 
 import argparse

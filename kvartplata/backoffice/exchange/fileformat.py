@@ -12,7 +12,8 @@ class Sheet:
 
 
 ADDRESS = ("city", "street", "house")
-METER_COLUMNS = (
+# The columns of a meter that the meter row itself holds (what a reload compares and updates).
+METER_FIELDS = (
     "resource",
     "zones",
     "model",
@@ -24,6 +25,9 @@ METER_COLUMNS = (
     "initial_value1",
     "initial_value2",
     "initial_value3",
+)
+METER_COLUMNS = (
+    *METER_FIELDS,
     "last_month",
     "last_value1",
     "last_value2",

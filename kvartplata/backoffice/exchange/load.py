@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
+from kvartplata.backoffice.exchange.fileformat import BY_NAME, METER_FIELDS, SHEETS
 from kvartplata.billing.models import LedgerEntry, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
@@ -657,20 +657,6 @@ class Load:
 
     # --- meters --------------------------------------------------------------------------------
 
-    METER_FIELDS = (
-        "resource",
-        "zones",
-        "model",
-        "digits",
-        "precision",
-        "installed_on",
-        "verified_on",
-        "next_verification_on",
-        "initial_value1",
-        "initial_value2",
-        "initial_value3",
-    )
-
     def check_meters(self):
         self.closed_until = (
             Period.objects.filter(organization=self.org, state=Period.State.CLOSED)
@@ -746,7 +732,7 @@ class Load:
         existing = {}
         for _pass in range(2):
             for r in Meter.objects.filter(query).values_list(
-                "serial_number", "id", "account_id", "building_id", *self.METER_FIELDS
+                "serial_number", "id", "account_id", "building_id", *METER_FIELDS
             ):
                 if r[0] not in serials:
                     continue
@@ -1006,7 +992,7 @@ class Load:
         new = {key for key, _ in creates}
         flat = {accounts[v[1]] for _, v in creates if v[0] == "flat"}
         house = {buildings[v[1]] for _, v in creates if v[0] == "building"}
-        meter_cols = ("scope", "account_id", "building_id", *self.METER_FIELDS)
+        meter_cols = ("scope", "account_id", "building_id", *METER_FIELDS)
         self._write_rows(
             Meter,
             "meters",
