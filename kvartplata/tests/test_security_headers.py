@@ -90,11 +90,22 @@ def assert_no_store(response, url):
 
 def test_it_sets_the_policy_on_every_cabinet_page(client, world):
     client.force_login(get_user_model().objects.get(username="demo"))
+    account_id = world.resident_account.id
+    revalidated = {
+        reverse(f"cabinet:{name}", kwargs={"account_id": account_id})
+        for name in ("account", "charges", "payments")
+    }
     for url in resident_pages(world):
         response = client.get(url)
         assert response.status_code in (200, 302), url  # the home page redirects to the account
         assert_strict_csp(response, url)
-        assert_no_store(response, url)
+        if url in revalidated:
+            # Kept by the browser only to be revalidated on every view (ETag → 304), never by a
+            # shared cache; signing out clears them (docs/security.md).
+            assert response["Cache-Control"] == "private, no-cache", url
+            assert response.has_header("ETag"), url
+        else:
+            assert_no_store(response, url)
 
 
 def test_it_sets_the_policy_on_the_back_office_and_office_tools(client, world):
