@@ -463,7 +463,7 @@ def operator_flow(base: str, facts: dict, mailbox: MailBox, worker: Service) -> 
     url, page = office.submit(url, form, fields)
     check("/office/login/" not in url, f"back office sign-in refused: {errors_of(page)}")
 
-    changelist = "/office/billing/period/"
+    changelist = "/office/registry/period/"
     url, page = office.get(changelist)
     selectable = re.findall(r'name="_selected_action" value="(\d+)"', page)
     check(str(facts["period_id"]) in selectable, f"open period not in the list: {selectable}")
