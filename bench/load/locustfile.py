@@ -194,13 +194,21 @@ class Resident(HttpUser):
             # A refusal of some meters (a jump to confirm, a meter out of verification): tick
             # the confirmations, leave out the meters refused outright, and send again.
             changed = False
-            for meter_id in re.findall(r'name="confirm_(\d+)"', page):
-                if ("confirm_" + meter_id, "on") not in fields:
-                    fields = set_field(fields, "confirm_" + meter_id, "on")
-                    changed = True
-            for name in re.findall(r'id="id_(m\d+_\d+)_errors"', page):
-                if dict(fields).get(name):
+            # A meter refused outright (an error at one of its values) is left out whole: every
+            # zone of it and its confirmation, if it had one (an empty value with a ticked box is
+            # itself refused). The other meters' confirmations are ticked.
+            refused = set(re.findall(r'id="id_m(\d+)_\d+_errors"', page))
+            for name in names:
+                if name[1:].split("_")[0] in refused and dict(fields).get(name):
                     fields = set_field(fields, name, "")
+                    changed = True
+            for meter_id in refused:
+                if ("confirm_" + meter_id, "on") in fields:
+                    fields = set_field(fields, "confirm_" + meter_id, None)
+                    changed = True
+            for meter_id in re.findall(r'name="confirm_(\d+)"', page):
+                if meter_id not in refused and ("confirm_" + meter_id, "on") not in fields:
+                    fields = set_field(fields, "confirm_" + meter_id, "on")
                     changed = True
             if not any(dict(fields).get(n) for n in names):
                 return  # every meter refused outright (e.g. verification overdue): none to send
