@@ -452,7 +452,13 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("журнал проводок")
         indexes = [
             models.Index(fields=["account", "period"], name="ledger_account_period_idx"),
-            models.Index(fields=["period", "kind"], name="ledger_period_kind_idx"),
+            # A month's entries of one kind; its payments read by payment and day with their
+            # amounts from the index alone (the collections by bank and day).
+            models.Index(
+                fields=["period", "kind", "source_id", "entry_date"],
+                include=["amount"],
+                name="ledger_period_kind_src_idx",
+            ),
         ]
 
     def __str__(self):
