@@ -41,22 +41,24 @@ METER_REQUIRED = (
     "next_verification_on",
 )
 
+# A provider's columns besides its key (ИНН): what a reload compares and updates.
+PROVIDER_FIELDS = (
+    "kpp",
+    "name",
+    "short_name",
+    "bank_name",
+    "bic",
+    "correspondent_account",
+    "settlement_account",
+    "address",
+    "phones",
+)
+
 SHEETS = (
     Sheet(
         "providers",
         "поставщики",
-        (
-            "inn",
-            "kpp",
-            "name",
-            "short_name",
-            "bank_name",
-            "bic",
-            "correspondent_account",
-            "settlement_account",
-            "address",
-            "phones",
-        ),
+        ("inn", *PROVIDER_FIELDS),
         ("inn", "name", "bank_name", "bic", "correspondent_account", "settlement_account"),
     ),
     Sheet(

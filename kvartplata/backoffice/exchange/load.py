@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kvartplata.backoffice.exchange.fileformat import BY_NAME, METER_FIELDS, SHEETS
+from kvartplata.backoffice.exchange.fileformat import BY_NAME, METER_FIELDS, PROVIDER_FIELDS, SHEETS
 from kvartplata.billing.models import LedgerEntry, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
@@ -328,23 +328,11 @@ class Load:
 
     # --- providers -----------------------------------------------------------------------------
 
-    PROVIDER_FIELDS = (
-        "kpp",
-        "name",
-        "short_name",
-        "bank_name",
-        "bic",
-        "correspondent_account",
-        "settlement_account",
-        "address",
-        "phones",
-    )
-
     def check_providers(self):
         existing = {
             r[0]: (r[1], tuple(r[2:]))
             for r in Provider.objects.filter(organization=self.org).values_list(
-                "inn", "id", *self.PROVIDER_FIELDS
+                "inn", "id", *PROVIDER_FIELDS
             )
         }
         self.provider_keys = set(existing)
@@ -355,12 +343,12 @@ class Load:
                 self.refuse("providers", line, f"ИНН {inn} повторяется (строка {seen[inn]})")
                 continue
             seen[inn] = line
-            values = tuple(row.get(f, "") for f in self.PROVIDER_FIELDS)
+            values = tuple(row.get(f, "") for f in PROVIDER_FIELDS)
             values = values[:2] + (values[2] or values[1][:80],) + values[3:]
             candidate = Provider(
                 organization=self.org,
                 inn=inn,
-                **dict(zip(self.PROVIDER_FIELDS, values, strict=True)),
+                **dict(zip(PROVIDER_FIELDS, values, strict=True)),
             )
             try:
                 candidate.full_clean(
@@ -381,7 +369,7 @@ class Load:
             self._write_simple(
                 Provider,
                 "providers",
-                self.PROVIDER_FIELDS,
+                PROVIDER_FIELDS,
                 lambda key: {"organization_id": org_id, "inn": key},
             )
 
