@@ -41,6 +41,17 @@ METER_REQUIRED = (
     "next_verification_on",
 )
 
+# A building's columns besides its address (its key): what a reload compares and updates.
+BUILDING_FIELDS = (
+    "fias_code",
+    "building_type",
+    "floors",
+    "built_year",
+    "total_area",
+    "residential_area",
+    "non_residential_area",
+    "common_area",
+)
 # A provider's columns besides its key (ИНН): what a reload compares and updates.
 PROVIDER_FIELDS = (
     "kpp",
@@ -64,17 +75,7 @@ SHEETS = (
     Sheet(
         "buildings",
         "дома",
-        (
-            *ADDRESS,
-            "fias_code",
-            "building_type",
-            "floors",
-            "built_year",
-            "total_area",
-            "residential_area",
-            "non_residential_area",
-            "common_area",
-        ),
+        (*ADDRESS, *BUILDING_FIELDS),
         (*ADDRESS, "total_area", "residential_area"),
     ),
     Sheet(

@@ -28,7 +28,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from kvartplata.backoffice.exchange.fileformat import BY_NAME, METER_FIELDS, PROVIDER_FIELDS, SHEETS
+from kvartplata.backoffice.exchange.fileformat import (
+    BUILDING_FIELDS,
+    BY_NAME,
+    METER_FIELDS,
+    PROVIDER_FIELDS,
+    SHEETS,
+)
 from kvartplata.billing.models import LedgerEntry, Resource
 from kvartplata.lib.db import bulk_insert
 from kvartplata.lib.periods import add_months, period_label
@@ -275,8 +281,11 @@ class Load:
             return LineError(f"{what} отклонён в листе {sheet}, строка {line}")
         return LineError(f"{unknown} {what}")
 
-    def refuse(self, sheet: str, line: int, message: str) -> None:
+    def refuse(self, sheet: str, line: int, message: str, key=None) -> None:
+        """A refused line; with its ``key``, later references to it say where it was refused."""
         self.report.problems.append(Problem(sheet, line, message))
+        if key is not None:
+            self.refused_keys[sheet].setdefault(key, line)
 
     def outcome(self, sheet: str, key, values: tuple, existing: dict, bucket: str = "") -> None:
         """Sort a parsed line: new, changed (with its id) or unchanged; counted per sheet.
@@ -359,8 +368,7 @@ class Load:
                     f"{_label(Provider, name)}: {' '.join(msgs)}"
                     for name, msgs in exc.message_dict.items()
                 )
-                self.refuse("providers", line, reasons)
-                self.refused_keys["providers"].setdefault(inn, line)
+                self.refuse("providers", line, reasons, key=inn)
                 continue
             self.provider_keys.add(inn)
             self.outcome("providers", inn, values, existing)
@@ -375,22 +383,11 @@ class Load:
 
     # --- buildings -----------------------------------------------------------------------------
 
-    BUILDING_FIELDS = (
-        "fias_code",
-        "building_type",
-        "floors",
-        "built_year",
-        "total_area",
-        "residential_area",
-        "non_residential_area",
-        "common_area",
-    )
-
     def check_buildings(self):
         existing = {
             tuple(r[:3]): (r[3], tuple(r[4:]))
             for r in Building.objects.filter(organization=self.org).values_list(
-                "city", "street", "house", "id", *self.BUILDING_FIELDS
+                "city", "street", "house", "id", *BUILDING_FIELDS
             )
         }
         self.building_keys = set(existing)
@@ -423,8 +420,7 @@ class Load:
                 if values[3] is not None and not 1700 <= values[3] <= 2200:
                     raise LineError(f"год постройки {values[3]} вне разумных пределов")
             except LineError as exc:
-                self.refuse("buildings", line, str(exc))
-                self.refused_keys["buildings"].setdefault(key, line)
+                self.refuse("buildings", line, str(exc), key=key)
                 continue
             self.building_keys.add(key)
             self.outcome("buildings", key, values, existing)
@@ -433,7 +429,7 @@ class Load:
             self._write_simple(
                 Building,
                 "buildings",
-                self.BUILDING_FIELDS,
+                BUILDING_FIELDS,
                 lambda key: {
                     "organization_id": org_id,
                     "city": key[0],
@@ -499,8 +495,7 @@ class Load:
                     floor,
                 )
             except LineError as exc:
-                self.refuse("premises", line, str(exc))
-                self.refused_keys["premises"].setdefault(key, line)
+                self.refuse("premises", line, str(exc), key=key)
                 return None
             return key, values
 
@@ -597,8 +592,7 @@ class Load:
                     closed,
                 )
             except LineError as exc:
-                self.refuse("accounts", line, str(exc))
-                self.refused_keys["accounts"].setdefault(number, line)
+                self.refuse("accounts", line, str(exc), key=number)
                 return None
             return number, values
 
