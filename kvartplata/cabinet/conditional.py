@@ -45,22 +45,23 @@ def _row(obj) -> tuple:
     return tuple(getattr(obj, f.attname) for f in obj._meta.concrete_fields)
 
 
-def request_periods(request, organization_id: int) -> list[Period]:
-    """The organization's periods, read once per request (the tag and the page share them)."""
-    kept = getattr(request, "_cabinet_periods", None)
+def _once(request, name: str, organization_id: int, read):
+    """``read(organization_id)`` once per request: the tag and the page share what it read."""
+    kept = getattr(request, name, None)
     if kept is None or kept[0] != organization_id:
-        kept = (organization_id, selectors.organization_periods(organization_id))
-        request._cabinet_periods = kept
+        kept = (organization_id, read(organization_id))
+        setattr(request, name, kept)
     return kept[1]
+
+
+def request_periods(request, organization_id: int) -> list[Period]:
+    """The organization's periods, read once per request."""
+    return _once(request, "_cabinet_periods", organization_id, selectors.organization_periods)
 
 
 def request_services(request, organization_id: int) -> dict[int, Service]:
-    """The organization's services with providers, read once per request (tag and page)."""
-    kept = getattr(request, "_cabinet_services", None)
-    if kept is None or kept[0] != organization_id:
-        kept = (organization_id, selectors.organization_services(organization_id))
-        request._cabinet_services = kept
-    return kept[1]
+    """The organization's services with providers, read once per request."""
+    return _once(request, "_cabinet_services", organization_id, selectors.organization_services)
 
 
 # The journal's fingerprint and the account's meters, written once (no ORM compilation).
