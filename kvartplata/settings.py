@@ -122,6 +122,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+    # The ledger's covering index (billing 0020) holds its amounts on PostgreSQL only; SQLite
+    # keeps the same index on its key columns, as intended.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 else:
     # The reads written once (lib.db.Select) are sent with their parameters apart and prepared
     # on the server from their 5th call on a connection; the ORM's queries never are (Django
