@@ -191,17 +191,20 @@ class ServiceChange:
 
 @dataclass(frozen=True)
 class Explanation:
-    """The change of the total due of an issued month against the previous issued month."""
+    """The change of the total due of an issued month against the previous issued month.
 
-    period: Period
-    previous: Period
-    difference: Difference
+    Computed from the stored facts (`explain_difference`) when a receipt is issued, and kept in
+    the receipt's snapshot (`receipt_block`), from which the cabinet and the e-mail read it
+    back (`stored_explanation`): what the resident reads is what was frozen at the close.
+    """
+
+    month: date
+    previous_month: date
     headline: str
     services: tuple[ServiceChange, ...]
-
-    @property
-    def change(self) -> Decimal:
-        return self.difference.total_change
+    change: Decimal
+    # The causes themselves, when computed (the staff's review); not kept in a snapshot.
+    difference: Difference | None = None
 
     @property
     def meters(self) -> bool:
@@ -252,12 +255,47 @@ def accounts_explanations(
 
 
 def receipt_block(why: Explanation, limit: int = 3) -> dict:
-    """The short block of the ЕПД (snapshot's ``change``): the headline and the largest causes."""
-    before = period_label(why.previous.month)
+    """The snapshot's ``change``: the ЕПД's short block (headline and the largest causes) and
+    the whole explanation the cabinet and the e-mail show (`stored_explanation` reads it)."""
+    before = period_label(why.previous_month)
     return {
         "headline": f"{why.headline} по сравнению с квитанцией за {before}",
         "causes": why.summary(limit),
+        "lead": why.headline,
+        "previous_month": why.previous_month.isoformat(),
+        "total": f"{why.change:.2f}",
+        "services": [
+            {
+                "name": s.name,
+                "amount": f"{s.amount:.2f}",
+                "sentences": list(s.sentences),
+                "meters": s.meters,
+            }
+            for s in why.services
+        ],
     }
+
+
+def stored_explanation(block: dict | None, month: date) -> Explanation | None:
+    """The explanation a receipt of `month` froze (`receipt_block`); None when the receipt
+    predates the whole explanation in its snapshot (then it is computed: `explanation`)."""
+    if not block or "services" not in block:
+        return None
+    return Explanation(
+        month=month,
+        previous_month=date.fromisoformat(block["previous_month"]),
+        headline=block["lead"],
+        services=tuple(
+            ServiceChange(
+                name=s["name"],
+                amount=Decimal(s["amount"]),
+                sentences=tuple(s["sentences"]),
+                meters=s["meters"],
+            )
+            for s in block["services"]
+        ),
+        change=Decimal(block["total"]),
+    )
 
 
 def explain_difference(period: Period, previous: Period, difference: Difference) -> Explanation:
@@ -272,9 +310,10 @@ def explain_difference(period: Period, previous: Period, difference: Difference)
         if parts
     )
     return Explanation(
-        period=period,
-        previous=previous,
-        difference=difference,
+        month=period.month,
+        previous_month=previous.month,
         headline=headline(difference),
         services=services,
+        change=difference.total_change,
+        difference=difference,
     )

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.models import Unit
 from kvartplata.cabinet import charts
 from kvartplata.cabinet.access import (
@@ -100,8 +99,8 @@ def account(request, account_id: int):
 def _account_page(request, acc, links):
     periods = request_periods(request, acc.organization_id)
     state = selectors.account_state(acc, periods, today=timezone.localdate())
-    # Why the last issued month's bill differs from the month before (billing/bill_change.py).
-    change = explanation(acc.id, periods, selectors.last_issued_of(periods))
+    # Why the last issued month's bill differs from the month before, as its receipt froze it.
+    change = selectors.bill_change(acc.id, periods, selectors.last_issued_of(periods))
     return "cabinet/account.html", page_context(
         request, acc, "cabinet:account", links=links, state=state, bill_change=change
     )
@@ -148,7 +147,7 @@ def _charges_page(request, acc, links):
         period_name=period_label(period.month) if period else "",
         issued=issued,
         data=data,
-        bill_change=explanation(acc.id, periods, period) if issued else None,
+        bill_change=selectors.bill_change(acc.id, periods, period) if issued else None,
         choices=month_choices(periods),
         chosen=f"{period.month:%Y-%m}" if period else "",
     )

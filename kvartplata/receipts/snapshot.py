@@ -42,7 +42,11 @@ Schema (see the TypedDicts below, ``sample_snapshot()`` is a complete example)::
                        of this month), months (left), interest (charged for it this month)
     notice             "" or a free text line for residents (announcements)
     change             why the sum changed against the previous issued month (section 4):
-                       headline, causes [0..5] (one line per service, the largest first)
+                       headline, causes [0..5] (one line per service, the largest first);
+                       and the whole explanation the cabinet and the e-mail show: lead (the
+                       headline alone), previous_month, total (the change of the total due),
+                       services [0..60] {name, amount, sentences [0..20], meters (true when
+                       the estimate method is a cause: the resident is sent to the meters)}
 
 Fields added after version 1 (``ADDED_FIELDS``) may be absent from receipts frozen before them;
 the renderer prints a dash (or the form's "none" wording) for them:
@@ -52,7 +56,8 @@ total_individual / total_common, totals charged / coefficient_amount / privilege
 the columns), reference.building flats / common_property (the house's volume split into the
 flats and the common property), instalments, payees debt / advance (the payee's own debt or
 advance from earlier months; its amount is that debt − advance + its month, never negative),
-change (absent also for an account's first issued month).
+change (absent also for an account's first issued month), and change's lead / previous_month /
+total / services (receipts frozen before them: the cabinet then computes the explanation).
 """
 
 from __future__ import annotations
@@ -73,11 +78,13 @@ LIMITS = {
     "norms": (0, 20),
     "building": (0, 20),
     "causes": (0, 5),
+    "services": (0, 60),
+    "sentences": (0, 20),
     "instalments": (0, 20),
 }
 # Longest text of a field (every text wraps; these only catch garbage). A cause of the bill change
 # names each of the service's changes, recalculations of earlier months included.
-TEXT_LIMITS = {"causes": 4000}
+TEXT_LIMITS = {"causes": 4000, "sentences": 4000}
 _MONEY_RE = re.compile(r"-?[0-9]{1,12}\.[0-9]{2}")
 _NUMBER_RE = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?")
 # (schema type, field) pairs: a field of the same name elsewhere (a charge's «charged») stays
@@ -99,6 +106,7 @@ ADDED_FIELDS = frozenset(
         ("Payee", "debt"),
         ("Payee", "advance"),
         ("Snapshot", "change"),
+        *(("BillChange", field) for field in ("lead", "previous_month", "total", "services")),
     }
 )
 
@@ -226,9 +234,20 @@ class Instalment(TypedDict):
     interest: str
 
 
+class ChangedService(TypedDict):
+    name: str
+    amount: str
+    sentences: list[str]
+    meters: bool
+
+
 class BillChange(TypedDict):
     headline: str
     causes: list[str]
+    lead: str
+    previous_month: str
+    total: str
+    services: list[ChangedService]
 
 
 class Reference(TypedDict):
@@ -310,6 +329,9 @@ def _check_value(optional: bool, base: str, value: Any, path: str, name: str, pa
     elif base == "int":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             _fail(path, "ожидается неотрицательное целое")
+    elif base == "bool":
+        if not isinstance(value, bool):
+            _fail(path, "ожидается да или нет (true/false)")
     elif base == "str":
         if not isinstance(value, str):
             _fail(path, "ожидается строка")
@@ -350,7 +372,7 @@ _NUMBER_FIELDS = {
     "flats",
     "common_property",
 }
-_DATE_FIELDS = {"period", "due_date", "month"}
+_DATE_FIELDS = {"period", "due_date", "month", "previous_month"}
 _DIGIT_FIELDS = {"bic": 9, "corr": 20, "account": 20}
 
 
@@ -366,7 +388,7 @@ def _check_format(path: str, value: str, name: str, parent: str) -> None:
             day = date.fromisoformat(value)
         except ValueError:
             _fail(path, f"дата в виде ГГГГ-ММ-ДД, получено «{value}»")
-        if name in ("period", "month") and day.day != 1:
+        if name in ("period", "month", "previous_month") and day.day != 1:
             _fail(path, "период задаётся первым днём месяца")
     elif name == "issued_at":
         try:
@@ -401,6 +423,7 @@ _TYPED: dict[str, type] = {
         Instalment,
         Reference,
         BillChange,
+        ChangedService,
     )
 }
 
@@ -674,6 +697,35 @@ def sample_snapshot(variant: int = 0) -> dict:
                 "Холодное водоснабжение: +112,00\u00a0₽ — срок поверки счётчика истёк 10.01.2026 — "
                 "начислено по среднему вместо показаний счётчика — +112,00\u00a0₽; поверьте "
                 "счётчик и передайте показания",
+            ],
+            "lead": "Сумма к оплате выросла на 1\u00a0234,56\u00a0₽",
+            "previous_month": "2026-02-01",
+            "total": "1234.56",
+            "services": [
+                {
+                    "name": "Отопление",
+                    "amount": "812.40",
+                    "sentences": [
+                        "тариф с 1 марта: 2\u00a0888,94 ₽ вместо 2\u00a0650,40 ₽, +9,0 %"
+                    ],
+                    "meters": False,
+                },
+                {
+                    "name": "Горячее водоснабжение",
+                    "amount": "310.16",
+                    "sentences": ["расход 6,200 м³ вместо 4,100 м³ — +310,16\u00a0₽"],
+                    "meters": False,
+                },
+                {
+                    "name": "Холодное водоснабжение",
+                    "amount": "112.00",
+                    "sentences": [
+                        "срок поверки счётчика истёк 10.01.2026 — начислено по среднему "
+                        "вместо показаний счётчика — +112,00\u00a0₽; поверьте счётчик и "
+                        "передайте показания"
+                    ],
+                    "meters": True,
+                },
             ],
         },
     }

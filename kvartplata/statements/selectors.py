@@ -6,6 +6,7 @@ current month (open or billed) is computed from the journal, so it is always up 
 """
 
 import datetime
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.db import connection
 from django.db.models import Q
 
 from kvartplata.billing import explain, ledger
+from kvartplata.billing.bill_change import Explanation, explanation, stored_explanation
 from kvartplata.billing.models import (
     AccountBalance,
     Charge,
@@ -27,6 +29,7 @@ from kvartplata.lib.db import Select
 from kvartplata.lib.periods import add_months
 from kvartplata.meters.models import Meter
 from kvartplata.payments.models import Payment
+from kvartplata.receipts.models import Receipt
 from kvartplata.registry.models import Period, PersonalAccount, Provider
 
 ZERO = Decimal("0.00")
@@ -572,3 +575,39 @@ def consumption_by_month(
         s = series.setdefault(service_id, ConsumptionSeries(name=name, unit=unit, values={}))
         s.values[month] = s.values.get(month, Decimal(0)) + volume
     return list(series.values())
+
+
+# --- why the bill changed ---------------------------------------------------------------------
+
+# The explanation the month's receipt froze at the close (``Receipt.data["change"]``), read
+# alone: the rest of the snapshot stays in the database.
+_CHANGE_COLUMN = (
+    "data -> 'change'" if connection.vendor == "postgresql" else "json_extract(data, '$.change')"
+)
+_RECEIPT_CHANGE = Select(
+    f"SELECT {_CHANGE_COLUMN} FROM {Receipt._meta.db_table}"  # noqa: S608 - fixed identifiers
+    " WHERE account_id = %s AND period_id = %s",
+    [None],
+)
+
+
+def bill_change(
+    account_id: int, periods: list[Period], period: Period | None
+) -> Explanation | None:
+    """Why the bill of the issued month `period` differs from the previous issued month's.
+
+    As the month's receipt froze it at the close (one query): what the resident reads never
+    moves afterwards, even when a meter's verification date is corrected later. Months whose
+    receipts predate the frozen explanation (or were closed without receipts) are explained
+    from the stored facts by the same rule (`billing.bill_change.explanation`, five queries).
+    """
+    if period is None or not is_issued(period):
+        return None
+    rows = _RECEIPT_CHANGE.rows([account_id, period.id])
+    if rows and rows[0][0] is not None:
+        block = rows[0][0]
+        block = json.loads(block) if isinstance(block, str) else block
+        why = stored_explanation(block, period.month)
+        if why is not None:
+            return why
+    return explanation(account_id, periods, period)

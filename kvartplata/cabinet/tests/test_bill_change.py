@@ -46,7 +46,7 @@ def test_it_explains_the_last_issued_month_on_the_charges_page(demo_client, worl
 def test_it_explains_the_chosen_month_against_the_issued_month_before(demo_client, world):
     september = Period.objects.get(organization=world.organization, month__month=9)
     change = _explained(world, september)
-    assert change.previous.month.month == 8
+    assert change.previous_month.month == 8
     html = _page(demo_client, world, "cabinet:charges", month="2026-09").content.decode()
     _assert_explained(html, change)
 

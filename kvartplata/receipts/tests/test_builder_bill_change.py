@@ -1,6 +1,6 @@
 """The ЕПД's block «Почему изменилась сумма» is frozen in the snapshot at issue time (#19)."""
 
-from kvartplata.billing.bill_change import explanation, receipt_block
+from kvartplata.billing.bill_change import explanation, receipt_block, stored_explanation
 from kvartplata.receipts.models import Receipt
 from kvartplata.receipts.snapshot import validate_snapshot
 from kvartplata.receipts.tests.conftest import OCTOBER
@@ -34,3 +34,21 @@ def test_it_leaves_the_block_out_of_the_first_issued_month(world):
     assert all("change" not in r.data for r in receipts)
     for r in receipts:
         validate_snapshot(r.data)
+
+
+def test_it_freezes_the_whole_explanation_for_the_cabinet_and_the_e_mail(world):
+    periods = selectors.organization_periods(world.organization.id)
+    october = next(p for p in periods if p.month == OCTOBER)
+    receipt = Receipt.objects.get(account=world.resident_account, month=OCTOBER)
+    why = explanation(world.resident_account.id, periods, october)
+    read = stored_explanation(receipt.data["change"], OCTOBER)
+    assert read.headline == why.headline and read.change == why.change
+    assert read.previous_month == why.previous_month
+    assert [(s.name, s.amount, s.sentences, s.meters) for s in read.services] == [
+        (s.name, s.amount, s.sentences, s.meters) for s in why.services
+    ]
+
+
+def test_an_older_receipt_has_no_whole_explanation_to_read():
+    assert stored_explanation({"headline": "Сумма не изменилась", "causes": []}, OCTOBER) is None
+    assert stored_explanation(None, OCTOBER) is None

@@ -387,6 +387,7 @@ def test_it_renders_a_receipt_frozen_before_the_new_fields(tmp_path):
         "Totals": [s["totals"]],
         "BuildingVolume": s["reference"]["building"],
         "Payee": s["payees"],
+        "BillChange": [s["change"]],
     }
     for kind, field in ADDED_FIELDS:
         for part in parts[kind]:
