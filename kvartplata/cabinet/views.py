@@ -18,7 +18,14 @@ from kvartplata.cabinet.access import (
     request_links,
     user_links,
 )
-from kvartplata.cabinet.conditional import request_periods, request_services, revalidated
+from kvartplata.cabinet.conditional import (
+    card_material,
+    charges_material,
+    request_bill_change,
+    request_periods,
+    request_services,
+    revalidated,
+)
 from kvartplata.cabinet.forms import LinkForm, SwitchForm, month_choices, parse_month
 from kvartplata.cabinet.services import LinkError, account_link
 from kvartplata.lib.periods import add_months, period_label, period_label_genitive
@@ -91,7 +98,7 @@ def _page(request, account_id: int, build) -> HttpResponse:
 
 @login_required
 @require_GET
-@revalidated("account")
+@revalidated("account", material=card_material)
 def account(request, account_id: int):
     return _page(request, account_id, _account_page)
 
@@ -100,7 +107,7 @@ def _account_page(request, acc, links):
     periods = request_periods(request, acc.organization_id)
     state = selectors.account_state(acc, periods, today=timezone.localdate())
     # Why the last issued month's bill differs from the month before, as its receipt froze it.
-    change = selectors.bill_change(acc.id, periods, selectors.last_issued_of(periods))
+    change = request_bill_change(request, acc, selectors.last_issued_of(periods))
     return "cabinet/account.html", page_context(
         request, acc, "cabinet:account", links=links, state=state, bill_change=change
     )
@@ -121,7 +128,7 @@ def services(request, account_id: int):
 
 @login_required
 @require_GET
-@revalidated("charges", "month")
+@revalidated("charges", "month", material=charges_material)
 def charges(request, account_id: int):
     return _page(request, account_id, _charges_page)
 
@@ -147,7 +154,7 @@ def _charges_page(request, acc, links):
         period_name=period_label(period.month) if period else "",
         issued=issued,
         data=data,
-        bill_change=selectors.bill_change(acc.id, periods, period) if issued else None,
+        bill_change=request_bill_change(request, acc, period) if issued else None,
         choices=month_choices(periods),
         chosen=f"{period.month:%Y-%m}" if period else "",
     )

@@ -58,17 +58,27 @@ _SERVICES_SQL = (
 _SERVICES = Select(_SERVICES_SQL, [*_SERVICE_FIELDS, *_PROVIDER_FIELDS])
 
 
-def organization_services(organization_id: int) -> dict[int, Service]:
-    """The organization's services with their providers, by id, in the order of the receipt."""
+def organization_service_rows(organization_id: int) -> list[tuple]:
+    """The organization's services joined with their providers, as rows (every column of both)."""
+    return _SERVICES.rows([organization_id])
+
+
+def services_of(rows: list[tuple]) -> dict[int, Service]:
+    """Services with their providers, by id, from `organization_service_rows`."""
     services = {}
     n = len(_SERVICE_FIELDS)
     service_names = [f.attname for f in _SERVICE_FIELDS]
     provider_names = [f.attname for f in _PROVIDER_FIELDS]
-    for row in _SERVICES.rows([organization_id]):
+    for row in rows:
         service = Service.from_db(connection.alias, service_names, row[:n])
         service.provider = Provider.from_db(connection.alias, provider_names, row[n:])
         services[service.id] = service
     return services
+
+
+def organization_services(organization_id: int) -> dict[int, Service]:
+    """The organization's services with their providers, by id, in the order of the receipt."""
+    return services_of(organization_service_rows(organization_id))
 
 
 def current_of(periods: list[Period]) -> Period | None:
