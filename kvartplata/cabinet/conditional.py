@@ -123,10 +123,16 @@ def charges_material(request, account) -> tuple:
 
 
 def _csrf_secret(request) -> str:
-    # The first page of a browser creates the secret (its forms need one): create it now, so
-    # that the tag of this answer is the tag of the next request, which sends it back.
-    get_token(request)
-    return request.META.get("CSRF_COOKIE", "")
+    """The browser's CSRF secret (the cookie it sent back), else one made now.
+
+    The first page of a browser creates the secret (its forms need one): create it now, so that
+    the tag of this answer is the tag of the next request, which sends it back.
+    """
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret:
+        get_token(request)
+        secret = request.META.get("CSRF_COOKIE", "")
+    return secret
 
 
 def page_etag(request, account_id: int, page: str, params: tuple, material=None) -> str | None:
