@@ -173,6 +173,8 @@ def bill_change(account_id: int, period: Period, previous: Period) -> Difference
 # Causes that come from the estimate method: the resident can act (send readings, verify a meter).
 METER_CAUSES = frozenset({Cause.METHOD, Cause.COEFFICIENT})
 OTHER = "Пени и долг"
+# The largest changes a page shows at once; the others unfold.
+SHOWN_FIRST = 3
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,15 @@ class Explanation:
     @property
     def meters(self) -> bool:
         return any(s.meters for s in self.services)
+
+    @property
+    def largest(self) -> tuple[ServiceChange, ...]:
+        """The services shown first (the largest changes); the rest unfold (`others`)."""
+        return self.services[:SHOWN_FIRST]
+
+    @property
+    def others(self) -> tuple[ServiceChange, ...]:
+        return self.services[SHOWN_FIRST:]
 
     def summary(self, limit: int = 3) -> list[str]:
         """The largest causes, one line per service: «отопление +812,40 ₽ — тариф …»."""
