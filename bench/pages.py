@@ -11,7 +11,9 @@ with 304 Not Modified (``If-None-Match`` with the page's ``ETag``).
 
 Every worker is warmed first by concurrent requests on accounts that are not measured, so that
 none imports the site while a page is measured. The trivial view is measured first and again
-last, three times as many requests each; the floor is the mean of the two.
+last, three times as many requests each; the floor is the mean of the two. Beside each row,
+the CPU spent per request by the workers, the database and the clients (this process) says
+where the two cores went.
 
 Build (once) and run, on the database of your choice::
 
@@ -185,6 +187,28 @@ def load(port: int, targets: list, clients: int, requests: int) -> tuple[float, 
     return len(latencies) / wall, latencies
 
 
+def _process_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids(*args: str) -> list[int]:
+    found = subprocess.run(["pgrep", *args], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def cpu_seconds(master: int) -> tuple[float, float, float]:
+    """CPU seconds so far of the gunicorn workers, of the PostgreSQL processes (0 on SQLite) and
+    of this process (the clients): where the cores go."""
+    workers = sum(_process_seconds(pid) for pid in _pids("-P", str(master)))
+    database = sum(_process_seconds(pid) for pid in _pids("-x", "postgres"))
+    return workers, database, time.process_time()
+
+
 def server_times(log: Path, pattern: str, status: str) -> list[float]:
     """Request times in ms of the paths matching `pattern` from gunicorn's access log."""
     times = []
@@ -290,10 +314,13 @@ def main():
             for name, targets, pattern, status in [*pages, trivial]:
                 log.write_text("")
                 count = args.requests * (3 if name == trivial[0] else 1)
+                before = cpu_seconds(gunicorn.pid)
                 rps, client = load(port, targets, args.clients, count)
+                spent = [b - a for a, b in zip(before, cpu_seconds(gunicorn.pid), strict=True)]
                 time.sleep(0.3)  # let the workers flush their access-log lines
                 server = server_times(log, pattern, status) or [0.0]
-                results.append((name, rps, server, client))
+                cpu = [1000 * seconds / len(client) for seconds in spent]
+                results.append((name, rps, server, client, cpu))
         finally:
             # The server was started in its own process group: stop exactly that group.
             os.killpg(gunicorn.pid, signal.SIGTERM)
@@ -308,15 +335,16 @@ def main():
     print(f"load average before / after: {load_before} / {_loadavg()}")
     print(
         f"{'page':14} {'req/s':>8} {'× trivial':>9} {'server p50':>10} {'server p99':>10} "
-        f"{'client p50':>10} {'client p99':>10}"
+        f"{'client p50':>10} {'client p99':>10}   CPU ms per request: workers / database / "
+        "clients"
     )
     base = (results[0][1] + results[-1][1]) / 2
     print(f"trivial view first / last: {results[0][1]:.0f} / {results[-1][1]:.0f} req/s")
-    for name, rps, server, client in results[:-1]:
+    for name, rps, server, client, cpu in results[:-1]:
         print(
             f"{name:14} {rps:8.0f} {rps / base:9.2f} {statistics.median(server):8.1f}ms "
             f"{pct(server, 99):8.1f}ms {statistics.median(client) * 1000:8.1f}ms "
-            f"{pct(client, 99) * 1000:8.1f}ms"
+            f"{pct(client, 99) * 1000:8.1f}ms   {cpu[0]:.2f} / {cpu[1]:.2f} / {cpu[2]:.2f}"
         )
 
 
