@@ -3,25 +3,12 @@
 import dataclasses
 import datetime
 
-import pytest
-import time_machine
-
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing.bill_change import explanation
 from kvartplata.billing.services import billing_run
-from kvartplata.demo.world import build
 from kvartplata.meters.models import Meter
 from kvartplata.receipts.models import Receipt
 from kvartplata.statements import selectors
-
-TODAY = datetime.date(2026, 11, 25)
-MSK = datetime.timezone(datetime.timedelta(hours=3))
-
-
-@pytest.fixture
-def world(db):
-    with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=MSK), tick=False):
-        yield build(accounts=20, months=4, today=TODAY)
 
 
 def _issued(world):

@@ -1,24 +1,11 @@
 """The account statement read model: what it reads equals what the ledger and the run stored."""
 
-import datetime
 from decimal import Decimal
 
-import pytest
-import time_machine
-
 from kvartplata.billing.models import AccountBalance, Charge, LedgerEntry, Recalculation, Service
-from kvartplata.demo.world import build
 from kvartplata.registry.models import PersonalAccount
 from kvartplata.statements import selectors
-
-TODAY = datetime.date(2026, 11, 25)
-MSK = datetime.timezone(datetime.timedelta(hours=3))
-
-
-@pytest.fixture
-def world(db):
-    with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=MSK), tick=False):
-        yield build(accounts=20, months=4, today=TODAY)
+from kvartplata.statements.tests.conftest import TODAY
 
 
 def _accounts(world):
