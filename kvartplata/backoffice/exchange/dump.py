@@ -7,6 +7,7 @@ the reader takes it off again.
 """
 
 import datetime
+from collections.abc import Iterator
 from decimal import Decimal
 
 from kvartplata.backoffice.exchange.fileformat import BY_NAME, SHEETS
@@ -15,6 +16,8 @@ from kvartplata.billing.models import LedgerEntry
 from kvartplata.lib.exports import safe_cell
 from kvartplata.meters.models import Meter, Reading
 from kvartplata.registry.models import Building, Organization, PersonalAccount, Premises, Provider
+
+CHUNK = 5000  # rows fetched at a time
 
 
 def _text(value) -> str:
@@ -27,12 +30,17 @@ def _text(value) -> str:
     return str(safe_cell(value))
 
 
-def _rows(queryset, fields) -> list[list[str]]:
-    return [[_text(v) for v in row] for row in queryset.values_list(*fields)]
+def _rows(queryset, fields) -> Iterator[list[str]]:
+    for row in queryset.values_list(*fields).iterator(chunk_size=CHUNK):
+        yield [_text(v) for v in row]
 
 
-def registry_tables(organization: Organization) -> dict[str, tuple[tuple[str, ...], list]]:
-    """Every sheet of the format: {name: (columns, rows of text)}, ready for `write_tables`."""
+def registry_tables(organization: Organization) -> dict[str, tuple[tuple[str, ...], Iterator]]:
+    """Every sheet of the format: {name: (columns, rows of text)}, ready for `write_tables`.
+
+    The rows are read as they are written, sheet after sheet: an organization of 100 000
+    accounts is never in memory whole (only the last reading of each meter is).
+    """
     org = organization
     tables = {}
     sheet = BY_NAME["providers"]
@@ -58,22 +66,9 @@ def registry_tables(organization: Organization) -> dict[str, tuple[tuple[str, ..
         ),
     )
     last = _last_readings(org)
-    meter_fields = BY_NAME["meters"].columns[2:-4]  # resource … initial_value3
-    for name, owner, order in (
-        ("meters", ("account__number",), "account__organization"),
-        ("building_meters", address, "building__organization"),
-    ):
-        rows = []
-        meters = Meter.objects.filter(**{order: org}).order_by("serial_number")
-        for meter_id, *values in meters.values_list("id", "serial_number", *owner, *meter_fields):
-            reading = last.get(meter_id)
-            tail = ["", "", "", ""]
-            if reading is not None:
-                month, *vals = reading
-                tail = [f"{month:%Y-%m}", *(_text(v) for v in vals)]
-            rows.append([_text(v) for v in values] + tail)
-        tables[name] = rows
-    tables["opening_balances"] = [
+    tables["meters"] = _meters(org, last, ("account__number",), "account__organization")
+    tables["building_meters"] = _meters(org, last, address, "building__organization")
+    tables["opening_balances"] = (
         [number, inn, f"{month:%Y-%m}", _text(amount)]
         for number, inn, month, amount in LedgerEntry.objects.filter(
             period__organization=org,
@@ -82,8 +77,23 @@ def registry_tables(organization: Organization) -> dict[str, tuple[tuple[str, ..
         )
         .order_by("account__number", "provider__inn", "concerns_month")
         .values_list("account__number", "provider__inn", "concerns_month", "amount")
-    ]
+        .iterator(chunk_size=CHUNK)
+    )
     return {s.name: (s.columns, tables[s.name]) for s in SHEETS}
+
+
+def _meters(org, last: dict[int, tuple], owner: tuple[str, ...], scope: str) -> Iterator[list]:
+    """The meters sheet (flat meters, or the buildings' meters), with each one's last reading."""
+    fields = BY_NAME["meters"].columns[2:-4]  # resource … initial_value3
+    meters = Meter.objects.filter(**{scope: org}).order_by("serial_number")
+    rows = meters.values_list("id", "serial_number", *owner, *fields).iterator(chunk_size=CHUNK)
+    for meter_id, *values in rows:
+        reading = last.get(meter_id)
+        tail = ["", "", "", ""]
+        if reading is not None:
+            month, *vals = reading
+            tail = [f"{month:%Y-%m}", *(_text(v) for v in vals)]
+        yield [_text(v) for v in values] + tail
 
 
 def _last_readings(org) -> dict[int, tuple]:
@@ -95,6 +105,6 @@ def _last_readings(org) -> dict[int, tuple]:
             .order_by("meter_id", "month")
             .values_list("meter_id", "month", "value1", "value2", "value3")
         )
-        for meter_id, *values in rows.iterator(chunk_size=5000):
+        for meter_id, *values in rows.iterator(chunk_size=CHUNK):
             last[meter_id] = tuple(values)
     return last

@@ -611,25 +611,42 @@ def _cell_text(value) -> str:
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)  # fixed member dates: the same data gives the same bytes
 
 
-def _member(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
+def _member(archive: zipfile.ZipFile, name: str, data: bytes | Iterable[bytes]) -> None:
+    """One file of the archive, written as its chunks come (a sheet never whole in memory)."""
     info = zipfile.ZipInfo(name, ZIP_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, data)
+    with archive.open(info, "w") as out:
+        for chunk in [data] if isinstance(data, bytes) else data:
+            out.write(chunk)
+
+
+# Rows encoded together before they are written: few writes, little memory.
+CHUNK_ROWS = 2000
+
+
+def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[bytes]:
+    """A CSV file (UTF-8, CRLF) as chunks of encoded rows, the header first."""
+    rows = iter(rows)
+    batch = [columns]
+    while True:
+        batch.extend(itertools.islice(rows, CHUNK_ROWS))
+        if not batch:
+            return
+        out = io.StringIO(newline="")
+        csv.writer(out, lineterminator="\r\n").writerows(batch)
+        yield out.getvalue().encode("utf-8")
+        batch = []
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return b"".join(csv_chunks(columns, rows))
 
 
-def write_csv_zip(tables: dict[str, tuple[Sequence[str], list]], target) -> None:
+def write_csv_zip(tables: dict[str, tuple[Sequence[str], Iterable]], target) -> None:
     """Sheets as CSV files (UTF-8) in a ZIP archive, in the order given."""
     with zipfile.ZipFile(target, "w") as archive:
         for name, (columns, rows) in tables.items():
-            _member(archive, f"{name}.csv", csv_bytes(columns, rows))
+            _member(archive, f"{name}.csv", csv_chunks(columns, rows))
 
 
 def _col(index: int) -> str:
@@ -641,26 +658,33 @@ def _col(index: int) -> str:
     return letters
 
 
-def _sheet_xml(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        "<sheetData>"
-    ]
-    for r, row in enumerate([columns, *rows], start=1):
-        cells = "".join(
-            f'<c r="{_col(i)}{r}" t="inlineStr"><is><t xml:space="preserve">'
-            f"{escape(str(v))}</t></is></c>"
-            for i, v in enumerate(row)
-            if v not in ("", None)
-        )
-        parts.append(f'<row r="{r}">{cells}</row>')
-    parts.append("</sheetData></worksheet>")
-    return "".join(parts).encode("utf-8")
+def _sheet_xml(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[bytes]:
+    """A worksheet's XML as chunks of encoded rows (every cell an inline string)."""
+    yield (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b"<sheetData>"
+    )
+    numbered = enumerate(itertools.chain([columns], rows), start=1)
+    while batch := list(itertools.islice(numbered, CHUNK_ROWS)):
+        parts = []
+        for r, row in batch:
+            cells = "".join(
+                f'<c r="{_col(i)}{r}" t="inlineStr"><is><t xml:space="preserve">'
+                f"{escape(str(v))}</t></is></c>"
+                for i, v in enumerate(row)
+                if v not in ("", None)
+            )
+            parts.append(f'<row r="{r}">{cells}</row>')
+        yield "".join(parts).encode("utf-8")
+    yield b"</sheetData></worksheet>"
 
 
-def write_xlsx(tables: dict[str, tuple[Sequence[str], list]], target) -> None:
-    """A minimal XLSX workbook: one sheet per table, every cell an inline string."""
+def write_xlsx(tables: dict[str, tuple[Sequence[str], Iterable]], target) -> None:
+    """A minimal XLSX workbook: one sheet per table, every cell an inline string.
+
+    Rows may be an iterator: each sheet is written as its rows come, never whole in memory.
+    """
     names = list(tables)
     ns = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     content_types = (
@@ -711,7 +735,7 @@ def write_xlsx(tables: dict[str, tuple[Sequence[str], list]], target) -> None:
             _member(archive, f"xl/worksheets/sheet{i}.xml", _sheet_xml(columns, rows))
 
 
-def write_tables(tables: dict[str, tuple[Sequence[str], list]], path: str | Path) -> None:
+def write_tables(tables: dict[str, tuple[Sequence[str], Iterable]], path: str | Path) -> None:
     """Write by the name: `.xlsx` a workbook, `.zip` CSV files, otherwise a directory of CSV."""
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -721,4 +745,5 @@ def write_tables(tables: dict[str, tuple[Sequence[str], list]], path: str | Path
     else:
         path.mkdir(parents=True, exist_ok=True)
         for name, (columns, rows) in tables.items():
-            (path / f"{name}.csv").write_bytes(csv_bytes(columns, rows))
+            with (path / f"{name}.csv").open("wb") as out:
+                out.writelines(csv_chunks(columns, rows))

@@ -231,3 +231,18 @@ def test_it_refuses_a_csv_in_neither_utf8_nor_windows_1251():
     members["accounts.csv"] += b"\x98\r\n"  # not a character in windows-1251 either
     with pytest.raises(FileRefused, match="accounts.csv: кодировка не UTF-8 и не windows-1251"):
         read_workbook(zipped(members))
+
+
+@pytest.mark.parametrize("write", [files.write_xlsx, files.write_csv_zip])
+def test_it_writes_a_sheet_of_several_chunks_as_its_rows_come(write):
+    data = tables(accounts=1)
+    columns, (first, *_rest) = data["accounts"]
+    count = 2 * files.CHUNK_ROWS + 7
+    numbers = [f"{n:010d}" for n in range(1, count + 1)]
+    # The rows as an iterator, as the export gives them: consumed once, never a list.
+    data["accounts"] = (columns, ([number, *first[1:]] for number in numbers))
+    buf = io.BytesIO()
+    write(data, buf)
+    lines = read_workbook(buf.getvalue(), f"x.{'xlsx' if write is files.write_xlsx else 'zip'}")
+    assert [row["number"] for _line, row in lines["accounts"]] == numbers
+    assert [line for line, _row in lines["accounts"]][-1] == count + 1  # the header is line 1
