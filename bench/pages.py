@@ -203,7 +203,9 @@ def _pids(*args: str) -> list[int]:
 
 def cpu_seconds(master: int) -> tuple[float, float, float]:
     """CPU seconds so far of the gunicorn workers, of the PostgreSQL processes (0 on SQLite) and
-    of this process (the clients): where the cores go."""
+    of this process (the clients): where the cores go. Every PostgreSQL process of the machine
+    counts (run nothing else beside); a backend that exits meanwhile drops out of the sum, but
+    the workers keep their connections open for the whole measurement."""
     workers = sum(_process_seconds(pid) for pid in _pids("-P", str(master)))
     database = sum(_process_seconds(pid) for pid in _pids("-x", "postgres"))
     return workers, database, time.process_time()

@@ -78,8 +78,9 @@ LIMITS = {
     "norms": (0, 20),
     "building": (0, 20),
     "causes": (0, 5),
-    "services": (0, 60),
-    "sentences": (0, 20),
+    # A service's change has one sentence per cause and per recalculation booked for it.
+    "services": (0, 100),
+    "sentences": (0, 500),
     "instalments": (0, 20),
 }
 # Longest text of a field (every text wraps; these only catch garbage). A cause of the bill change

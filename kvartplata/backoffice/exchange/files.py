@@ -615,7 +615,8 @@ def _member(archive: zipfile.ZipFile, name: str, data: bytes | Iterable[bytes]) 
     """One file of the archive, written as its chunks come (a sheet never whole in memory)."""
     info = zipfile.ZipInfo(name, ZIP_DATE)
     info.compress_type = zipfile.ZIP_DEFLATED
-    with archive.open(info, "w") as out:
+    # The size is not known before the last chunk: ZIP64 sizes, for sheets over 2 GiB.
+    with archive.open(info, "w", force_zip64=True) as out:
         for chunk in [data] if isinstance(data, bytes) else data:
             out.write(chunk)
 

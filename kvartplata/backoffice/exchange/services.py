@@ -3,6 +3,8 @@
 import datetime
 from pathlib import Path
 
+from django.db import connection, transaction
+
 from kvartplata.backoffice.exchange.dump import registry_tables
 from kvartplata.backoffice.exchange.files import FileRefused, read_workbook, write_tables
 from kvartplata.backoffice.exchange.load import Report, default_switch_month, registry_load
@@ -51,5 +53,16 @@ def registry_import(
 
 
 def registry_export(*, organization: Organization, target: str | Path) -> None:
-    """Write the organization's registry: `.xlsx` a workbook, `.zip` or a directory CSV files."""
-    write_tables(registry_tables(organization), target)
+    """Write the organization's registry: `.xlsx` a workbook, `.zip` or a directory CSV files.
+
+    The sheets are read as they are written, in one read-only transaction that sees one state
+    of the registry throughout (REPEATABLE READ on PostgreSQL): no account refers to premises
+    added after the premises sheet was written, and the reads' cursors live in it (a pooler in
+    transaction mode keeps them).
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        write_tables(registry_tables(organization), target)

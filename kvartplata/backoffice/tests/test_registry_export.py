@@ -75,3 +75,21 @@ def test_it_round_trips_the_demo_world(tmp_path):
     two = tmp_path / "moved.xlsx"
     registry_export(organization=moved, target=two)
     assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exports_in_a_read_only_transaction_of_its_own(tmp_path):
+    from django.db import connection
+
+    from kvartplata.backoffice.exchange.files import read_workbook
+    from kvartplata.backoffice.exchange.services import registry_export
+
+    org = organization()
+    registry_import(organization=org, source=xlsx(tables(accounts=3)), switch_month=SWITCH)
+    # Not inside a test's transaction: the export opens its own (REPEATABLE READ, read only,
+    # on PostgreSQL) and leaves the connection as it found it.
+    assert not connection.in_atomic_block
+    registry_export(organization=org, target=tmp_path / "registry.zip")
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    workbook = read_workbook(tmp_path / "registry.zip")
+    assert len(workbook["accounts"]) == 3

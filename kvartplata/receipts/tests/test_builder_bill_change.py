@@ -52,3 +52,13 @@ def test_it_freezes_the_whole_explanation_for_the_cabinet_and_the_e_mail(world):
 def test_an_older_receipt_has_no_whole_explanation_to_read():
     assert stored_explanation({"headline": "Сумма не изменилась", "causes": []}, OCTOBER) is None
     assert stored_explanation(None, OCTOBER) is None
+
+
+def test_a_service_recalculated_for_many_months_still_validates(world):
+    # One sentence per recalculation booked for a service: a year and more of them is a valid
+    # receipt (a refused snapshot could never be rendered again).
+    receipt = Receipt.objects.get(account=world.resident_account, month=OCTOBER)
+    data = receipt.data
+    service = data["change"]["services"][0]
+    service["sentences"] = [f"перерасчёт за месяц {n}: +1,00 ₽" for n in range(120)]
+    validate_snapshot(data)

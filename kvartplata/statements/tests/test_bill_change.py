@@ -5,6 +5,7 @@ import datetime
 
 from kvartplata.backoffice.closing import period_close_with_receipts
 from kvartplata.billing.bill_change import explanation
+from kvartplata.billing.models import Service
 from kvartplata.billing.services import billing_run
 from kvartplata.meters.models import Meter
 from kvartplata.receipts.models import Receipt
@@ -31,11 +32,14 @@ def test_it_keeps_what_was_issued_when_the_facts_are_corrected_afterwards(world)
     periods, last = _issued(world)
     account_id = world.resident_account.id
     issued = selectors.bill_change(account_id, periods, last)
-    # A meter's verification date corrected after the close (it had already expired): the
-    # explanation computed today could name the expiry, the issued receipt did not.
+    # Facts corrected after the close: a meter's verification date (it had already expired)
+    # and the services' names. Computed today, the explanation would read otherwise; the
+    # resident reads what was issued.
     Meter.objects.filter(account_id=account_id).update(
         next_verification_on=datetime.date(2026, 1, 10)
     )
+    Service.objects.filter(organization=world.organization).update(name="Новое имя")
+    assert dataclasses.replace(explanation(account_id, periods, last), difference=None) != issued
     assert selectors.bill_change(account_id, periods, last) == issued
 
 
