@@ -121,9 +121,6 @@ class Organization(BankDetails):
     due_day = models.PositiveSmallIntegerField(
         _("срок оплаты, число следующего месяца"), default=15, validators=[MaxValueValidator(28)]
     )
-    no_meter_coefficient = models.DecimalField(
-        _("повышающий коэффициент"), max_digits=4, decimal_places=2, default="1.50"
-    )
     cap_common_house_by_norm = models.BooleanField(_("ОДН не выше норматива"), default=True)
 
     class Meta:
