@@ -13,7 +13,8 @@ Every worker is warmed first by concurrent requests on accounts that are not mea
 none imports the site while a page is measured. The trivial view is measured first and again
 last, three times as many requests each; the floor is the mean of the two. Beside each row,
 the CPU spent per request by the workers, the database and the clients (this process) says
-where the two cores went.
+where the two cores went. ``--runs 3`` repeats the whole measurement (each run after its own
+billing run, in a new server) and prints the median: the speed of a shared machine drifts.
 
 Build (once) and run, on the database of your choice::
 
@@ -241,6 +242,13 @@ def main():
     parser.add_argument(
         "--no-run", action="store_true", help="measure without a billing run just before"
     )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="runs one after another (each after its own billing"
+        " run), then the median of each page's figure",
+    )
     args = parser.parse_args()
 
     env = dict(
@@ -266,6 +274,31 @@ def main():
         manage(env, "demo", "--accounts", str(args.accounts), "--months", str(args.months))
         print(f"  built in {time.perf_counter() - t:.0f} s", flush=True)
     residents, accounts = sessions(env, args.requests + 20)
+    ratios: dict[str, list[float]] = {}
+    for number in range(1, args.runs + 1):
+        if args.runs > 1:
+            print(f"\n--- run {number} of {args.runs}", flush=True)
+        results, load_before = measure(env, args, residents)
+        print()
+        print(f"machine: {machine()}")
+        print(
+            f"database: {database}; world: {accounts} accounts; gunicorn sync workers: "
+            f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}, "
+            f"each for another account; billing run just before: "
+            f"{'no' if args.no_run else 'yes'}"
+        )
+        print(f"load average before / after: {load_before} / {_loadavg()}")
+        for name, ratio in report(results).items():
+            ratios.setdefault(name, []).append(ratio)
+    if args.runs > 1:
+        print(f"\n× trivial, median of {args.runs} runs (each run's figure in brackets):")
+        for name, values in ratios.items():
+            shown = " / ".join(f"{v:.2f}" for v in values)
+            print(f"{name:14} {statistics.median(values):5.2f}   ({shown})")
+
+
+def measure(env: dict, args, residents: list) -> tuple[list, str]:
+    """One run: a billing run (unless --no-run), then every page under load, in a new server."""
     if not args.no_run:
         t = time.perf_counter()
         manage(env, "shell", "-c", RUN_SCRIPT)
@@ -327,14 +360,11 @@ def main():
             # The server was started in its own process group: stop exactly that group.
             os.killpg(gunicorn.pid, signal.SIGTERM)
             gunicorn.wait(timeout=30)
-    print()
-    print(f"machine: {machine()}")
-    print(
-        f"database: {database}; world: {accounts} accounts; gunicorn sync workers: "
-        f"{args.workers}; clients: {args.clients}; requests per page: {args.requests}, each "
-        f"for another account; billing run just before: {'no' if args.no_run else 'yes'}"
-    )
-    print(f"load average before / after: {load_before} / {_loadavg()}")
+    return results, load_before
+
+
+def report(results: list) -> dict[str, float]:
+    """Print one run's table; return each page's throughput as a multiple of the floor."""
     print(
         f"{'page':14} {'req/s':>8} {'× trivial':>9} {'server p50':>10} {'server p99':>10} "
         f"{'client p50':>10} {'client p99':>10}   CPU ms per request: workers / database / "
@@ -342,12 +372,15 @@ def main():
     )
     base = (results[0][1] + results[-1][1]) / 2
     print(f"trivial view first / last: {results[0][1]:.0f} / {results[-1][1]:.0f} req/s")
+    ratios = {}
     for name, rps, server, client, cpu in results[:-1]:
         print(
             f"{name:14} {rps:8.0f} {rps / base:9.2f} {statistics.median(server):8.1f}ms "
             f"{pct(server, 99):8.1f}ms {statistics.median(client) * 1000:8.1f}ms "
             f"{pct(client, 99) * 1000:8.1f}ms   {cpu[0]:.2f} / {cpu[1]:.2f} / {cpu[2]:.2f}"
         )
+        ratios[name] = rps / base
+    return ratios
 
 
 if __name__ == "__main__":
