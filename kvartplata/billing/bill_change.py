@@ -236,14 +236,19 @@ def previous_issued(periods: list[Period], period: Period) -> Period | None:
 
 
 def explanation(
-    account_id: int, periods: list[Period], period: Period | None
+    account_id: int, periods: list[Period], period: Period | None, *, frozen: dict | None = None
 ) -> Explanation | None:
     """Why the bill of the issued month `period` differs from the previous issued month's.
 
-    None when `period` is not issued or has no issued month before it. Five queries.
+    None when `period` is not issued or has no issued month before it. ``frozen``: the month's
+    receipt's ``change`` block (`receipt_block`), read back when it holds the whole explanation;
+    otherwise (a month closed without receipts, a receipt frozen before) computed: five queries.
     """
     if period is None or period.state != Period.State.CLOSED:
         return None
+    stored = stored_explanation(frozen, period.month)
+    if stored is not None:
+        return stored
     previous = previous_issued(periods, period)
     if previous is None:
         return None

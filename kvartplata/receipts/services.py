@@ -16,7 +16,7 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from kvartplata.billing.bill_change import Explanation, explanation, stored_explanation
+from kvartplata.billing.bill_change import Explanation, explanation
 from kvartplata.billing.models import AccountBalance
 from kvartplata.lib import leases
 from kvartplata.lib.db import bulk_insert
@@ -157,12 +157,11 @@ def _error_text(exc: Exception) -> str:
 def _bill_change(receipt: Receipt) -> Explanation | None:
     """Why the sum differs from the previous issued month's (the e-mail's short block): as the
     receipt froze it, else (a receipt frozen before the whole explanation) computed."""
-    why = stored_explanation(receipt.data.get("change"), receipt.month)
-    if why is not None:
-        return why
     periods = list(Period.objects.filter(organization_id=receipt.period.organization_id))
     periods.sort(key=lambda p: p.month)
-    return explanation(receipt.account_id, periods, receipt.period)
+    return explanation(
+        receipt.account_id, periods, receipt.period, frozen=receipt.data.get("change")
+    )
 
 
 def delivery_send(*, delivery_id: int) -> bool:

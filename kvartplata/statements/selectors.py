@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import Q
 
 from kvartplata.billing import explain, ledger
-from kvartplata.billing.bill_change import Explanation, explanation, stored_explanation
+from kvartplata.billing.bill_change import Explanation, explanation
 from kvartplata.billing.models import (
     AccountBalance,
     Charge,
@@ -614,10 +614,6 @@ def bill_change(
     if period is None or not is_issued(period):
         return None
     rows = _RECEIPT_CHANGE.rows([account_id, period.id])
-    if rows and rows[0][0] is not None:
-        block = rows[0][0]
-        block = json.loads(block) if isinstance(block, str) else block
-        why = stored_explanation(block, period.month)
-        if why is not None:
-            return why
-    return explanation(account_id, periods, period)
+    block = rows[0][0] if rows else None
+    frozen = json.loads(block) if isinstance(block, str) else block
+    return explanation(account_id, periods, period, frozen=frozen)

@@ -639,10 +639,6 @@ def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterato
         batch = []
 
 
-def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    return b"".join(csv_chunks(columns, rows))
-
-
 def write_csv_zip(tables: dict[str, tuple[Sequence[str], Iterable]], target) -> None:
     """Sheets as CSV files (UTF-8) in a ZIP archive, in the order given."""
     with zipfile.ZipFile(target, "w") as archive:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from kvartplata.backoffice.exchange import files
-from kvartplata.backoffice.exchange.files import FileRefused, csv_bytes, read_workbook
+from kvartplata.backoffice.exchange.files import FileRefused, csv_chunks, read_workbook
 from kvartplata.backoffice.exchange.services import registry_import
 from kvartplata.backoffice.tests.exchange_helpers import (
     SWITCH,
@@ -31,7 +31,7 @@ def zipped(members: dict[str, bytes]) -> bytes:
 
 def csv_members(data, encoding="utf-8") -> dict[str, bytes]:
     return {
-        f"{name}.csv": csv_bytes(columns, rows).decode().encode(encoding)
+        f"{name}.csv": b"".join(csv_chunks(columns, rows)).decode().encode(encoding)
         for name, (columns, rows) in data.items()
     }
 
